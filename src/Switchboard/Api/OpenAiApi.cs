@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Switchboard.Errors;
+using Switchboard.Forwarding;
+using Switchboard.Routing;
+
+namespace Switchboard.Api;
+
+/// <summary>The OpenAI-compatible surface under <c>/v1</c>.</summary>
+public static class OpenAiApi
+{
+    public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1");
+        MapForwarded(v1, "/chat/completions", ApiEndpoint.ChatCompletions);
+        MapForwarded(v1, "/completions", ApiEndpoint.Completions);
+        MapForwarded(v1, "/embeddings", ApiEndpoint.Embeddings);
+        MapForwarded(v1, "/images/generations", ApiEndpoint.ImageGenerations);
+        MapForwarded(v1, "/moderations", ApiEndpoint.Moderations);
+        v1.MapGet("/models", ListModels);
+        v1.MapGet("/models/{**model}", RetrieveModel);
+        v1.Map("/{**path}", (HttpContext context) => new ErrorResult(GatewayErrors.UnknownRoute(context.Request.Method, context.Request.Path)));
+        return app;
+    }
+
+    private static void MapForwarded(RouteGroupBuilder group, string pattern, ApiEndpoint endpoint) =>
+        group.MapPost(pattern, (HttpContext context, ProxyHandler handler) => handler.HandleAsync(context, endpoint));
+
+    private static async Task<Ok<ModelList>> ListModels(ModelCatalog catalog, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new ModelList(await catalog.ListAsync(cancellationToken)));
+
+    private static async Task<Results<Ok<ModelEntry>, ErrorResult>> RetrieveModel(string model, ModelCatalog catalog, CancellationToken cancellationToken)
+    {
+        var entry = (await catalog.ListAsync(cancellationToken)).FirstOrDefault(m => m.Id == model);
+        return entry is null ? new ErrorResult(GatewayErrors.ModelNotFound(model)) : TypedResults.Ok(entry);
+    }
+}

@@ -1,0 +1,90 @@
+namespace Switchboard.Configuration;
+
+/// <summary>Everything the gateway is configured with, read and validated once at startup.</summary>
+public sealed record GatewayOptions
+{
+    public required IReadOnlyList<string> Urls { get; init; }
+    public required string DataDirectory { get; init; }
+    /// <summary>When set, every <c>/v1</c> call must present it as a bearer token.</summary>
+    public string? MasterKey { get; init; }
+    public long MaxRequestBodyBytes { get; init; } = 32 * 1024 * 1024;
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public required LogOptions Logging { get; init; }
+    public required IReadOnlyList<ProviderOptions> Providers { get; init; }
+    public required IReadOnlyList<ModelOptions> Models { get; init; }
+}
+
+public sealed record LogOptions
+{
+    /// <summary>Log prompt and completion text. Off by default: prompts are user data.</summary>
+    public bool LogContent { get; init; }
+    public bool FileEnabled { get; init; } = true;
+    public long MaxFileBytes { get; init; } = 10 * 1024 * 1024;
+    public int RetainedFiles { get; init; } = 14;
+    public LogLevel MinimumLevel { get; init; } = LogLevel.Information;
+}
+
+public enum ProviderKind
+{
+    /// <summary>OpenAI or any server that speaks its API (DeepSeek, vLLM, Ollama, llama.cpp server …).</summary>
+    OpenAiCompatible,
+    /// <summary>Azure OpenAI: deployments in the path, <c>api-version</c> query, <c>api-key</c> header.</summary>
+    Azure,
+}
+
+public sealed record ProviderOptions
+{
+    public required string Name { get; init; }
+    public required ProviderKind Kind { get; init; }
+    public required Uri BaseUrl { get; init; }
+    public string? ApiKey { get; init; }
+    public string? Organization { get; init; }
+    public string? ApiVersion { get; init; }
+    public IReadOnlyDictionary<string, string> Deployments { get; init; } = new Dictionary<string, string>();
+    /// <summary>Model names this provider serves when no model entry names it; <c>*</c> and <c>prefix-*</c> patterns allowed.</summary>
+    public IReadOnlyList<string> Models { get; init; } = [];
+    public required TimeoutOptions Timeouts { get; init; }
+    public required RetryOptions Retry { get; init; }
+    public required CircuitBreakerOptions CircuitBreaker { get; init; }
+}
+
+public sealed record TimeoutOptions
+{
+    public TimeSpan Connect { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>From sending the request to the response headers.</summary>
+    public TimeSpan FirstByte { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>Longest silence between two reads of a response body.</summary>
+    public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+public sealed record RetryOptions
+{
+    /// <summary>Retries after the first attempt, per provider.</summary>
+    public int MaxRetries { get; init; } = 2;
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>A retry-after longer than this is not waited for: the next provider is tried, or the error returned.</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(10);
+}
+
+public sealed record CircuitBreakerOptions
+{
+    /// <summary>Failures within <see cref="Window"/> that open the circuit; at least 2, so one failure never opens it.</summary>
+    public int FailureThreshold { get; init; } = 5;
+    public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>A model clients can name, routed to providers in order (the first is primary, the rest fallbacks).</summary>
+public sealed record ModelOptions
+{
+    public required string Name { get; init; }
+    public required IReadOnlyList<ModelTarget> Targets { get; init; }
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+    public int? ContextWindow { get; init; }
+    /// <summary>Price in micro-dollars per million tokens (integers: money is never floating point).</summary>
+    public long? InputMicrosPerMillion { get; init; }
+    public long? OutputMicrosPerMillion { get; init; }
+}
+
+/// <summary>One provider serving a model, and the name that provider knows it by.</summary>
+public sealed record ModelTarget(string Provider, string UpstreamModel);

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Switchboard.Api;
+using Switchboard.Authentication;
+using Switchboard.Configuration;
+using Switchboard.Forwarding;
+using Switchboard.Logging;
+using Switchboard.Metering;
+using Switchboard.Providers;
+using Switchboard.Routing;
+
+namespace Switchboard.Hosting;
+
+/// <summary>Builds the gateway: configuration, services, middleware and endpoints, in the order a request meets them.</summary>
+public static class GatewayApp
+{
+    /// <exception cref="ConfigurationException">The configuration is invalid; the message names the key.</exception>
+    public static WebApplication Build(ConfigurationInputs inputs, Action<IServiceCollection>? configureServices = null)
+    {
+        var configuration = ConfigurationSources.Build(inputs);
+        var options = GatewayOptionsReader.Read(configuration, inputs.WorkingDirectory);
+        Directory.CreateDirectory(options.DataDirectory);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = inputs.WorkingDirectory, Args = [] });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddConfiguration(configuration);
+        builder.WebHost.UseUrls([.. options.Urls]);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+        });
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            console.UseUtcTimestamp = true;
+        });
+        if (options.Logging.FileEnabled)
+            builder.Logging.AddProvider(new RollingFileLoggerProvider(Path.Combine(options.DataDirectory, "logs"), options.Logging, TimeProvider.System));
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ProviderRegistry>();
+        services.AddSingleton<ModelRouter>();
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<RequestRecorder>();
+        services.AddSingleton<ProxyHandler>();
+        configureServices?.Invoke(services);
+
+        var app = builder.Build();
+        app.UseRequestId();
+        app.UseErrorGuard();
+        app.UseMasterKeyAuthentication(options);
+        app.MapHealthApi();
+        app.MapOpenAiApi();
+        LogLifecycle(app, options);
+        return app;
+    }
+
+    private static void LogLifecycle(WebApplication app, GatewayOptions options)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard");
+        Log.Starting(logger, options.Providers.Count, options.Models.Count, options.DataDirectory);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            Log.Listening(logger, string.Join(", ", app.Urls));
+            if (options.MasterKey is null)
+            {
+                foreach (var url in app.Urls.Where(u => !IsLoopback(u))) Log.OpenOnNonLoopback(logger, url);
+            }
+        });
+        app.Lifetime.ApplicationStopping.Register(() => Log.Stopping(logger, options.ShutdownTimeout.TotalSeconds));
+    }
+
+    private static bool IsLoopback(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) &&
+        (uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip)));
+}

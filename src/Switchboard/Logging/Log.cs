@@ -1,0 +1,45 @@
+namespace Switchboard.Logging;
+
+/// <summary>Source-generated log messages. None of them takes an API key; content is logged only by <see cref="RequestContent"/>, which is off by default.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(LogEvents.Starting, LogLevel.Information, "Switchboard starting: {ProviderCount} provider(s), {ModelCount} configured model(s), data in {DataDirectory}")]
+    public static partial void Starting(ILogger logger, int providerCount, int modelCount, string dataDirectory);
+
+    [LoggerMessage(LogEvents.Listening, LogLevel.Information, "Listening on {Urls}")]
+    public static partial void Listening(ILogger logger, string urls);
+
+    [LoggerMessage(LogEvents.OpenOnNonLoopback, LogLevel.Warning, "Listening on {Url} beyond loopback with no Switchboard:MasterKey set: anyone who can reach it can spend your provider keys")]
+    public static partial void OpenOnNonLoopback(ILogger logger, string url);
+
+    [LoggerMessage(LogEvents.Stopping, LogLevel.Information, "Switchboard stopping; in-flight requests get {Seconds}s to finish")]
+    public static partial void Stopping(ILogger logger, double seconds);
+
+    [LoggerMessage(LogEvents.RequestCompleted, LogLevel.Information,
+        "{RequestId} {Endpoint} model={Model} provider={Provider} status={Status} latency_ms={LatencyMs} prompt_tokens={PromptTokens} completion_tokens={CompletionTokens} stream={Stream}")]
+    public static partial void RequestCompleted(ILogger logger, string requestId, string endpoint, string model, string provider, int status, double latencyMs, int? promptTokens, int? completionTokens, bool stream);
+
+    [LoggerMessage(LogEvents.RequestContent, LogLevel.Information, "{RequestId} request body: {Body}")]
+    public static partial void RequestContent(ILogger logger, string requestId, string body);
+
+    [LoggerMessage(LogEvents.UnhandledError, LogLevel.Error, "{RequestId} failed with an unhandled error")]
+    public static partial void UnhandledError(ILogger logger, Exception exception, string requestId);
+
+    [LoggerMessage(LogEvents.ProviderSkipped, LogLevel.Warning, "Provider {Provider} skipped for {Model}: its circuit is open")]
+    public static partial void ProviderSkipped(ILogger logger, string provider, string model);
+
+    [LoggerMessage(LogEvents.RetryingUpstream, LogLevel.Information, "Retrying provider {Provider} (retry {Retry}) in {DelayMs} ms")]
+    public static partial void RetryingUpstream(ILogger logger, string provider, int retry, long delayMs);
+
+    [LoggerMessage(LogEvents.FallingBack, LogLevel.Warning, "Provider {Provider} failed for {Model}; trying the next provider if any")]
+    public static partial void FallingBack(ILogger logger, string provider, string model);
+
+    [LoggerMessage(LogEvents.UpstreamUnreachable, LogLevel.Warning, "Provider {Provider} unreachable: {Reason}")]
+    public static partial void UpstreamUnreachable(ILogger logger, string provider, string reason);
+
+    [LoggerMessage(LogEvents.UpstreamError, LogLevel.Information, "Provider {Provider} answered {Status}")]
+    public static partial void UpstreamError(ILogger logger, string provider, int status);
+
+    [LoggerMessage(LogEvents.ModelListFailed, LogLevel.Warning, "Listing models of provider {Provider} failed: {Reason}")]
+    public static partial void ModelListFailed(ILogger logger, string provider, string reason);
+}

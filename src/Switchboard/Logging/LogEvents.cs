@@ -1,0 +1,21 @@
+namespace Switchboard.Logging;
+
+/// <summary>Every event id the gateway logs with, in one place so ids never collide and can be filtered on.</summary>
+internal static class LogEvents
+{
+    public const int Starting = 1000;
+    public const int Listening = 1001;
+    public const int OpenOnNonLoopback = 1002;
+    public const int Stopping = 1003;
+
+    public const int RequestCompleted = 2000;
+    public const int RequestContent = 2001;
+    public const int UnhandledError = 2002;
+
+    public const int ProviderSkipped = 3000;
+    public const int RetryingUpstream = 3001;
+    public const int FallingBack = 3002;
+    public const int UpstreamUnreachable = 3003;
+    public const int UpstreamError = 3004;
+    public const int ModelListFailed = 3005;
+}

@@ -1,0 +1,1 @@
+return await Switchboard.Cli.CommandLine.RunAsync(args);

@@ -1,0 +1,92 @@
+using System.Net.Http.Headers;
+using Switchboard.Configuration;
+using Switchboard.Resilience;
+
+namespace Switchboard.Providers;
+
+/// <summary>
+/// One configured upstream: its connection pool, its circuit breaker, and how to address it.
+/// URLs are built only from configuration; a client's input never picks the host or the path prefix.
+/// </summary>
+public sealed class UpstreamProvider : IDisposable
+{
+    private readonly HttpClient _client;
+    private readonly string _baseUrl;
+
+    public UpstreamProvider(ProviderOptions options, TimeProvider time)
+    {
+        Options = options;
+        Breaker = new CircuitBreaker(options.CircuitBreaker, time);
+        _baseUrl = options.BaseUrl.AbsoluteUri.TrimEnd('/');
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.Timeouts.Connect,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            MaxConnectionsPerServer = int.MaxValue,
+        };
+        // Timeouts are enforced per phase by the forwarder, not by HttpClient's single overall timeout.
+        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    public string Name => Options.Name;
+    public ProviderOptions Options { get; }
+    public CircuitBreaker Breaker { get; }
+    public HttpClient Client => _client;
+
+    /// <summary>Builds the upstream request for an API path such as <c>chat/completions</c>, or null when the model cannot be addressed safely.</summary>
+    public HttpRequestMessage? CreateRequest(HttpMethod method, string apiPath, string upstreamModel, HttpContent? content)
+    {
+        string url;
+        if (Options.Kind == ProviderKind.Azure)
+        {
+            var deployment = Options.Deployments.TryGetValue(upstreamModel, out var mapped) ? mapped : upstreamModel;
+            if (!IsSafePathSegment(deployment)) return null;
+            url = $"{_baseUrl}/openai/deployments/{Uri.EscapeDataString(deployment)}/{apiPath}?api-version={Uri.EscapeDataString(Options.ApiVersion!)}";
+        }
+        else
+        {
+            url = $"{_baseUrl}/{apiPath}";
+        }
+        var request = new HttpRequestMessage(method, url) { Content = content, Version = System.Net.HttpVersion.Version11 };
+        var headers = request.Headers;
+        if (!string.IsNullOrEmpty(Options.ApiKey))
+        {
+            if (Options.Kind == ProviderKind.Azure) headers.TryAddWithoutValidation("api-key", Options.ApiKey);
+            else headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.ApiKey);
+        }
+        if (!string.IsNullOrEmpty(Options.Organization)) headers.TryAddWithoutValidation("OpenAI-Organization", Options.Organization);
+        return request;
+    }
+
+    public HttpRequestMessage CreateListModelsRequest()
+    {
+        var url = Options.Kind == ProviderKind.Azure
+            ? $"{_baseUrl}/openai/models?api-version={Uri.EscapeDataString(Options.ApiVersion!)}"
+            : $"{_baseUrl}/models";
+        var request = CreateRequest(HttpMethod.Get, "models", "", null)!;
+        request.RequestUri = new Uri(url);
+        return request;
+    }
+
+    /// <summary>Whether this provider serves <paramref name="model"/> by its <c>Models</c> patterns.</summary>
+    public bool Serves(string model)
+    {
+        foreach (var pattern in Options.Models)
+        {
+            if (pattern == "*") return true;
+            if (pattern.EndsWith('*') ? model.StartsWith(pattern[..^1], StringComparison.Ordinal) : model == pattern) return true;
+        }
+        return Options.Kind == ProviderKind.Azure && Options.Deployments.ContainsKey(model);
+    }
+
+    // Dot segments would be normalised away by Uri and let a model name climb out of /deployments/.
+    private static bool IsSafePathSegment(string segment) =>
+        segment.Length is > 0 and <= 256 && segment != "." && segment != ".." && !segment.Any(char.IsControl);
+
+    public void Dispose() => _client.Dispose();
+}
