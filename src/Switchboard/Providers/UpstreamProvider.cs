@@ -74,14 +74,20 @@ public sealed class UpstreamProvider : IDisposable
     }
 
     /// <summary>Whether this provider serves <paramref name="model"/> by its <c>Models</c> patterns.</summary>
-    public bool Serves(string model)
+    public bool Serves(string model) => MatchScore(model) >= 0;
+
+    /// <summary>How specifically this provider claims <paramref name="model"/>: an exact name beats a longer prefix beats <c>*</c>; -1 when it does not.</summary>
+    public int MatchScore(string model)
     {
+        if (Options.Kind == ProviderKind.Azure && Options.Deployments.ContainsKey(model)) return int.MaxValue;
+        var best = -1;
         foreach (var pattern in Options.Models)
         {
-            if (pattern == "*") return true;
-            if (pattern.EndsWith('*') ? model.StartsWith(pattern[..^1], StringComparison.Ordinal) : model == pattern) return true;
+            if (pattern == model) return int.MaxValue;
+            if (pattern.EndsWith('*') && model.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal))
+                best = Math.Max(best, pattern.Length - 1);
         }
-        return Options.Kind == ProviderKind.Azure && Options.Deployments.ContainsKey(model);
+        return best;
     }
 
     // Dot segments would be normalised away by Uri and let a model name climb out of /deployments/.

@@ -12,7 +12,7 @@ public sealed record ModelRoute(string Model, IReadOnlyList<RouteCandidate> Cand
 
 /// <summary>
 /// Maps the <c>model</c> a client names to providers: configured models and their aliases first,
-/// then providers whose <c>Models</c> patterns match, in configuration order.
+/// then the provider(s) whose <c>Models</c> patterns match it most specifically.
 /// </summary>
 public sealed class ModelRouter
 {
@@ -39,10 +39,16 @@ public sealed class ModelRouter
     public ModelRoute? Resolve(string model)
     {
         if (_configured.TryGetValue(model, out var route)) return route;
+        // Pattern matches go to the most specific provider(s) only; explicit fallbacks are what Models entries are for.
         List<RouteCandidate>? candidates = null;
+        var best = -1;
         foreach (var provider in _providers.All)
         {
-            if (provider.Serves(model)) (candidates ??= []).Add(new RouteCandidate(provider, model));
+            var score = provider.MatchScore(model);
+            if (score < 0 || score < best) continue;
+            if (score > best) candidates?.Clear();
+            best = score;
+            (candidates ??= []).Add(new RouteCandidate(provider, model));
         }
         return candidates is null ? null : new ModelRoute(model, candidates, null);
     }
