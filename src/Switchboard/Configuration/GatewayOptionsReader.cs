@@ -56,7 +56,8 @@ public static partial class GatewayOptionsReader
         var providers = new List<ProviderOptions>();
         foreach (var child in section.GetChildren())
         {
-            var name = child.Key;
+            // Names are case-insensitive identifiers: SWITCHBOARD__PROVIDERS__OPENAI__APIKEY names "openai".
+            var name = child.Key.ToLowerInvariant();
             if (!ProviderName().IsMatch(name))
                 throw new ConfigurationException($"{child.Path}: provider names may use letters, digits, '_', '-' and '.'.");
             var isOpenAi = name.Equals("openai", StringComparison.OrdinalIgnoreCase);

@@ -44,9 +44,8 @@ public sealed class UpstreamProvider : IDisposable
         string url;
         if (Options.Kind == ProviderKind.Azure)
         {
-            var deployment = Options.Deployments.TryGetValue(upstreamModel, out var mapped) ? mapped : upstreamModel;
-            if (!IsSafePathSegment(deployment)) return null;
-            url = $"{_baseUrl}/openai/deployments/{Uri.EscapeDataString(deployment)}/{apiPath}?api-version={Uri.EscapeDataString(Options.ApiVersion!)}";
+            if (!IsSafePathSegment(upstreamModel)) return null;
+            url = $"{_baseUrl}/openai/deployments/{Uri.EscapeDataString(upstreamModel)}/{apiPath}?api-version={Uri.EscapeDataString(Options.ApiVersion!)}";
         }
         else
         {
@@ -72,6 +71,10 @@ public sealed class UpstreamProvider : IDisposable
         request.RequestUri = new Uri(url);
         return request;
     }
+
+    /// <summary>The name this provider knows a model by: for Azure, its deployment.</summary>
+    public string UpstreamName(string model) =>
+        Options.Kind == ProviderKind.Azure && Options.Deployments.TryGetValue(model, out var deployment) ? deployment : model;
 
     /// <summary>Whether this provider serves <paramref name="model"/> by its <c>Models</c> patterns.</summary>
     public bool Serves(string model) => MatchScore(model) >= 0;

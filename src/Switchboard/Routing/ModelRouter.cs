@@ -26,7 +26,7 @@ public sealed class ModelRouter
         foreach (var model in options.Models)
         {
             var route = new ModelRoute(model.Name,
-                model.Targets.Select(t => new RouteCandidate(providers.Get(t.Provider), t.UpstreamModel)).ToList(), model);
+                model.Targets.Select(t => new RouteCandidate(providers.Get(t.Provider), providers.Get(t.Provider).UpstreamName(t.UpstreamModel))).ToList(), model);
             routes[model.Name] = route;
             foreach (var alias in model.Aliases) routes[alias] = route;
         }
@@ -48,7 +48,7 @@ public sealed class ModelRouter
             if (score < 0 || score < best) continue;
             if (score > best) candidates?.Clear();
             best = score;
-            (candidates ??= []).Add(new RouteCandidate(provider, model));
+            (candidates ??= []).Add(new RouteCandidate(provider, provider.UpstreamName(model)));
         }
         return candidates is null ? null : new ModelRoute(model, candidates, null);
     }

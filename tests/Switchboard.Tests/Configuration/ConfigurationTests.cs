@@ -1,0 +1,133 @@
+using Switchboard.Configuration;
+
+namespace Switchboard.Tests.Configuration;
+
+public sealed class ConfigurationTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("switchboard-config-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private GatewayOptions Read(Dictionary<string, string?>? environment = null, Dictionary<string, string?>? flags = null, string? configFile = null)
+    {
+        var inputs = new ConfigurationInputs
+        {
+            WorkingDirectory = _dir.FullName,
+            HomeDirectory = _dir.FullName,
+            ConfigFile = configFile,
+            Environment = environment ?? [],
+            Overrides = flags ?? [],
+        };
+        return GatewayOptionsReader.Read(ConfigurationSources.Build(inputs), _dir.FullName);
+    }
+
+    private void Write(string relative, string text)
+    {
+        var path = Path.Combine(_dir.FullName, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+    }
+
+    private static string OpenAiKey(GatewayOptions options) => options.Providers.Single(p => p.Name == "openai").ApiKey!;
+
+    [Fact]
+    public void Defaults_listen_on_loopback_8080_with_data_in_the_working_directory()
+    {
+        var options = Read();
+        Assert.Equal(["http://127.0.0.1:8080"], options.Urls);
+        Assert.Equal(Path.Combine(_dir.FullName, "data"), options.DataDirectory);
+        Assert.Empty(options.Providers);
+    }
+
+    [Fact]
+    public void Sources_override_in_order_openai_config_file_dotenv_environment_flags()
+    {
+        Write(".openai/config", "[default]\napi_key = sk-openai-config\n");
+        Assert.Equal("sk-openai-config", OpenAiKey(Read()));
+
+        Write("switchboard.json", """{ "Providers": { "openai": { "ApiKey": "sk-config-file" } } }""");
+        Assert.Equal("sk-config-file", OpenAiKey(Read()));
+
+        Write(".env", "# comment\nSWITCHBOARD__PROVIDERS__OPENAI__APIKEY=\"sk-dotenv\"\n");
+        Assert.Equal("sk-dotenv", OpenAiKey(Read()));
+
+        var environment = new Dictionary<string, string?> { ["SWITCHBOARD__PROVIDERS__OPENAI__APIKEY"] = "sk-environment" };
+        Assert.Equal("sk-environment", OpenAiKey(Read(environment)));
+
+        var flags = new Dictionary<string, string?> { ["Switchboard:Providers:openai:ApiKey"] = "sk-flag" };
+        Assert.Equal("sk-flag", OpenAiKey(Read(environment, flags)));
+    }
+
+    [Fact]
+    public void OPENAI_API_KEY_in_dotenv_configures_openai()
+    {
+        Write(".env", "export OPENAI_API_KEY=sk-dotenv-plain\n");
+        var openai = Read().Providers.Single();
+        Assert.Equal("sk-dotenv-plain", openai.ApiKey);
+        Assert.Equal(new Uri("https://api.openai.com/v1"), openai.BaseUrl);
+        Assert.Equal(["*"], openai.Models);
+    }
+
+    [Fact]
+    public void Yaml_config_is_read_with_providers_models_and_durations()
+    {
+        Write("switchboard.yaml", """
+            Providers:
+              deepseek:
+                BaseUrl: https://api.deepseek.com/v1
+                ApiKey: sk-ds
+                Timeouts:
+                  FirstByte: 45s
+                  Idle: 1500ms
+            Models:
+              chat:
+                Providers: [ "deepseek:deepseek-chat" ]
+                Aliases: [ cheap ]
+                InputPricePerMillion: 0.27
+            """);
+        var options = Read();
+        var deepseek = options.Providers.Single();
+        Assert.Equal(TimeSpan.FromSeconds(45), deepseek.Timeouts.FirstByte);
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), deepseek.Timeouts.Idle);
+        var model = options.Models.Single();
+        Assert.Equal(new ModelTarget("deepseek", "deepseek-chat"), model.Targets.Single());
+        Assert.Equal(["cheap"], model.Aliases);
+        Assert.Equal(270_000, model.InputMicrosPerMillion);
+    }
+
+    [Theory]
+    [InlineData("Switchboard:Providers:bad:BaseUrl", "ftp://x", "Switchboard:Providers:bad:BaseUrl")]
+    [InlineData("Switchboard:Providers:bad:Type", "bedrock", "Switchboard:Providers:bad:Type")]
+    [InlineData("Switchboard:Providers:bad:Timeouts:Idle", "soon", "Switchboard:Providers:bad:Timeouts:Idle")]
+    [InlineData("Switchboard:Providers:bad:CircuitBreaker:FailureThreshold", "1", "Switchboard:Providers:bad:CircuitBreaker:FailureThreshold")]
+    [InlineData("Switchboard:Urls", "localhost:80", "Switchboard:Urls")]
+    public void Invalid_values_fail_at_startup_naming_the_key(string key, string value, string named)
+    {
+        var flags = new Dictionary<string, string?> { ["Switchboard:Providers:bad:BaseUrl"] = "http://127.0.0.1:1/v1", [key] = value };
+        var error = Assert.Throws<ConfigurationException>(() => Read(flags: flags));
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Azure_without_api_version_and_models_naming_unknown_providers_are_rejected()
+    {
+        var azure = Assert.Throws<ConfigurationException>(() => Read(flags: new()
+        {
+            ["Switchboard:Providers:az:Type"] = "azure",
+            ["Switchboard:Providers:az:BaseUrl"] = "https://x.openai.azure.com",
+        }));
+        Assert.Contains("ApiVersion", azure.Message, StringComparison.Ordinal);
+
+        var unknown = Assert.Throws<ConfigurationException>(() => Read(flags: new() { ["Switchboard:Models:m:Providers:0"] = "nobody" }));
+        Assert.Contains("'nobody' is not a configured provider", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Broken_config_files_are_reported_with_their_path()
+    {
+        Write("switchboard.json", "{ \"Providers\": ");
+        var error = Assert.Throws<ConfigurationException>(() => Read());
+        Assert.Contains("switchboard.json", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not valid JSON", error.Message, StringComparison.Ordinal);
+    }
+}
