@@ -1,0 +1,84 @@
+using System.Net;
+using System.Text;
+using Switchboard.Cli;
+using Switchboard.Tests.Fixtures;
+using static Switchboard.Tests.Fixtures.OpenAiShapes;
+
+namespace Switchboard.Tests.Hosting;
+
+public sealed class HostingTests
+{
+    [Fact]
+    public async Task Health_and_readiness_answer()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        using var health = await gateway.Http.GetAsync("/healthz");
+        using var ready = await gateway.Http.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("ready", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(health.Headers.Contains("x-request-id"));
+    }
+
+    [Fact]
+    public async Task Shutdown_lets_an_in_flight_stream_finish()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        upstream.On("long-stream", async x =>
+        {
+            await x.StartSse();
+            await x.Event(ContentChunk("before"));
+            await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), x.Aborted);
+            await x.Event(ContentChunk("after"));
+            await x.Done();
+        });
+        var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
+            ["Switchboard:Providers:up:Models:0"] = "*",
+        });
+        await using (gateway)
+        {
+            using var response = await Sse.PostAsync(gateway.Http, "/v1/chat/completions", Sse.ChatRequest("long-stream"), HttpCompletionOption.ResponseHeadersRead);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            var received = new StringBuilder();
+            while (!received.ToString().Contains("before", StringComparison.Ordinal))
+                received.AppendLine(await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(15)));
+
+            var stopping = gateway.App.StopAsync();
+            Assert.False(stopping.IsCompleted);
+            gate.SetResult();
+            received.Append(await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(15)));
+            await stopping.WaitAsync(TimeSpan.FromSeconds(15));
+
+            Assert.Contains("after", received.ToString(), StringComparison.Ordinal);
+            Assert.EndsWith("data: [DONE]", received.ToString().TrimEnd(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Cli_rejects_bad_usage_and_bad_configuration_with_exit_code_2()
+    {
+        var dir = Directory.CreateTempSubdirectory("switchboard-cli-").FullName;
+        var bad = Path.Combine(dir, "bad.json");
+        await File.WriteAllTextAsync(bad, """{ "Providers": { "x": { "BaseUrl": "not a url" } } }""");
+        var stderr = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(stderr);
+        try
+        {
+            Assert.Equal(2, await CommandLine.RunAsync(["frobnicate"]));
+            Assert.Equal(2, await CommandLine.RunAsync(["serve", "--bogus"]));
+            Assert.Equal(2, await CommandLine.RunAsync(["serve", "--config", bad, "--data", Path.Combine(dir, "data")]));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        var text = stderr.ToString();
+        Assert.Contains("unknown command 'frobnicate'", text, StringComparison.Ordinal);
+        Assert.Contains("unknown option '--bogus'", text, StringComparison.Ordinal);
+        Assert.Contains("Switchboard:Providers:x:BaseUrl", text, StringComparison.Ordinal);
+    }
+}
