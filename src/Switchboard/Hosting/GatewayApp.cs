@@ -20,26 +20,23 @@ public static class GatewayApp
         var options = GatewayOptionsReader.Read(configuration, inputs.WorkingDirectory);
         Directory.CreateDirectory(options.DataDirectory);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = inputs.WorkingDirectory, Args = [] });
-        builder.Configuration.Sources.Clear();
+        // An empty builder: no appsettings files or watchers, no configuration we did not layer ourselves.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = inputs.WorkingDirectory, Args = [] });
         builder.Configuration.AddConfiguration(configuration);
-        builder.WebHost.UseUrls([.. options.Urls]);
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
         });
+        builder.WebHost.UseUrls([.. options.Urls]);
+        builder.Services.AddRouting();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-        });
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        // Registered by factory so the container owns them: disposing the app drains what is still queued.
+        builder.Services.AddSingleton<ILoggerProvider>(_ => new ConsoleLoggerProvider(options.Logging.MinimumLevel, TimeProvider.System));
         if (options.Logging.FileEnabled)
-            builder.Logging.AddProvider(new RollingFileLoggerProvider(Path.Combine(options.DataDirectory, "logs"), options.Logging, TimeProvider.System));
+            builder.Services.AddSingleton<ILoggerProvider>(_ => new RollingFileLoggerProvider(Path.Combine(options.DataDirectory, "logs"), options.Logging, TimeProvider.System));
 
         var services = builder.Services;
         services.AddSingleton(options);

@@ -1,141 +1,91 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Threading.Channels;
 using Switchboard.Configuration;
 
 namespace Switchboard.Logging;
 
 /// <summary>
-/// Writes structured JSON lines to <c>logs/switchboard-yyyyMMdd[.N].log</c> under the data directory, starting a
-/// new file each UTC day and whenever one passes <see cref="LogOptions.MaxFileBytes"/>, keeping the newest
-/// <see cref="LogOptions.RetainedFiles"/>. Callers only enqueue; one background task does the I/O, and under
-/// overload lines are dropped rather than requests slowed.
+/// Structured JSON lines in <c>logs/switchboard-yyyyMMdd[.N].log</c> under the data directory: a new file each
+/// UTC day and whenever one passes <see cref="LogOptions.MaxFileBytes"/>, keeping the newest
+/// <see cref="LogOptions.RetainedFiles"/>.
 /// </summary>
-public sealed class RollingFileLoggerProvider : ILoggerProvider
+public sealed class RollingFileLoggerProvider(string directory, LogOptions options, TimeProvider time)
+    : BatchingLoggerProvider(options.MinimumLevel, time)
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(50_000)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
-    private readonly string _directory;
-    private readonly LogOptions _options;
-    private readonly TimeProvider _time;
-    private readonly Task _writer;
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private FileStream? _file;
+    private string? _day;
+    private int _index;
 
-    public RollingFileLoggerProvider(string directory, LogOptions options, TimeProvider time)
+    protected override void WriteBatch(IReadOnlyList<LogEntry> batch)
     {
-        _directory = directory;
-        _options = options;
-        _time = time;
-        Directory.CreateDirectory(directory);
-        _writer = Task.Run(WriteLoopAsync);
+        foreach (var entry in batch)
+        {
+            var day = entry.Timestamp.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+            if (_file is null || day != _day || _file.Length >= options.MaxFileBytes) Roll(day);
+            _buffer.Clear();
+            using (var json = new Utf8JsonWriter(_buffer, WriterOptions)) Write(json, entry);
+            _buffer.Write("\n"u8);
+            _file!.Write(_buffer.WrittenSpan);
+        }
+        _file?.Flush();
     }
 
-    public ILogger CreateLogger(string categoryName) => new FileLogger(this, categoryName);
-
-    private void Enqueue(string line) => _lines.Writer.TryWrite(line);
-
-    private async Task WriteLoopAsync()
+    private static void Write(Utf8JsonWriter json, LogEntry entry)
     {
-        StreamWriter? file = null;
-        string? day = null;
-        var index = 0;
-        try
+        json.WriteStartObject();
+        json.WriteString("ts"u8, entry.Timestamp);
+        json.WriteString("level"u8, entry.Level.ToString());
+        json.WriteString("category"u8, entry.Category);
+        json.WriteNumber("event"u8, entry.EventId);
+        json.WriteString("message"u8, entry.Message);
+        foreach (var (key, value) in entry.Properties ?? [])
         {
-            while (await _lines.Reader.WaitToReadAsync())
+            switch (value)
             {
-                while (_lines.Reader.TryRead(out var line))
-                {
-                    var today = _time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-                    if (file is null || today != day || file.BaseStream.Length >= _options.MaxFileBytes)
-                    {
-                        if (file is not null) await file.DisposeAsync();
-                        if (today != day) index = FirstFreeIndex(today);
-                        else index++;
-                        day = today;
-                        file = new StreamWriter(new FileStream(PathFor(day, index), FileMode.Append, FileAccess.Write, FileShare.ReadWrite), new UTF8Encoding(false));
-                        PruneOldFiles();
-                    }
-                    await file.WriteAsync(line);
-                }
-                await file!.FlushAsync();
+                case null: json.WriteNull(key); break;
+                case int i: json.WriteNumber(key, i); break;
+                case long l: json.WriteNumber(key, l); break;
+                case double d: json.WriteNumber(key, d); break;
+                case bool b: json.WriteBoolean(key, b); break;
+                default: json.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture)); break;
             }
         }
-        finally
-        {
-            if (file is not null) await file.DisposeAsync();
-        }
+        if (entry.Exception is not null) json.WriteString("exception"u8, entry.Exception);
+        json.WriteEndObject();
     }
 
-    private int FirstFreeIndex(string day)
+    private void Roll(string day)
     {
-        var index = 0;
-        while (File.Exists(PathFor(day, index + 1))) index++;
-        return File.Exists(PathFor(day, index)) && new FileInfo(PathFor(day, index)).Length >= _options.MaxFileBytes ? index + 1 : index;
+        Directory.CreateDirectory(directory);
+        _file?.Dispose();
+        if (day != _day)
+        {
+            _index = 0;
+            while (File.Exists(PathFor(day, _index + 1))) _index++;
+        }
+        while (File.Exists(PathFor(day, _index)) && new FileInfo(PathFor(day, _index)).Length >= options.MaxFileBytes) _index++;
+        _day = day;
+        _file = new FileStream(PathFor(day, _index), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        PruneOldFiles();
     }
 
     private string PathFor(string day, int index) =>
-        Path.Combine(_directory, index == 0 ? $"switchboard-{day}.log" : $"switchboard-{day}.{index}.log");
+        Path.Combine(directory, index == 0 ? $"switchboard-{day}.log" : $"switchboard-{day}.{index}.log");
 
     private void PruneOldFiles()
     {
-        var files = new DirectoryInfo(_directory).GetFiles("switchboard-*.log").OrderByDescending(f => f.LastWriteTimeUtc).ThenByDescending(f => f.Name, StringComparer.Ordinal).ToList();
-        foreach (var old in files.Skip(_options.RetainedFiles))
+        var files = new DirectoryInfo(directory).GetFiles("switchboard-*.log")
+            .OrderByDescending(f => f.LastWriteTimeUtc).ThenByDescending(f => f.Name, StringComparer.Ordinal);
+        foreach (var old in files.Skip(options.RetainedFiles))
         {
             try { old.Delete(); }
-            catch (IOException) { /* another process may hold it; retry on the next roll */ }
+            catch (IOException) { /* held elsewhere; pruned on the next roll */ }
         }
     }
 
-    /// <summary>Stops accepting lines and waits until everything queued is on disk.</summary>
-    public void Dispose()
-    {
-        _lines.Writer.TryComplete();
-        _writer.Wait(TimeSpan.FromSeconds(5));
-    }
-
-    private sealed class FileLogger(RollingFileLoggerProvider provider, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._options.MinimumLevel && logLevel != LogLevel.None;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (!IsEnabled(logLevel)) return;
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-            using (var json = new Utf8JsonWriter(buffer, WriterOptions))
-            {
-                json.WriteStartObject();
-                json.WriteString("ts"u8, provider._time.GetUtcNow());
-                json.WriteString("level"u8, logLevel.ToString());
-                json.WriteString("category"u8, category);
-                json.WriteNumber("event"u8, eventId.Id);
-                json.WriteString("message"u8, formatter(state, exception));
-                if (state is IReadOnlyList<KeyValuePair<string, object?>> properties)
-                {
-                    foreach (var (key, value) in properties)
-                    {
-                        if (key == "{OriginalFormat}") continue;
-                        switch (value)
-                        {
-                            case null: json.WriteNull(key); break;
-                            case int i: json.WriteNumber(key, i); break;
-                            case long l: json.WriteNumber(key, l); break;
-                            case double d: json.WriteNumber(key, d); break;
-                            case bool b: json.WriteBoolean(key, b); break;
-                            default: json.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture)); break;
-                        }
-                    }
-                }
-                if (exception is not null) json.WriteString("exception"u8, exception.ToString());
-                json.WriteEndObject();
-            }
-            provider.Enqueue(Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n");
-        }
-    }
+    protected override void DisposeSink() => _file?.Dispose();
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Measures the gateway's own overhead: the same load sent straight to a fast fixture upstream and
+# through the gateway. Pinning on 2 cores: upstream + load generators on core 0, the gateway alone on core 1.
+# Needs: wrk (apt-get install wrk), taskset. Usage: bench/gateway-overhead.sh [seconds-per-run]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-10}"
+UP_PORT=9100 GW_PORT=9101
+WORK="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+dotnet build -c Release Switchboard.slnx -v q -nologo >/dev/null
+UP_DLL=bench/Switchboard.Bench.Upstream/bin/Release/net10.0/Switchboard.Bench.Upstream.dll
+LOAD_DLL=bench/Switchboard.Bench.Load/bin/Release/net10.0/Switchboard.Bench.Load.dll
+GW_DLL=src/Switchboard/bin/Release/net10.0/switchboard.dll
+
+taskset -c 0 dotnet "$UP_DLL" --urls "http://127.0.0.1:$UP_PORT" >/dev/null 2>&1 &
+# The gateway as shipped: console and rolling-file request log on, one line per request.
+( cd "$WORK" && SWITCHBOARD__PROVIDERS__BENCH__BASEURL="http://127.0.0.1:$UP_PORT/v1" \
+  SWITCHBOARD__PROVIDERS__BENCH__MODELS__0='*' \
+  exec taskset -c 1 dotnet "$OLDPWD/$GW_DLL" serve --urls "http://127.0.0.1:$GW_PORT" --data "$WORK/data" >/dev/null 2>&1 ) &
+for port in $UP_PORT $GW_PORT; do
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
+done
+curl -sf "http://127.0.0.1:$GW_PORT/healthz" >/dev/null
+GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
+
+run_wrk() { # target conns stream -> "rps p50 p99"
+  local url="$1/v1/chat/completions" conns="$2" stream="$3"
+  WRK_STREAM="$stream" taskset -c 0 wrk -t1 -c"$conns" -d3s -s bench/wrk/chat.lua "$url" >/dev/null # warm-up
+  WRK_STREAM="$stream" taskset -c 0 wrk -t1 -c"$conns" -d"${DURATION}s" --latency -s bench/wrk/chat.lua "$url" > "$WORK/wrk.txt"
+  if grep -q "Non-2xx" "$WORK/wrk.txt"; then echo "non-2xx responses:" >&2; cat "$WORK/wrk.txt" >&2; exit 1; fi
+  awk '/Requests\/sec/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print rps, p50, p99}' "$WORK/wrk.txt"
+}
+to_ms() { # wrk prints 85.00us / 1.20ms / 1.01s
+  awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000 }'
+}
+
+echo "| mode | conns | direct req/s | gateway req/s | direct p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms | added p99 ms |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for stream in 0 1; do
+  for conns in 1 16 64; do
+    read -r d_rps d_p50 d_p99 < <(run_wrk "http://127.0.0.1:$UP_PORT" "$conns" "$stream")
+    read -r g_rps g_p50 g_p99 < <(run_wrk "http://127.0.0.1:$GW_PORT" "$conns" "$stream")
+    d50=$(to_ms "$d_p50") g50=$(to_ms "$g_p50") d99=$(to_ms "$d_p99") g99=$(to_ms "$g_p99")
+    awk -v m="$([ "$stream" = 1 ] && echo stream || echo json)" -v c="$conns" -v dr="$d_rps" -v gr="$g_rps" \
+        -v d50="$d50" -v g50="$g50" -v d99="$d99" -v g99="$g99" \
+        'BEGIN { printf "| %s | %d | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", m, c, dr, gr, d50, g50, g50-d50, d99, g99, g99-d99 }'
+  done
+done
+
+echo
+echo "Time to first token (1 connection, sequential, 2000 streams after 200 warm-up):"
+echo "  direct:  $(taskset -c 0 dotnet "$LOAD_DLL" ttft "http://127.0.0.1:$UP_PORT/v1/chat/completions" 2000)"
+echo "  gateway: $(taskset -c 0 dotnet "$LOAD_DLL" ttft "http://127.0.0.1:$GW_PORT/v1/chat/completions" 2000)"
+echo
+echo "Gateway memory with 1000 concurrent open streams:"
+echo "  idle:    $(grep -E 'VmRSS' /proc/"$GW_PID"/status | tr -s ' ')"
+echo "  $(taskset -c 0 dotnet "$LOAD_DLL" streams "http://127.0.0.1:$GW_PORT/v1/chat/completions" 1000 "$GW_PID")"
