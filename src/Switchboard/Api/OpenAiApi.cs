@@ -22,8 +22,12 @@ public static class OpenAiApi
         return app;
     }
 
-    private static void MapForwarded(RouteGroupBuilder group, string pattern, ApiEndpoint endpoint) =>
-        group.MapPost(pattern, (HttpContext context, ProxyHandler handler) => handler.HandleAsync(context, endpoint));
+    // A plain RequestDelegate over the singleton handler: no per-request service scope or parameter binding.
+    private static void MapForwarded(RouteGroupBuilder group, string pattern, ApiEndpoint endpoint)
+    {
+        var handler = ((IEndpointRouteBuilder)group).ServiceProvider.GetRequiredService<ProxyHandler>();
+        group.MapPost(pattern, context => handler.HandleAsync(context, endpoint));
+    }
 
     private static async Task<Ok<ModelList>> ListModels(ModelCatalog catalog, CancellationToken cancellationToken) =>
         TypedResults.Ok(new ModelList(await catalog.ListAsync(cancellationToken)));

@@ -25,7 +25,7 @@ internal sealed record BufferedResponse(UpstreamProvider Provider, HttpResponseM
 }
 
 /// <summary>An upstream SSE stream whose first event has already arrived (so nothing was committed to the client before it did).</summary>
-internal sealed record StreamingResponse(UpstreamProvider Provider, HttpResponseMessage Message, IAsyncEnumerator<SseItem<SseChunk>> Events) : ForwardOutcome(Provider)
+internal sealed record StreamingResponse(UpstreamProvider Provider, HttpResponseMessage Message, Stream Body, IAsyncEnumerator<SseItem<SseChunk>> Events) : ForwardOutcome(Provider)
 {
     public override void Dispose()
     {
@@ -33,6 +33,7 @@ internal sealed record StreamingResponse(UpstreamProvider Provider, HttpResponse
         // disconnect reaches the upstream.
         Message.Dispose();
         _ = Events.DisposeAsync().AsTask();
+        Body.Dispose();
     }
 }
 

@@ -78,40 +78,49 @@ internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwa
         return new FailedResponse(null, GatewayErrors.Internal());
     }
 
-    private async Task<Attempt> AttemptAsync(UpstreamProvider provider, string upstreamModel, ProxyRequest request, ReadOnlyMemory<byte> body, CancellationToken clientAborted)
+    private async Task<Attempt> AttemptAsync(UpstreamProvider provider, string upstreamModel, ProxyRequest request, ReadOnlyMemory<byte> requestBody, CancellationToken clientAborted)
     {
-        var content = new ReadOnlyMemoryContent(body);
+        var content = new ReadOnlyMemoryContent(requestBody);
         content.Headers.ContentType = JsonContentType;
         using var message = provider.CreateRequest(HttpMethod.Post, request.Endpoint.Path, upstreamModel, content);
         if (message is null)
             return new Attempt(AttemptKind.Final, new FailedResponse(provider, GatewayErrors.ModelNotFound(request.Model)));
         message.Headers.Accept.ParseAdd(request.Stream ? "text/event-stream" : "application/json");
 
+        // One token source times this attempt: first the response headers, then (re-armed per read) the body.
+        // It is linked to the client, so a client that leaves cancels the upstream call too.
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        timeout.CancelAfter(provider.Options.Timeouts.FirstByte);
         HttpResponseMessage response;
-        using (var firstByte = CancellationTokenSource.CreateLinkedTokenSource(clientAborted))
+        try
         {
-            firstByte.CancelAfter(provider.Options.Timeouts.FirstByte);
-            try
-            {
-                response = await provider.Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, firstByte.Token);
-            }
-            catch (OperationCanceledException) when (!clientAborted.IsCancellationRequested)
-            {
-                return TransportFailure(provider, GatewayErrors.UpstreamTimeout(provider.Name, "response headers"));
-            }
-            catch (HttpRequestException e)
-            {
-                Log.UpstreamUnreachable(logger, provider.Name, e.HttpRequestError.ToString());
-                return TransportFailure(provider, GatewayErrors.UpstreamUnreachable(provider.Name));
-            }
+            response = await provider.Client.SendAsync(message, timeout.Token);
         }
+        catch (OperationCanceledException) when (!clientAborted.IsCancellationRequested)
+        {
+            timeout.Dispose();
+            return TransportFailure(provider, GatewayErrors.UpstreamTimeout(provider.Name, "response headers"));
+        }
+        catch (HttpRequestException e)
+        {
+            timeout.Dispose();
+            Log.UpstreamUnreachable(logger, provider.Name, e.HttpRequestError.ToString());
+            return TransportFailure(provider, GatewayErrors.UpstreamUnreachable(provider.Name));
+        }
+        catch
+        {
+            timeout.Dispose();
+            throw;
+        }
+        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(clientAborted), provider.Options.Timeouts.Idle, timeout, clientAborted);
 
         var status = (int)response.StatusCode;
         if (response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
-            return await OpenStreamAsync(provider, request, response, clientAborted);
+            return await OpenStreamAsync(provider, request, response, body, clientAborted);
 
         var buffer = new PooledBufferWriter(16 * 1024);
-        var bodyError = await ReadBodyAsync(provider, response, buffer, clientAborted);
+        var bodyError = await ReadBodyAsync(provider, body, buffer, clientAborted);
         if (bodyError is not null)
         {
             buffer.Dispose();
@@ -132,9 +141,8 @@ internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwa
         return new Attempt(shouldRetry ? AttemptKind.Retryable : AttemptKind.Final, outcome, response.Headers);
     }
 
-    private static async Task<Attempt> OpenStreamAsync(UpstreamProvider provider, ProxyRequest request, HttpResponseMessage response, CancellationToken clientAborted)
+    private static async Task<Attempt> OpenStreamAsync(UpstreamProvider provider, ProxyRequest request, HttpResponseMessage response, IdleTimeoutStream stream, CancellationToken clientAborted)
     {
-        var stream = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(clientAborted), provider.Options.Timeouts.Idle, clientAborted);
         if (!request.Endpoint.HasUsageStream)
         {
             provider.Breaker.RecordSuccess();
@@ -149,7 +157,7 @@ internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwa
             if (await events.MoveNextAsync())
             {
                 provider.Breaker.RecordSuccess();
-                return new Attempt(AttemptKind.Done, new StreamingResponse(provider, response, events));
+                return new Attempt(AttemptKind.Done, new StreamingResponse(provider, response, stream, events));
             }
             error = GatewayErrors.UpstreamStreamBroken(provider.Name);
         }
@@ -162,15 +170,16 @@ internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwa
             error = GatewayErrors.UpstreamStreamBroken(provider.Name);
         }
         await events.DisposeAsync();
+        await stream.DisposeAsync();
         response.Dispose();
         return TransportFailure(provider, error);
     }
 
-    private static async Task<OpenAiError?> ReadBodyAsync(UpstreamProvider provider, HttpResponseMessage response, PooledBufferWriter buffer, CancellationToken clientAborted)
+    private static async Task<OpenAiError?> ReadBodyAsync(UpstreamProvider provider, IdleTimeoutStream body, PooledBufferWriter buffer, CancellationToken clientAborted)
     {
         try
         {
-            await using var stream = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(clientAborted), provider.Options.Timeouts.Idle, clientAborted);
+            await using var stream = body;
             while (true)
             {
                 var read = await stream.ReadAsync(buffer.GetMemory(16 * 1024), clientAborted);

@@ -33,10 +33,13 @@ public static class GatewayApp
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
-        // Registered by factory so the container owns them: disposing the app drains what is still queued.
-        builder.Services.AddSingleton<ILoggerProvider>(_ => new ConsoleLoggerProvider(options.Logging.MinimumLevel, TimeProvider.System));
-        if (options.Logging.FileEnabled)
-            builder.Services.AddSingleton<ILoggerProvider>(_ => new RollingFileLoggerProvider(Path.Combine(options.DataDirectory, "logs"), options.Logging, TimeProvider.System));
+        // Registered by factory so the container owns it: disposing the app drains what is still queued.
+        builder.Services.AddSingleton<ILoggerProvider>(_ =>
+        {
+            List<LogSink> sinks = [new ConsoleSink()];
+            if (options.Logging.FileEnabled) sinks.Add(new RollingFileSink(Path.Combine(options.DataDirectory, "logs"), options.Logging));
+            return new BatchingLoggerProvider(sinks, options.Logging.MinimumLevel, TimeProvider.System);
+        });
 
         var services = builder.Services;
         services.AddSingleton(options);

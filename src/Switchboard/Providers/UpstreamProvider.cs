@@ -10,7 +10,7 @@ namespace Switchboard.Providers;
 /// </summary>
 public sealed class UpstreamProvider : IDisposable
 {
-    private readonly HttpClient _client;
+    private readonly HttpMessageInvoker _client;
     private readonly string _baseUrl;
 
     public UpstreamProvider(ProviderOptions options, TimeProvider time)
@@ -29,14 +29,15 @@ public sealed class UpstreamProvider : IDisposable
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             MaxConnectionsPerServer = int.MaxValue,
         };
-        // Timeouts are enforced per phase by the forwarder, not by HttpClient's single overall timeout.
-        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        // An invoker rather than HttpClient: timeouts are enforced per phase by the forwarder, and HttpClient's
+        // own overall-timeout plumbing would cost a token source per request for nothing.
+        _client = new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
     public string Name => Options.Name;
     public ProviderOptions Options { get; }
     public CircuitBreaker Breaker { get; }
-    public HttpClient Client => _client;
+    public HttpMessageInvoker Client => _client;
 
     /// <summary>Builds the upstream request for an API path such as <c>chat/completions</c>, or null when the model cannot be addressed safely.</summary>
     public HttpRequestMessage? CreateRequest(HttpMethod method, string apiPath, string upstreamModel, HttpContent? content)

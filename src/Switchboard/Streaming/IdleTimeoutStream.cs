@@ -4,39 +4,26 @@ namespace Switchboard.Streaming;
 internal sealed class UpstreamIdleTimeoutException() : TimeoutException("The upstream sent nothing within the idle timeout.");
 
 /// <summary>
-/// A read-only view of an upstream body that fails any single read taking longer than the idle timeout.
-/// One timer is re-armed per read rather than a token source allocated per read.
+/// A read-only view of an upstream body that fails any single read taking longer than the idle timeout. The
+/// timeout source is the attempt's own (it already timed the response headers) and is re-armed per read, so a
+/// request allocates one token source for all its timeouts.
 /// </summary>
-internal sealed class IdleTimeoutStream : Stream
+internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, CancellationTokenSource timeout, CancellationToken clientAborted) : Stream
 {
-    private readonly Stream _inner;
-    private readonly TimeSpan _idle;
-    private readonly CancellationToken _clientAborted;
-    private readonly CancellationTokenSource _timer = new();
-    private readonly CancellationTokenSource _linked;
-
-    public IdleTimeoutStream(Stream inner, TimeSpan idle, CancellationToken clientAborted)
-    {
-        _inner = inner;
-        _idle = idle;
-        _clientAborted = clientAborted;
-        _linked = CancellationTokenSource.CreateLinkedTokenSource(clientAborted, _timer.Token);
-    }
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        _timer.CancelAfter(_idle);
+        timeout.CancelAfter(idle);
         try
         {
-            return await _inner.ReadAsync(buffer, _linked.Token);
+            return await inner.ReadAsync(buffer, timeout.Token);
         }
-        catch (OperationCanceledException) when (_timer.IsCancellationRequested && !_clientAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (!clientAborted.IsCancellationRequested)
         {
             throw new UpstreamIdleTimeoutException();
         }
         finally
         {
-            if (!_timer.IsCancellationRequested) _timer.CancelAfter(Timeout.InfiniteTimeSpan);
+            if (!timeout.IsCancellationRequested) timeout.CancelAfter(Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -58,9 +45,8 @@ internal sealed class IdleTimeoutStream : Stream
     {
         if (disposing)
         {
-            _linked.Dispose();
-            _timer.Dispose();
-            _inner.Dispose();
+            inner.Dispose();
+            timeout.Dispose();
         }
         base.Dispose(disposing);
     }

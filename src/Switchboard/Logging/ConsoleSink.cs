@@ -1,19 +1,20 @@
+using System.Globalization;
 using System.Text;
 
 namespace Switchboard.Logging;
 
-/// <summary>Human-readable single lines on standard output, written a batch at a time.</summary>
-public sealed class ConsoleLoggerProvider(LogLevel minimumLevel, TimeProvider time) : BatchingLoggerProvider(minimumLevel, time)
+/// <summary>Human-readable single lines on standard output, one write per batch.</summary>
+public sealed class ConsoleSink : LogSink
 {
     private readonly Stream _stdout = Console.OpenStandardOutput();
     private readonly StringBuilder _text = new();
 
-    protected override void WriteBatch(IReadOnlyList<LogEntry> batch)
+    public override void Write(IReadOnlyList<LogEntry> batch)
     {
         _text.Clear();
         foreach (var entry in batch)
         {
-            _text.Append(entry.Timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture))
+            _text.Append(entry.Timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture))
                 .Append(' ').Append(Level(entry.Level)).Append(": ").Append(entry.Category)
                 .Append('[').Append(entry.EventId).Append("] ").Append(entry.Message).Append('\n');
             if (entry.Exception is not null) _text.Append(entry.Exception).Append('\n');
@@ -32,5 +33,9 @@ public sealed class ConsoleLoggerProvider(LogLevel minimumLevel, TimeProvider ti
         _ => "crit",
     };
 
-    protected override void DisposeSink() => _stdout.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _stdout.Dispose();
+        base.Dispose(disposing);
+    }
 }

@@ -7,34 +7,40 @@ using Switchboard.Configuration;
 namespace Switchboard.Logging;
 
 /// <summary>
-/// Structured JSON lines in <c>logs/switchboard-yyyyMMdd[.N].log</c> under the data directory: a new file each
-/// UTC day and whenever one passes <see cref="LogOptions.MaxFileBytes"/>, keeping the newest
-/// <see cref="LogOptions.RetainedFiles"/>.
+/// Structured JSON lines in <c>switchboard-yyyyMMdd[.N].log</c>: a new file each UTC day and whenever one passes
+/// <see cref="LogOptions.MaxFileBytes"/>, keeping the newest <see cref="LogOptions.RetainedFiles"/>.
 /// </summary>
-public sealed class RollingFileLoggerProvider(string directory, LogOptions options, TimeProvider time)
-    : BatchingLoggerProvider(options.MinimumLevel, time)
+public sealed class RollingFileSink(string directory, LogOptions options) : LogSink
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private Utf8JsonWriter? _json;
     private FileStream? _file;
     private string? _day;
     private int _index;
 
-    protected override void WriteBatch(IReadOnlyList<LogEntry> batch)
+    public override void Write(IReadOnlyList<LogEntry> batch)
     {
+        var json = _json ??= new Utf8JsonWriter(_buffer, WriterOptions);
         foreach (var entry in batch)
         {
             var day = entry.Timestamp.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-            if (_file is null || day != _day || _file.Length >= options.MaxFileBytes) Roll(day);
-            _buffer.Clear();
-            using (var json = new Utf8JsonWriter(_buffer, WriterOptions)) Write(json, entry);
+            if (_file is null || day != _day || _file.Position >= options.MaxFileBytes)
+            {
+                Flush();
+                Roll(day);
+            }
+            json.Reset();
+            WriteEntry(json, entry);
+            json.Flush();
             _buffer.Write("\n"u8);
-            _file!.Write(_buffer.WrittenSpan);
+            // Bytes still buffered count towards the size limit.
+            if (_file!.Position + _buffer.WrittenCount >= options.MaxFileBytes) Flush();
         }
-        _file?.Flush();
+        Flush();
     }
 
-    private static void Write(Utf8JsonWriter json, LogEntry entry)
+    private static void WriteEntry(Utf8JsonWriter json, LogEntry entry)
     {
         json.WriteStartObject();
         json.WriteString("ts"u8, entry.Timestamp);
@@ -42,7 +48,7 @@ public sealed class RollingFileLoggerProvider(string directory, LogOptions optio
         json.WriteString("category"u8, entry.Category);
         json.WriteNumber("event"u8, entry.EventId);
         json.WriteString("message"u8, entry.Message);
-        foreach (var (key, value) in entry.Properties ?? [])
+        foreach (var (key, value) in entry.Properties)
         {
             switch (value)
             {
@@ -56,6 +62,14 @@ public sealed class RollingFileLoggerProvider(string directory, LogOptions optio
         }
         if (entry.Exception is not null) json.WriteString("exception"u8, entry.Exception);
         json.WriteEndObject();
+    }
+
+    private void Flush()
+    {
+        if (_file is null || _buffer.WrittenCount == 0) return;
+        _file.Write(_buffer.WrittenSpan);
+        _file.Flush();
+        _buffer.Clear();
     }
 
     private void Roll(string day)
@@ -87,5 +101,13 @@ public sealed class RollingFileLoggerProvider(string directory, LogOptions optio
         }
     }
 
-    protected override void DisposeSink() => _file?.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _json?.Dispose();
+            _file?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

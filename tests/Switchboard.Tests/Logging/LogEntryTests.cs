@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+using Switchboard.Logging;
+
+namespace Switchboard.Tests.Logging;
+
+public sealed class LogEntryTests
+{
+    private static LogEntry Entry(string template, params (string, object?)[] values) =>
+        new(DateTimeOffset.UnixEpoch, LogLevel.Information, "c", 1, template,
+            values.Select(v => new KeyValuePair<string, object?>(v.Item1, v.Item2)).ToArray(), null);
+
+    [Fact]
+    public void Formats_holes_by_name_with_invariant_culture_and_format_strings()
+    {
+        var entry = Entry("{Id} took {Ms:F1} ms, tokens={Tokens} {{literal}}", ("Ms", 1.26), ("Id", "req_1"), ("Tokens", null));
+        Assert.Equal("req_1 took 1.3 ms, tokens=(null) {literal}", entry.Message);
+    }
+
+    [Fact]
+    public void A_template_without_values_is_the_message()
+    {
+        Assert.Equal("plain {text}", Entry("plain {text}").Message);
+    }
+}
