@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Measures the gateway's own overhead: the same load sent straight to a fast fixture upstream and
 # through the gateway. Pinning on 2 cores: upstream + load generators on core 0, the gateway alone on core 1.
-# Needs: wrk (apt-get install wrk), taskset. Usage: bench/gateway-overhead.sh [seconds-per-run]
+# Needs: wrk (apt-get install wrk), taskset; nginx optional (a reference proxy in the same setup).
+# Usage: bench/gateway-overhead.sh [seconds-per-run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
-UP_PORT=9100 GW_PORT=9101
+UP_PORT=9100 GW_PORT=9101 NGINX_PORT=9102
 WORK="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 dotnet build -c Release Switchboard.slnx -v q -nologo >/dev/null
 UP_DLL=bench/Switchboard.Bench.Upstream/bin/Release/net10.0/Switchboard.Bench.Upstream.dll
@@ -25,29 +26,61 @@ done
 curl -sf "http://127.0.0.1:$GW_PORT/healthz" >/dev/null
 GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
 
-run_wrk() { # target conns stream -> "rps p50 p99"
+if command -v nginx >/dev/null 2>&1; then
+  cat > "$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream up { server 127.0.0.1:$UP_PORT; keepalive 256; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+NGINX
+  taskset -c 1 nginx -c "$WORK/nginx.conf"
+fi
+
+# Warm the gateway until the JIT has settled on optimised code (tier-1 after PGO): 20 s of load.
+WRK_STREAM=0 taskset -c 0 wrk -t1 -c64 -d20s -s bench/wrk/chat.lua "http://127.0.0.1:$GW_PORT/v1/chat/completions" >/dev/null
+WRK_STREAM=1 taskset -c 0 wrk -t1 -c64 -d5s -s bench/wrk/chat.lua "http://127.0.0.1:$GW_PORT/v1/chat/completions" >/dev/null
+
+run_wrk() { # target conns stream -> "rps p50_us p99_us"
   local url="$1/v1/chat/completions" conns="$2" stream="$3"
   WRK_STREAM="$stream" taskset -c 0 wrk -t1 -c"$conns" -d3s -s bench/wrk/chat.lua "$url" >/dev/null # warm-up
-  WRK_STREAM="$stream" taskset -c 0 wrk -t1 -c"$conns" -d"${DURATION}s" --latency -s bench/wrk/chat.lua "$url" > "$WORK/wrk.txt"
+  WRK_STREAM="$stream" taskset -c 0 wrk -t1 -c"$conns" -d"${DURATION}s" -s bench/wrk/chat.lua "$url" > "$WORK/wrk.txt"
   if grep -q "Non-2xx" "$WORK/wrk.txt"; then echo "non-2xx responses:" >&2; cat "$WORK/wrk.txt" >&2; exit 1; fi
-  awk '/Requests\/sec/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print rps, p50, p99}' "$WORK/wrk.txt"
-}
-to_ms() { # wrk prints 85.00us / 1.20ms / 1.01s
-  awk -v v="$1" 'BEGIN { if (v ~ /us$/) printf "%.3f", v/1000; else if (v ~ /ms$/) printf "%.3f", v+0; else printf "%.3f", v*1000 }'
+  awk '/Requests\/sec/ {rps=$2} /^percentiles_us/ {for (i = 2; i <= NF; i++) {split($i, kv, "="); p[kv[1]] = kv[2]}} END {print rps, p["p50"], p["p99"]}' "$WORK/wrk.txt"
 }
 
+ms() { awk -v v="$1" 'BEGIN { printf "%.3f", v / 1000 }'; }
 echo "| mode | conns | direct req/s | gateway req/s | direct p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms | added p99 ms |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for stream in 0 1; do
   for conns in 1 16 64; do
-    read -r d_rps d_p50 d_p99 < <(run_wrk "http://127.0.0.1:$UP_PORT" "$conns" "$stream")
-    read -r g_rps g_p50 g_p99 < <(run_wrk "http://127.0.0.1:$GW_PORT" "$conns" "$stream")
-    d50=$(to_ms "$d_p50") g50=$(to_ms "$g_p50") d99=$(to_ms "$d_p99") g99=$(to_ms "$g_p99")
+    read -r d_rps d50 d99 < <(run_wrk "http://127.0.0.1:$UP_PORT" "$conns" "$stream")
+    read -r g_rps g50 g99 < <(run_wrk "http://127.0.0.1:$GW_PORT" "$conns" "$stream")
     awk -v m="$([ "$stream" = 1 ] && echo stream || echo json)" -v c="$conns" -v dr="$d_rps" -v gr="$g_rps" \
         -v d50="$d50" -v g50="$g50" -v d99="$d99" -v g99="$g99" \
-        'BEGIN { printf "| %s | %d | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", m, c, dr, gr, d50, g50, g50-d50, d99, g99, g99-d99 }'
+        'BEGIN { printf "| %s | %d | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", m, c, dr, gr, d50/1000, g50/1000, (g50-d50)/1000, d99/1000, g99/1000, (g99-d99)/1000 }'
   done
 done
+
+if [ -f "$WORK/nginx.pid" ]; then
+  echo
+  echo "Reference: nginx (1 worker, keepalive upstream, proxy_buffering off) in the same place as the gateway:"
+  echo "| mode | conns | nginx req/s | nginx p50 ms | nginx p99 ms |"
+  echo "|---|---|---|---|---|"
+  for stream in 0 1; do
+    for conns in 1 64; do
+      read -r n_rps n50 n99 < <(run_wrk "http://127.0.0.1:$NGINX_PORT" "$conns" "$stream")
+      echo "| $([ "$stream" = 1 ] && echo stream || echo json) | $conns | ${n_rps%.*} | $(ms "$n50") | $(ms "$n99") |"
+    done
+  done
+fi
 
 echo
 echo "Time to first token (1 connection, sequential, 2000 streams after 200 warm-up):"

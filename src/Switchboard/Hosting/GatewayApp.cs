@@ -29,6 +29,9 @@ public static class GatewayApp
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
         });
         builder.WebHost.UseUrls([.. options.Urls]);
+        // Requests run on the socket thread that read them instead of hopping to the thread pool: +18% throughput
+        // on one core (docs/benchmarks.md). Safe because nothing on the request path blocks a thread.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         builder.Services.AddRouting();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 

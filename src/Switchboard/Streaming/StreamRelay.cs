@@ -8,8 +8,7 @@ namespace Switchboard.Streaming;
 internal enum StreamEnd { Completed, UpstreamFailed, ClientGone }
 
 /// <summary>
-/// Relays an upstream chat/completions SSE stream to the client event by event, flushing each one as it
-/// arrives. Event data is copied as raw bytes, so multi-byte UTF-8 split across TCP reads is reassembled by the
+/// Relays an upstream chat/completions SSE stream to the client event by event as it arrives. Event data is copied as raw bytes, so multi-byte UTF-8 split across TCP reads is reassembled by the
 /// SSE parser before anything is written and never reaches the client split or re-encoded.
 /// </summary>
 internal static class StreamRelay
@@ -26,10 +25,9 @@ internal static class StreamRelay
         var sawDone = false;
         try
         {
-            do
+            while (true)
             {
                 var chunk = events.Current.Data;
-                ChunkAction action;
                 try
                 {
                     if (chunk.IsDone)
@@ -37,7 +35,7 @@ internal static class StreamRelay
                         sawDone = true;
                         break;
                     }
-                    action = filter.Process(chunk.Span);
+                    var action = filter.Process(chunk.Span);
                     if (action == ChunkAction.Forward) SseWriter.WriteData(writer, chunk.Span);
                     else if (action == ChunkAction.ForwardRewritten) SseWriter.WriteData(writer, filter.Rewritten.Span);
                 }
@@ -45,11 +43,16 @@ internal static class StreamRelay
                 {
                     chunk.Dispose();
                 }
-                if (action == ChunkAction.Drop) continue;
-                var flushed = await writer.FlushAsync(clientAborted);
-                if (flushed.IsCanceled || flushed.IsCompleted) return (StreamEnd.ClientGone, filter.Usage);
+                // Flush exactly when the next event is not already here: events that arrived together leave in one
+                // write, and nothing is ever held back while the upstream is being waited for.
+                var next = events.MoveNextAsync();
+                if (!next.IsCompleted)
+                {
+                    var flushed = await writer.FlushAsync(clientAborted);
+                    if (flushed.IsCanceled || flushed.IsCompleted) return (StreamEnd.ClientGone, filter.Usage);
+                }
+                if (!await next) break;
             }
-            while (await events.MoveNextAsync());
             if (!sawDone) failure = GatewayErrors.UpstreamStreamBroken(upstream.Provider!.Name);
         }
         catch (OperationCanceledException) when (clientAborted.IsCancellationRequested)
