@@ -12,6 +12,9 @@ public sealed class LogEntry(DateTimeOffset timestamp, LogLevel level, string ca
 {
     private string? _message;
 
+    /// <summary>The message template, e.g. <c>{RequestId} {Endpoint} model={Model}</c>.</summary>
+    public string Template { get; } = template;
+
     public DateTimeOffset Timestamp { get; } = timestamp;
     public LogLevel Level { get; } = level;
     public string Category { get; } = category;
@@ -20,7 +23,7 @@ public sealed class LogEntry(DateTimeOffset timestamp, LogLevel level, string ca
     public string? Exception { get; } = exception;
 
     /// <summary>The template with its <c>{Name}</c> holes filled in; <c>{{</c> and <c>}}</c> are literal braces.</summary>
-    public string Message => _message ??= Format(template, Properties);
+    public string Message => _message ??= Format(Template, Properties);
 
     private static string Format(string template, IReadOnlyList<KeyValuePair<string, object?>> values)
     {

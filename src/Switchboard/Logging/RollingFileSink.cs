@@ -7,7 +7,7 @@ using Switchboard.Configuration;
 namespace Switchboard.Logging;
 
 /// <summary>
-/// Structured JSON lines in <c>switchboard-yyyyMMdd[.N].log</c>: a new file each UTC day and whenever one passes
+/// Structured JSON lines (timestamp, level, category, event id, template, properties) in <c>switchboard-yyyyMMdd[.N].log</c>: a new file each UTC day and whenever one passes
 /// <see cref="LogOptions.MaxFileBytes"/>, keeping the newest <see cref="LogOptions.RetainedFiles"/>.
 /// </summary>
 public sealed class RollingFileSink(string directory, LogOptions options) : LogSink
@@ -47,7 +47,9 @@ public sealed class RollingFileSink(string directory, LogOptions options) : LogS
         json.WriteString("level"u8, entry.Level.ToString());
         json.WriteString("category"u8, entry.Category);
         json.WriteNumber("event"u8, entry.EventId);
-        json.WriteString("message"u8, entry.Message);
+        // The template and its values, not rendered text: rendering would cost the request path's core for
+        // nothing a log reader cannot do itself (the same choice as Serilog's compact JSON format).
+        json.WriteString("template"u8, entry.Template);
         foreach (var (key, value) in entry.Properties)
         {
             switch (value)
