@@ -12,7 +12,8 @@ public sealed class BatchingLoggerProvider : ILoggerProvider
 {
     private const int MaxQueued = 100_000;
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(10);
-    private const int YieldEvery = 32;
+    // Sinks write (and flush) per chunk, so a long backlog goes out in several smaller writes.
+    private const int ChunkSize = 256;
     private readonly ConcurrentQueue<LogEntry> _queue = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly IReadOnlyList<LogSink> _sinks;
@@ -57,11 +58,11 @@ public sealed class BatchingLoggerProvider : ILoggerProvider
 
     private void Drain()
     {
-        var batch = new List<LogEntry>(YieldEvery);
+        var batch = new List<LogEntry>(ChunkSize);
         while (true)
         {
             batch.Clear();
-            while (batch.Count < YieldEvery && _queue.TryDequeue(out var entry))
+            while (batch.Count < ChunkSize && _queue.TryDequeue(out var entry))
             {
                 Interlocked.Decrement(ref _queued);
                 batch.Add(entry);
@@ -78,8 +79,6 @@ public sealed class BatchingLoggerProvider : ILoggerProvider
                     // A full disk or a closed stdout must not take the gateway down; those lines are lost.
                 }
             }
-            // On a small machine this loop shares a core with request handling: let a waiting request run.
-            Thread.Yield();
         }
     }
 
