@@ -7,11 +7,8 @@ using static Switchboard.Tests.Fixtures.OpenAiShapes;
 namespace Switchboard.Tests.Api;
 
 [Collection(GatewayCollection.Name)]
-public sealed class ErrorTests(GatewaySuite suite)
+public sealed class ErrorTests(GatewaySuite suite) : GatewaySuiteTests(suite)
 {
-    private readonly ScriptedUpstream _upstream = suite.Upstream;
-    private readonly GatewayHost _gateway = suite.Gateway;
-
     private static async Task<System.Text.Json.JsonElement> AssertOpenAiError(HttpResponseMessage response, HttpStatusCode status, string type, string? code, string? param = null)
     {
         Assert.Equal(status, response.StatusCode);
@@ -27,7 +24,7 @@ public sealed class ErrorTests(GatewaySuite suite)
     [Fact]
     public async Task Malformed_json_is_a_400_in_openai_shape()
     {
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", "{\"model\": \"x\", ");
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", "{\"model\": \"x\", ");
         await AssertOpenAiError(response, HttpStatusCode.BadRequest, "invalid_request_error", null);
         Assert.Equal("false", response.Headers.GetValues("x-should-retry").Single());
     }
@@ -35,14 +32,14 @@ public sealed class ErrorTests(GatewaySuite suite)
     [Fact]
     public async Task Missing_model_is_a_400_naming_the_parameter()
     {
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", "{\"messages\":[]}");
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", "{\"messages\":[]}");
         await AssertOpenAiError(response, HttpStatusCode.BadRequest, "invalid_request_error", "missing_required_parameter", "model");
     }
 
     [Fact]
     public async Task Missing_messages_is_a_400_naming_the_parameter()
     {
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", "{\"model\":\"gpt-x\"}");
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", "{\"model\":\"gpt-x\"}");
         await AssertOpenAiError(response, HttpStatusCode.BadRequest, "invalid_request_error", "missing_required_parameter", "messages");
     }
 
@@ -64,17 +61,17 @@ public sealed class ErrorTests(GatewaySuite suite)
     }
 
     [Fact]
-    public async Task Unreachable_upstream_is_a_502_after_retries()
+    public async Task UnreachableUpstream_is_a_502_after_retries()
     {
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", "{\"model\":\"unreachable-model\",\"messages\":[]}");
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", "{\"model\":\"unreachable-model\",\"messages\":[]}");
         await AssertOpenAiError(response, HttpStatusCode.BadGateway, "api_error", "upstream_unreachable");
     }
 
     [Fact]
     public async Task Upstream_that_never_answers_is_a_504()
     {
-        _upstream.On("stall-headers", x => x.Stall());
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", "{\"model\":\"stall-headers\",\"messages\":[]}");
+        Upstream.On("stall-headers", x => x.Stall());
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", "{\"model\":\"stall-headers\",\"messages\":[]}");
         await AssertOpenAiError(response, HttpStatusCode.GatewayTimeout, "api_error", "upstream_timeout");
     }
 
@@ -82,19 +79,19 @@ public sealed class ErrorTests(GatewaySuite suite)
     public async Task Upstream_client_errors_pass_through_with_status_and_body_and_are_not_retried()
     {
         var body = Error("Invalid value for 'temperature'.", "invalid_request_error", "invalid_value");
-        _upstream.On("upstream-400", x => x.Json(400, body));
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", "{\"model\":\"upstream-400\",\"messages\":[],\"temperature\":9}");
+        Upstream.On("upstream-400", x => x.Json(400, body));
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", "{\"model\":\"upstream-400\",\"messages\":[],\"temperature\":9}");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(body, await response.Content.ReadAsStringAsync());
         Assert.True(response.Headers.Contains("x-request-id"));
-        Assert.Single(_upstream.CallsFor("upstream-400"));
+        Assert.Single(Upstream.CallsFor("upstream-400"));
     }
 
     [Fact]
     public async Task Unknown_v1_route_is_a_404_in_openai_shape()
     {
-        using var response = await _gateway.Http.GetAsync("/v1/assistants");
+        using var response = await Gateway.Http.GetAsync("/v1/assistants");
         await AssertOpenAiError(response, HttpStatusCode.NotFound, "invalid_request_error", null);
     }
 
@@ -110,11 +107,11 @@ public sealed class ErrorTests(GatewaySuite suite)
     [Fact]
     public async Task Master_key_guards_v1_with_invalid_api_key()
     {
-        _upstream.On("guarded", x => x.Json(200, Completion("in")));
+        Upstream.On("guarded", x => x.Json(200, Completion("in")));
         await using var guarded = await GatewayHost.StartAsync(new Dictionary<string, string?>
         {
             ["Switchboard:MasterKey"] = "sb-master-0123456789",
-            ["Switchboard:Providers:up:BaseUrl"] = _upstream.BaseUrl + "/v1",
+            ["Switchboard:Providers:up:BaseUrl"] = Upstream.BaseUrl + "/v1",
             ["Switchboard:Providers:up:Models:0"] = "*",
         });
 

@@ -7,25 +7,22 @@ using static Switchboard.Tests.Fixtures.OpenAiShapes;
 namespace Switchboard.Tests.Resilience;
 
 [Collection(GatewayCollection.Name)]
-public sealed class ResilienceTests(GatewaySuite suite)
+public sealed class ResilienceTests(GatewaySuite suite) : GatewaySuiteTests(suite)
 {
-    private readonly ScriptedUpstream _upstream = suite.Upstream;
-    private readonly GatewayHost _gateway = suite.Gateway;
-
     private Task<System.ClientModel.ClientResult<ChatCompletion>> Complete(string model) =>
-        _gateway.Sdk().GetChatClient(model).CompleteChatAsync([new UserChatMessage("hi")]);
+        Gateway.Sdk().GetChatClient(model).CompleteChatAsync([new UserChatMessage("hi")]);
 
     [Fact]
-    public async Task A_429_is_retried_after_the_upstreams_retry_after_ms()
+    public async Task A_429_is_retried_after_theUpstreams_retry_after_ms()
     {
-        _upstream.On("retry-429", x => x.CallNumber == 1
+        Upstream.On("retry-429", x => x.CallNumber == 1
             ? x.Json(429, Error("Rate limit reached", "requests", "rate_limit_exceeded"), ("retry-after-ms", "300"))
             : x.Json(200, Completion("after wait")));
 
         var result = await Complete("retry-429");
 
         Assert.Equal("after wait", result.Value.Content[0].Text);
-        var calls = _upstream.CallsFor("retry-429");
+        var calls = Upstream.CallsFor("retry-429");
         Assert.Equal(2, calls.Count);
         Assert.True(Stopwatch.GetElapsedTime(calls[0].Timestamp, calls[1].Timestamp) >= TimeSpan.FromMilliseconds(290),
             "the retry came before the upstream's retry-after-ms");
@@ -34,66 +31,66 @@ public sealed class ResilienceTests(GatewaySuite suite)
     [Fact]
     public async Task A_500_is_retried_with_backoff()
     {
-        _upstream.On("retry-500", x => x.CallNumber < 3
+        Upstream.On("retry-500", x => x.CallNumber < 3
             ? x.Json(500, Error("boom", "server_error", null))
             : x.Json(200, Completion("third time")));
 
         var result = await Complete("retry-500");
 
         Assert.Equal("third time", result.Value.Content[0].Text);
-        Assert.Equal(3, _upstream.CallsFor("retry-500").Count);
+        Assert.Equal(3, Upstream.CallsFor("retry-500").Count);
     }
 
     [Fact]
     public async Task A_retry_after_longer_than_the_limit_is_not_waited_for_and_reaches_the_client()
     {
-        _upstream.On("retry-too-long", x => x.Json(429, Error("Rate limit reached", "tokens", "rate_limit_exceeded"), ("retry-after", "120")));
+        Upstream.On("retry-too-long", x => x.Json(429, Error("Rate limit reached", "tokens", "rate_limit_exceeded"), ("retry-after", "120")));
 
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", "{\"model\":\"retry-too-long\",\"messages\":[]}");
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", "{\"model\":\"retry-too-long\",\"messages\":[]}");
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal("120", response.Headers.GetValues("retry-after").Single());
         Assert.Equal("rate_limit_exceeded", Sse.Json(await response.Content.ReadAsStringAsync()).GetProperty("error").GetProperty("code").GetString());
-        Assert.Single(_upstream.CallsFor("retry-too-long"));
+        Assert.Single(Upstream.CallsFor("retry-too-long"));
     }
 
     [Fact]
     public async Task Upstream_x_should_retry_false_is_honoured()
     {
-        _upstream.On("no-retry-503", x => x.Json(503, Error("down", "server_error", null), ("x-should-retry", "false")));
+        Upstream.On("no-retry-503", x => x.Json(503, Error("down", "server_error", null), ("x-should-retry", "false")));
 
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", "{\"model\":\"no-retry-503\",\"messages\":[]}");
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", "{\"model\":\"no-retry-503\",\"messages\":[]}");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("false", response.Headers.GetValues("x-should-retry").Single());
-        Assert.Single(_upstream.CallsFor("no-retry-503"));
+        Assert.Single(Upstream.CallsFor("no-retry-503"));
     }
 
     [Fact]
     public async Task An_unreachable_primary_falls_back_to_the_next_provider()
     {
-        _upstream.On("fb-up", x => x.Json(200, Completion("from fallback")));
+        Upstream.On("fb-up", x => x.Json(200, Completion("from fallback")));
 
         var result = await Complete("fallback-model");
 
         Assert.Equal("from fallback", result.Value.Content[0].Text);
-        Assert.Single(_upstream.CallsFor("fb-up"));
+        Assert.Single(Upstream.CallsFor("fb-up"));
     }
 
     [Fact]
     public async Task The_breaker_opens_after_repeated_failures_and_traffic_skips_the_provider()
     {
-        _upstream.On("breaker-flaky", x => x.Json(500, Error("flaky", "server_error", null)));
-        _upstream.On("breaker-ok", x => x.Json(200, Completion("healthy")));
+        Upstream.On("breaker-flaky", x => x.Json(500, Error("flaky", "server_error", null)));
+        Upstream.On("breaker-ok", x => x.Json(200, Completion("healthy")));
 
         // The first failure alone must not open it: the second request still tries the flaky provider.
         Assert.Equal("healthy", (await Complete("breaker-model")).Value.Content[0].Text);
-        Assert.Single(_upstream.CallsFor("breaker-flaky"));
+        Assert.Single(Upstream.CallsFor("breaker-flaky"));
         for (var i = 0; i < 5; i++)
             Assert.Equal("healthy", (await Complete("breaker-model")).Value.Content[0].Text);
 
         // Threshold 3: exactly three requests reached the flaky provider, the rest skipped it.
-        Assert.Equal(3, _upstream.CallsFor("breaker-flaky").Count);
-        Assert.Equal(6, _upstream.CallsFor("breaker-ok").Count);
+        Assert.Equal(3, Upstream.CallsFor("breaker-flaky").Count);
+        Assert.Equal(6, Upstream.CallsFor("breaker-ok").Count);
     }
 }

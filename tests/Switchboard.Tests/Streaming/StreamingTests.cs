@@ -7,17 +7,15 @@ using static Switchboard.Tests.Fixtures.OpenAiShapes;
 namespace Switchboard.Tests.Streaming;
 
 [Collection(GatewayCollection.Name)]
-public sealed class StreamingTests(GatewaySuite suite)
+public sealed class StreamingTests(GatewaySuite suite) : GatewaySuiteTests(suite)
 {
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(15);
-    private readonly ScriptedUpstream _upstream = suite.Upstream;
-    private readonly GatewayHost _gateway = suite.Gateway;
 
     [Fact]
-    public async Task Official_sdk_streams_through_the_gateway_with_usage()
+    public async Task Official_sdk_streams_through_theGateway_with_usage()
     {
-        _upstream.On("stream-basic", x => StreamAnswer(x, "Hel", "lo"));
-        var chat = _gateway.Sdk().GetChatClient("stream-basic");
+        Upstream.On("stream-basic", x => StreamAnswer(x, "Hel", "lo"));
+        var chat = Gateway.Sdk().GetChatClient("stream-basic");
 
         var text = new StringBuilder();
         ChatTokenUsage? usage = null;
@@ -37,14 +35,14 @@ public sealed class StreamingTests(GatewaySuite suite)
     }
 
     [Fact]
-    public async Task Gateway_asks_upstream_for_usage_even_when_client_did_not()
+    public async Task Gateway_asksUpstream_for_usage_even_when_client_did_not()
     {
-        _upstream.On("stream-ask-usage", x => StreamAnswer(x, "ok"));
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions",
+        Upstream.On("stream-ask-usage", x => StreamAnswer(x, "ok"));
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions",
             Sse.ChatRequest("stream-ask-usage", extra: ",\"stream_options\":{\"include_obfuscation\":false}"));
         await response.Content.ReadAsStringAsync();
 
-        var sent = _upstream.CallsFor("stream-ask-usage").Single().Json;
+        var sent = Upstream.CallsFor("stream-ask-usage").Single().Json;
         Assert.True(sent.GetProperty("stream_options").GetProperty("include_usage").GetBoolean());
         // The client's other stream options survive the rewrite.
         Assert.False(sent.GetProperty("stream_options").GetProperty("include_obfuscation").GetBoolean());
@@ -54,7 +52,7 @@ public sealed class StreamingTests(GatewaySuite suite)
     public async Task Stream_is_relayed_incrementally_not_buffered()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _upstream.On("stream-incremental", async x =>
+        Upstream.On("stream-incremental", async x =>
         {
             await x.StartSse();
             await x.Event(RoleChunk());
@@ -65,7 +63,7 @@ public sealed class StreamingTests(GatewaySuite suite)
             await x.Event(FinishChunk());
             await x.Done();
         });
-        var chat = _gateway.Sdk().GetChatClient("stream-incremental");
+        var chat = Gateway.Sdk().GetChatClient("stream-incremental");
         await using var updates = chat.CompleteChatStreamingAsync([new UserChatMessage("hi")]).GetAsyncEnumerator();
 
         var text = new StringBuilder();
@@ -90,7 +88,7 @@ public sealed class StreamingTests(GatewaySuite suite)
         var bytes = Encoding.UTF8.GetBytes($"data: {ContentChunk(chinese)}\n\n");
         var first = Array.IndexOf(bytes, Encoding.UTF8.GetBytes("好")[0]) + 1; // inside 好
         var second = Array.IndexOf(bytes, Encoding.UTF8.GetBytes("界")[0]) + 2; // inside 界
-        _upstream.On("stream-utf8", async x =>
+        Upstream.On("stream-utf8", async x =>
         {
             await x.StartSse();
             await x.Event(RoleChunk());
@@ -102,14 +100,14 @@ public sealed class StreamingTests(GatewaySuite suite)
         });
 
         var text = new StringBuilder();
-        await foreach (var update in _gateway.Sdk().GetChatClient("stream-utf8").CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+        await foreach (var update in Gateway.Sdk().GetChatClient("stream-utf8").CompleteChatStreamingAsync([new UserChatMessage("hi")]))
         {
             foreach (var part in update.ContentUpdate) text.Append(part.Text);
         }
         Assert.Equal(chinese, text.ToString());
 
         // On the wire the characters are relayed as the upstream's UTF-8 bytes, not re-encoded.
-        using var raw = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-utf8"));
+        using var raw = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-utf8"));
         var body = Encoding.UTF8.GetString(await raw.Content.ReadAsByteArrayAsync());
         Assert.Contains(chinese, body, StringComparison.Ordinal);
     }
@@ -117,7 +115,7 @@ public sealed class StreamingTests(GatewaySuite suite)
     [Fact]
     public async Task Usage_on_a_chunk_with_choices_is_hidden_from_a_client_that_did_not_ask()
     {
-        _upstream.On("stream-usage-on-choices", async x =>
+        Upstream.On("stream-usage-on-choices", async x =>
         {
             await x.StartSse();
             await x.Event(RoleChunk());
@@ -125,7 +123,7 @@ public sealed class StreamingTests(GatewaySuite suite)
             await x.Event(FinishChunkWithUsage(11, 1));
             await x.Done();
         });
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-usage-on-choices"));
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-usage-on-choices"));
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         var events = Sse.Events(await response.Content.ReadAsStringAsync());
 
@@ -138,7 +136,7 @@ public sealed class StreamingTests(GatewaySuite suite)
     [Fact]
     public async Task Usage_on_a_null_choices_chunk_is_delivered_openai_style_to_a_client_that_asked()
     {
-        _upstream.On("stream-usage-null-choices", async x =>
+        Upstream.On("stream-usage-null-choices", async x =>
         {
             await x.StartSse();
             await x.Event(RoleChunk());
@@ -147,7 +145,7 @@ public sealed class StreamingTests(GatewaySuite suite)
             await x.Event(NullChoicesUsageChunk(13, 4));
             await x.Done();
         });
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-usage-null-choices", includeUsage: true));
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-usage-null-choices", includeUsage: true));
         var events = Sse.Events(await response.Content.ReadAsStringAsync());
 
         Assert.Equal("[DONE]", events[^1]);
@@ -162,7 +160,7 @@ public sealed class StreamingTests(GatewaySuite suite)
     [Fact]
     public async Task Cumulative_usage_is_reported_once_with_the_final_totals()
     {
-        _upstream.On("stream-usage-cumulative", async x =>
+        Upstream.On("stream-usage-cumulative", async x =>
         {
             await x.StartSse();
             await x.Event(ContentChunkWithUsage("a", 9, 1));
@@ -170,7 +168,7 @@ public sealed class StreamingTests(GatewaySuite suite)
             await x.Event(FinishChunkWithUsage(9, 3));
             await x.Done();
         });
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-usage-cumulative", includeUsage: true));
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-usage-cumulative", includeUsage: true));
         var events = Sse.Events(await response.Content.ReadAsStringAsync());
 
         var withUsage = Assert.Single(events.Where(e => e != "[DONE]"), Sse.HasNonNullUsage);
@@ -185,7 +183,7 @@ public sealed class StreamingTests(GatewaySuite suite)
     [Fact]
     public async Task Openai_style_usage_chunk_is_dropped_and_null_usage_stripped_for_a_client_that_did_not_ask()
     {
-        _upstream.On("stream-openai-usage", async x =>
+        Upstream.On("stream-openai-usage", async x =>
         {
             await x.StartSse();
             await x.Event(ContentChunkNullUsage("x"));
@@ -193,7 +191,7 @@ public sealed class StreamingTests(GatewaySuite suite)
             await x.Event(UsageChunk(3, 1));
             await x.Done();
         });
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-openai-usage"));
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-openai-usage"));
         var events = Sse.Events(await response.Content.ReadAsStringAsync());
 
         Assert.Equal(3, events.Count);
@@ -205,7 +203,7 @@ public sealed class StreamingTests(GatewaySuite suite)
     public async Task Connection_reset_mid_stream_becomes_an_error_event_and_is_not_retried()
     {
         var clientSawPartial = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _upstream.On("stream-reset", async x =>
+        Upstream.On("stream-reset", async x =>
         {
             await x.StartSse();
             await x.Event(RoleChunk());
@@ -214,7 +212,7 @@ public sealed class StreamingTests(GatewaySuite suite)
             await clientSawPartial.Task.WaitAsync(Guard, x.Aborted);
             x.Reset();
         });
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-reset"), HttpCompletionOption.ResponseHeadersRead);
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-reset"), HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var received = new StringBuilder();
         while (!received.ToString().Contains("partial", StringComparison.Ordinal))
@@ -226,20 +224,20 @@ public sealed class StreamingTests(GatewaySuite suite)
         var error = Sse.Json(events[^1]).GetProperty("error");
         Assert.Equal("upstream_stream_interrupted", error.GetProperty("code").GetString());
         Assert.DoesNotContain("[DONE]", events);
-        Assert.Single(_upstream.CallsFor("stream-reset"));
+        Assert.Single(Upstream.CallsFor("stream-reset"));
     }
 
     [Fact]
     public async Task Upstream_going_silent_mid_stream_hits_the_idle_timeout()
     {
-        _upstream.On("stall-mid-stream", async x =>
+        Upstream.On("stall-mid-stream", async x =>
         {
             await x.StartSse();
             await x.Event(RoleChunk());
             await x.Event(ContentChunk("then silence"));
             await x.Stall();
         });
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stall-mid-stream"));
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stall-mid-stream"));
         var events = Sse.Events(await response.Content.ReadAsStringAsync());
 
         var error = Sse.Json(events[^1]).GetProperty("error");
@@ -249,27 +247,27 @@ public sealed class StreamingTests(GatewaySuite suite)
     }
 
     [Fact]
-    public async Task Client_disconnect_cancels_the_upstream_request()
+    public async Task Client_disconnect_cancels_theUpstream_request()
     {
-        _upstream.On("stream-abandoned", async x =>
+        Upstream.On("stream-abandoned", async x =>
         {
             await x.StartSse();
             await x.Event(RoleChunk());
             await x.Stall();
         });
-        var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-abandoned"), HttpCompletionOption.ResponseHeadersRead);
+        var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-abandoned"), HttpCompletionOption.ResponseHeadersRead);
         var body = await response.Content.ReadAsStreamAsync();
         var firstByte = new byte[1];
         Assert.Equal(1, await body.ReadAsync(firstByte).AsTask().WaitAsync(Guard));
         response.Dispose();
 
-        await _upstream.CallsFor("stream-abandoned").Single().Aborted.WaitAsync(Guard);
+        await Upstream.CallsFor("stream-abandoned").Single().Aborted.WaitAsync(Guard);
     }
 
     [Fact]
     public async Task Stream_that_dies_before_its_first_event_is_retried()
     {
-        _upstream.On("stream-early-death", async x =>
+        Upstream.On("stream-early-death", async x =>
         {
             if (x.CallNumber == 1)
             {
@@ -279,25 +277,25 @@ public sealed class StreamingTests(GatewaySuite suite)
             }
             await StreamAnswer(x, "second try");
         });
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-early-death"));
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-early-death"));
         var events = Sse.Events(await response.Content.ReadAsStringAsync());
 
         Assert.Contains(events, e => e.Contains("second try", StringComparison.Ordinal));
         Assert.Equal("[DONE]", events[^1]);
-        Assert.Equal(2, _upstream.CallsFor("stream-early-death").Count);
+        Assert.Equal(2, Upstream.CallsFor("stream-early-death").Count);
     }
 
     [Fact]
     public async Task Chunks_without_usage_pass_through_byte_for_byte()
     {
         var chunk = ContentChunk("exact") [..^1] + ",\"system_fingerprint\":\"fp_x\",\"unknown_field\":{\"a\":[1,2]}}";
-        _upstream.On("stream-exact", async x =>
+        Upstream.On("stream-exact", async x =>
         {
             await x.StartSse();
             await x.Event(chunk);
             await x.Done();
         });
-        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-exact"));
+        using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", Sse.ChatRequest("stream-exact"));
         var events = Sse.Events(await response.Content.ReadAsStringAsync());
         Assert.Equal([chunk, "[DONE]"], events);
         Assert.True(response.Headers.Contains("x-request-id"));
