@@ -54,7 +54,7 @@ public sealed class ForwardingTests(GatewaySuite suite) : GatewaySuiteTests(suit
     [InlineData("/v1/completions", """{"model":"legacy-model","prompt":"Say hi","max_tokens":5}""", "legacy-model")]
     [InlineData("/v1/images/generations", """{"model":"image-model","prompt":"a red fox","size":"256x256"}""", "image-model")]
     [InlineData("/v1/moderations", """{"input":"is this fine?"}""", "omni-moderation-latest")]
-    public async Task Other_endpoints_forward_to_the_same_pathUpstream(string path, string body, string upstreamModel)
+    public async Task Other_endpoints_forward_to_the_same_path_upstream(string path, string body, string upstreamModel)
     {
         var answer = $$"""{"id":"x","object":"whatever","model":"{{upstreamModel}}","results":[]}""";
         Upstream.On(upstreamModel, x => x.Json(200, answer));
@@ -82,7 +82,7 @@ public sealed class ForwardingTests(GatewaySuite suite) : GatewaySuiteTests(suit
     }
 
     [Fact]
-    public async Task Models_lists_the_union_of_configured_models_aliases_andUpstream_lists()
+    public async Task Models_lists_the_union_of_configured_models_aliases_and_upstream_lists()
     {
         Upstream.ListedModels.Add("listed-by-upstream");
 

@@ -13,7 +13,7 @@ public sealed class ResilienceTests(GatewaySuite suite) : GatewaySuiteTests(suit
         Gateway.Sdk().GetChatClient(model).CompleteChatAsync([new UserChatMessage("hi")]);
 
     [Fact]
-    public async Task A_429_is_retried_after_theUpstreams_retry_after_ms()
+    public async Task A_429_is_retried_after_the_upstreams_retry_after_ms()
     {
         Upstream.On("retry-429", x => x.CallNumber == 1
             ? x.Json(429, Error("Rate limit reached", "requests", "rate_limit_exceeded"), ("retry-after-ms", "300"))

@@ -12,7 +12,7 @@ public sealed class StreamingTests(GatewaySuite suite) : GatewaySuiteTests(suite
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(15);
 
     [Fact]
-    public async Task Official_sdk_streams_through_theGateway_with_usage()
+    public async Task Official_sdk_streams_through_the_gateway_with_usage()
     {
         Upstream.On("stream-basic", x => StreamAnswer(x, "Hel", "lo"));
         var chat = Gateway.Sdk().GetChatClient("stream-basic");
@@ -35,7 +35,7 @@ public sealed class StreamingTests(GatewaySuite suite) : GatewaySuiteTests(suite
     }
 
     [Fact]
-    public async Task Gateway_asksUpstream_for_usage_even_when_client_did_not()
+    public async Task Gateway_asks_upstream_for_usage_even_when_client_did_not()
     {
         Upstream.On("stream-ask-usage", x => StreamAnswer(x, "ok"));
         using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions",
@@ -247,7 +247,7 @@ public sealed class StreamingTests(GatewaySuite suite) : GatewaySuiteTests(suite
     }
 
     [Fact]
-    public async Task Client_disconnect_cancels_theUpstream_request()
+    public async Task Client_disconnect_cancels_the_upstream_request()
     {
         Upstream.On("stream-abandoned", async x =>
         {
