@@ -64,7 +64,15 @@ internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwa
                 if (attempt >= retry.MaxRetries || provider.Breaker.State != CircuitState.Closed) break;
                 if (RetryDelays.Next(attempt, retry, result.Headers, time) is not { } delay) break;
                 Log.RetryingUpstream(logger, provider.Name, attempt + 1, (long)delay.TotalMilliseconds);
-                await Task.Delay(delay, time, clientAborted);
+                try
+                {
+                    await Task.Delay(delay, time, clientAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    last.Dispose();
+                    throw;
+                }
             }
             Log.FallingBack(logger, provider.Name, route.Model);
         }
