@@ -19,6 +19,7 @@ public sealed record LogOptions
     /// <summary>Log prompt and completion text. Off by default: prompts are user data.</summary>
     public bool LogContent { get; init; }
     public bool FileEnabled { get; init; } = true;
+    public bool ConsoleEnabled { get; init; } = true;
     public long MaxFileBytes { get; init; } = 10 * 1024 * 1024;
     public int RetainedFiles { get; init; } = 14;
     public LogLevel MinimumLevel { get; init; } = LogLevel.Information;

@@ -42,6 +42,7 @@ public static partial class GatewayOptionsReader
             {
                 LogContent = ReadBool(log, "LogContent", false),
                 FileEnabled = ReadBool(log, "File:Enabled", true),
+                ConsoleEnabled = ReadBool(log, "Console", true),
                 MaxFileBytes = ReadLong(log, "File:MaxFileBytes", 10 * 1024 * 1024, min: 4096),
                 RetainedFiles = (int)ReadLong(log, "File:RetainedFiles", 14, min: 1),
                 MinimumLevel = ReadEnum(log, "Level", LogLevel.Information),

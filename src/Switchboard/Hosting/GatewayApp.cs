@@ -39,7 +39,8 @@ public static class GatewayApp
         // Registered by factory so the container owns it: disposing the app drains what is still queued.
         builder.Services.AddSingleton<ILoggerProvider>(_ =>
         {
-            List<LogSink> sinks = [new ConsoleSink()];
+            List<LogSink> sinks = [];
+            if (options.Logging.ConsoleEnabled) sinks.Add(new ConsoleSink());
             if (options.Logging.FileEnabled) sinks.Add(new RollingFileSink(Path.Combine(options.DataDirectory, "logs"), options.Logging));
             return new BatchingLoggerProvider(sinks, options.Logging.MinimumLevel, TimeProvider.System);
         });

@@ -17,18 +17,23 @@ public sealed class RollingFileSink(string directory, LogOptions options) : LogS
     private Utf8JsonWriter? _json;
     private FileStream? _file;
     private string? _day;
+    private DateTime _dayStart, _dayEnd;
     private int _index;
+    private static readonly JsonEncodedText[] LevelNames =
+        Enum.GetValues<LogLevel>().Select(level => JsonEncodedText.Encode(level.ToString())).ToArray();
 
     public override void Write(IReadOnlyList<LogEntry> batch)
     {
         var json = _json ??= new Utf8JsonWriter(_buffer, WriterOptions);
         foreach (var entry in batch)
         {
-            var day = entry.Timestamp.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-            if (_file is null || day != _day || _file.Position >= options.MaxFileBytes)
+            var at = entry.Timestamp.UtcDateTime;
+            if (_file is null || at < _dayStart || at >= _dayEnd || _file.Position >= options.MaxFileBytes)
             {
                 Flush();
-                Roll(day);
+                _dayStart = at.Date;
+                _dayEnd = _dayStart.AddDays(1);
+                Roll(_dayStart.ToString("yyyyMMdd", CultureInfo.InvariantCulture));
             }
             json.Reset();
             WriteEntry(json, entry);
@@ -44,7 +49,7 @@ public sealed class RollingFileSink(string directory, LogOptions options) : LogS
     {
         json.WriteStartObject();
         json.WriteString("ts"u8, entry.Timestamp);
-        json.WriteString("level"u8, entry.Level.ToString());
+        json.WriteString("level"u8, LevelNames[(int)entry.Level]);
         json.WriteString("category"u8, entry.Category);
         json.WriteNumber("event"u8, entry.EventId);
         // The template and its values, not rendered text: rendering would cost the request path's core for
