@@ -37,3 +37,12 @@ public sealed class ModelFactAttribute : FactAttribute
         if (TestModels.Directory is null) Skip = TestModels.SkipReason;
     }
 }
+
+/// <summary>A theory that needs the shared test models; reported as skipped, with the reason, when they are absent.</summary>
+public sealed class ModelTheoryAttribute : TheoryAttribute
+{
+    public ModelTheoryAttribute()
+    {
+        if (TestModels.Directory is null) Skip = TestModels.SkipReason;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text;
+
+namespace Switchboard.Inference.Tokenizers;
+
+/// <summary>
+/// SentencePiece BPE as llama.cpp runs it for <c>tokenizer.ggml.model = llama</c>: an optional leading space,
+/// spaces as <c>▁</c>, one symbol per UTF-8 character, then repeatedly merge the adjacent pair whose merged
+/// text is the highest-scoring token (ties go to the leftmost pair); pieces left without a token fall back to
+/// their bytes as <c>&lt;0xXX&gt;</c> tokens.
+/// </summary>
+public sealed class SentencePieceTokenizer(Vocabulary vocabulary)
+{
+    private static ReadOnlySpan<byte> SpaceMarker => "\u2581"u8;
+
+    public Vocabulary Vocabulary { get; } = vocabulary;
+
+    public List<int> Encode(string text, bool addSpecial) => Encode(Encoding.UTF8.GetBytes(text), addSpecial);
+
+    /// <summary>Tokenizes UTF-8 bytes (not necessarily valid UTF-8, as llama.cpp allows).</summary>
+    /// <param name="utf8">The text.</param>
+    /// <param name="addSpecial">Add BOS (and EOS) as the vocabulary says.</param>
+    public List<int> Encode(ReadOnlySpan<byte> utf8, bool addSpecial)
+    {
+        var output = new List<int>();
+        if (addSpecial && Vocabulary.AddBos && Vocabulary.Bos is { } bos) output.Add(bos);
+        if (utf8.Length > 0)
+        {
+            var prepared = new List<byte>(utf8.Length + 8);
+            if (Vocabulary.AddSpacePrefix) prepared.AddRange(SpaceMarker);
+            foreach (var b in utf8)
+            {
+                if (b == (byte)' ') prepared.AddRange(SpaceMarker);
+                else prepared.Add(b);
+            }
+            EncodePiece(prepared.ToArray(), output);
+        }
+        if (addSpecial && Vocabulary.AddEos && Vocabulary.Eos is { } eos) output.Add(eos);
+        return output;
+    }
+
+    private struct Symbol
+    {
+        public int Start, Length, Prev, Next;
+    }
+
+    private readonly record struct Bigram(int Left, int Right, int Size);
+
+    private void EncodePiece(byte[] utf8, List<int> output)
+    {
+        var symbols = new List<Symbol>();
+        for (var offset = 0; offset < utf8.Length;)
+        {
+            var length = Math.Min(Utf8SequenceLength(utf8[offset]), utf8.Length - offset);
+            symbols.Add(new Symbol { Start = offset, Length = length, Prev = symbols.Count - 1, Next = offset + length == utf8.Length ? -1 : symbols.Count + 1 });
+            offset += length;
+        }
+
+        // Highest score first; on equal scores the leftmost pair.
+        var queue = new PriorityQueue<Bigram, (float NegScore, int Left)>();
+        void TryAdd(int left, int right)
+        {
+            if (left < 0 || right < 0) return;
+            var s = symbols[left];
+            var size = s.Length + symbols[right].Length;
+            if (!Vocabulary.TryGetId(utf8.AsSpan(s.Start, size), out var id)) return;
+            queue.Enqueue(new Bigram(left, right, size), (-Vocabulary.Scores[id], left));
+        }
+        for (var i = 1; i < symbols.Count; i++) TryAdd(i - 1, i);
+
+        while (queue.TryDequeue(out var bigram, out _))
+        {
+            var left = symbols[bigram.Left];
+            var right = symbols[bigram.Right];
+            // A pair whose sides have changed since it was queued is stale.
+            if (left.Length == 0 || right.Length == 0 || left.Length + right.Length != bigram.Size) continue;
+            left.Length += right.Length;
+            left.Next = right.Next;
+            right.Length = 0;
+            symbols[bigram.Left] = left;
+            symbols[bigram.Right] = right;
+            if (left.Next >= 0)
+            {
+                var next = symbols[left.Next];
+                next.Prev = bigram.Left;
+                symbols[left.Next] = next;
+            }
+            TryAdd(left.Prev, bigram.Left);
+            TryAdd(bigram.Left, left.Next);
+        }
+
+        for (var i = symbols.Count == 0 ? -1 : 0; i != -1; i = symbols[i].Next)
+        {
+            var s = symbols[i];
+            if (Vocabulary.TryGetId(utf8.AsSpan(s.Start, s.Length), out var id))
+            {
+                output.Add(id);
+                continue;
+            }
+            for (var b = 0; b < s.Length; b++)
+            {
+                var hex = $"<0x{utf8[s.Start + b]:X2}>";
+                output.Add(Vocabulary.TryGetId(hex, out var byteId) ? byteId
+                    : throw new InvalidOperationException($"The vocabulary has no byte token {hex} to fall back to."));
+            }
+        }
+    }
+
+    private static int Utf8SequenceLength(byte lead) => lead switch
+    {
+        < 0x80 => 1,
+        >= 0xF0 => 4,
+        >= 0xE0 => 3,
+        >= 0xC0 => 2,
+        _ => 1,
+    };
+}

@@ -1,0 +1,69 @@
+using Switchboard.Inference.Gguf;
+
+namespace Switchboard.Inference.Tokenizers;
+
+/// <summary>The token table a GGUF file carries (<c>tokenizer.ggml.*</c>): texts, scores, and the special ids.</summary>
+public sealed class Vocabulary
+{
+    private readonly Dictionary<string, int> _ids;
+
+    public Vocabulary(IReadOnlyList<string> tokens, IReadOnlyList<float>? scores, int? bos, int? eos, bool addBos, bool addEos, bool addSpacePrefix)
+    {
+        Tokens = tokens;
+        Scores = scores ?? new float[tokens.Count];
+        if (Scores.Count != tokens.Count)
+            throw new GgufException($"tokenizer.ggml.scores has {Scores.Count} entries for {tokens.Count} tokens.");
+        // Keyed by the token's exact UTF-8 bytes (one char per byte), so input that is not valid UTF-8 can never
+        // match a token by decoding to U+FFFD. Later duplicates win, as in llama.cpp's token_to_id map.
+        _ids = new Dictionary<string, int>(tokens.Count, StringComparer.Ordinal);
+        for (var i = 0; i < tokens.Count; i++) _ids[ByteKey(System.Text.Encoding.UTF8.GetBytes(tokens[i]))] = i;
+        Bos = bos;
+        Eos = eos;
+        AddBos = addBos;
+        AddEos = addEos;
+        AddSpacePrefix = addSpacePrefix;
+    }
+
+    public IReadOnlyList<string> Tokens { get; }
+    public IReadOnlyList<float> Scores { get; }
+    public int? Bos { get; }
+    public int? Eos { get; }
+    public bool AddBos { get; }
+    public bool AddEos { get; }
+    public bool AddSpacePrefix { get; }
+    public int Count => Tokens.Count;
+
+    public bool TryGetId(string text, out int id) => TryGetId(System.Text.Encoding.UTF8.GetBytes(text), out id);
+
+    public bool TryGetId(ReadOnlySpan<byte> utf8, out int id) =>
+        _ids.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(ByteChars(utf8, stackalloc char[Math.Min(utf8.Length, 256)]), out id);
+
+    private static string ByteKey(ReadOnlySpan<byte> utf8) => new(ByteChars(utf8, new char[utf8.Length]));
+
+    private static ReadOnlySpan<char> ByteChars(ReadOnlySpan<byte> utf8, Span<char> scratch)
+    {
+        if (scratch.Length < utf8.Length) scratch = new char[utf8.Length];
+        for (var i = 0; i < utf8.Length; i++) scratch[i] = (char)utf8[i];
+        return scratch[..utf8.Length];
+    }
+
+    /// <summary>Reads the vocabulary of a GGUF file, applying llama.cpp's defaults where keys are absent.</summary>
+    public static Vocabulary FromGguf(GgufFile file)
+    {
+        var tokens = file.GetArray<string>("tokenizer.ggml.tokens")
+            ?? throw new GgufException($"'{file.Path}' has no tokenizer.ggml.tokens.");
+        var model = file.GetString("tokenizer.ggml.model") ?? "llama";
+        var isSpm = model == "llama";
+        int? Id(string key)
+        {
+            var value = file.GetInteger(key);
+            return value is >= 0 && value < tokens.Length ? (int)value : null;
+        }
+        return new Vocabulary(tokens, file.GetArray<float>("tokenizer.ggml.scores"),
+            Id("tokenizer.ggml.bos_token_id") ?? (isSpm ? 1 : null),
+            Id("tokenizer.ggml.eos_token_id") ?? (isSpm ? 2 : null),
+            file.GetBool("tokenizer.ggml.add_bos_token") ?? isSpm,
+            file.GetBool("tokenizer.ggml.add_eos_token") ?? false,
+            file.GetBool("tokenizer.ggml.add_space_prefix") ?? isSpm);
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text;
+using System.Text.Json;
+using Switchboard.Inference.Gguf;
+using Switchboard.Inference.Tokenizers;
+
+namespace Switchboard.Inference.Tests.Tokenizers;
+
+public sealed class SentencePieceTokenizerTests
+{
+    [ModelTheory]
+    [InlineData("llama-spm")]
+    [InlineData("phi-3")]
+    public void Matches_llama_cpp_on_every_test_vector(string vocabName)
+    {
+        using var file = GgufFile.Open(TestModels.PathOf($"vocab/ggml-vocab-{vocabName}.gguf"));
+        Assert.Equal("llama", file.GetString("tokenizer.ggml.model"));
+        var tokenizer = new SentencePieceTokenizer(Vocabulary.FromGguf(file));
+
+        var failures = new List<string>();
+        foreach (var (input, expected) in TokenizerVectors.Load(vocabName))
+        {
+            var actual = tokenizer.Encode(input, addSpecial: false);
+            if (!actual.SequenceEqual(expected))
+                failures.Add($"'{Encoding.UTF8.GetString(input)}': expected [{string.Join(' ', expected)}], got [{string.Join(' ', actual)}]");
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} mismatches:\n{string.Join('\n', failures)}");
+    }
+
+    [ModelFact]
+    public void Stories260K_prompts_tokenize_as_llama_cpp_tokenized_them_for_the_greedy_reference()
+    {
+        using var file = GgufFile.Open(TestModels.PathOf("stories260K.gguf"));
+        var tokenizer = new SentencePieceTokenizer(Vocabulary.FromGguf(file));
+        var reference = Path.GetFullPath(Path.Combine(TestModels.Directory!, "..", "reference", "stories260K-greedy.json"));
+        using var json = JsonDocument.Parse(File.ReadAllText(reference));
+        Assert.Equal(6, json.RootElement.GetArrayLength());
+        foreach (var item in json.RootElement.EnumerateArray())
+        {
+            var expected = item.GetProperty("prompt_tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
+            Assert.Equal(expected, tokenizer.Encode(item.GetProperty("prompt").GetString()!, addSpecial: true));
+        }
+    }
+
+    [ModelFact]
+    public void Bos_is_added_by_default_for_stories260K_and_the_empty_prompt_is_just_bos()
+    {
+        using var file = GgufFile.Open(TestModels.PathOf("stories260K.gguf"));
+        var tokenizer = new SentencePieceTokenizer(Vocabulary.FromGguf(file));
+        Assert.Equal([1], tokenizer.Encode("", addSpecial: true));
+        Assert.Equal(1, tokenizer.Encode("Once upon a time", addSpecial: true)[0]);
+    }
+}
