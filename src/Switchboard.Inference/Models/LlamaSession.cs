@@ -1,0 +1,221 @@
+using Switchboard.Inference.Tensors;
+
+namespace Switchboard.Inference.Models;
+
+/// <summary>
+/// One sequence being evaluated: its KV cache and position. <see cref="Evaluate"/> runs one token through the
+/// model and returns the logits for the next; <see cref="Hidden"/> is the final normalised hidden state
+/// (what embeddings pool). Arithmetic follows ggml's order where it matters to match llama.cpp's tokens.
+/// </summary>
+public sealed class LlamaSession
+{
+    private readonly LlamaModel _model;
+    private readonly LlamaConfig _c;
+    private readonly float[][] _keys, _values;
+    private readonly float[] _x, _xn, _q, _k, _v, _attn, _proj, _gate, _up, _scores, _logits;
+
+    private readonly bool _f16Cache;
+
+    internal LlamaSession(LlamaModel model, int contextSize, bool f16Cache)
+    {
+        _f16Cache = f16Cache;
+        _model = model;
+        _c = model.Config;
+        ContextSize = contextSize;
+        _keys = Enumerable.Range(0, _c.BlockCount).Select(_ => new float[contextSize * _c.KvDim]).ToArray();
+        _values = Enumerable.Range(0, _c.BlockCount).Select(_ => new float[contextSize * _c.KvDim]).ToArray();
+        _x = new float[_c.EmbeddingLength];
+        _xn = new float[_c.EmbeddingLength];
+        _q = new float[_c.EmbeddingLength];
+        _k = new float[_c.KvDim];
+        _v = new float[_c.KvDim];
+        _attn = new float[_c.EmbeddingLength];
+        _proj = new float[_c.EmbeddingLength];
+        _gate = new float[_c.FeedForwardLength];
+        _up = new float[_c.FeedForwardLength];
+        _scores = new float[contextSize];
+        _logits = new float[model.Output.Rows];
+    }
+
+    public int ContextSize { get; }
+
+    /// <summary>Whether K and V are kept at F16 precision, as llama.cpp's default cache keeps them.</summary>
+    public bool F16Cache => _f16Cache;
+    public int Position { get; private set; }
+    public ReadOnlySpan<float> Hidden => _xn;
+
+    public void Reset() => Position = 0;
+
+    /// <exception cref="InvalidOperationException">The context is full.</exception>
+    public ReadOnlySpan<float> Evaluate(int token)
+    {
+        if (Position >= ContextSize)
+            throw new InvalidOperationException($"The context of {ContextSize} tokens is full: the prompt plus max_tokens must fit in it.");
+        if ((uint)token >= (uint)_model.TokenEmbedding.Rows)
+            throw new ArgumentOutOfRangeException(nameof(token), $"Token {token} is outside the vocabulary of {_model.TokenEmbedding.Rows}.");
+        var pos = Position;
+        _model.TokenEmbedding.CopyRow(token, _x);
+        for (var layer = 0; layer < _c.BlockCount; layer++)
+        {
+            var block = _model.Blocks[layer];
+            RmsNorm(_x, block.AttnNorm, _xn, _c.RmsEpsilon);
+            block.Q.MultiplyVector(_xn, _q);
+            block.K.MultiplyVector(_xn, _k);
+            block.V.MultiplyVector(_xn, _v);
+            AddBias(_q, block.QBias);
+            AddBias(_k, block.KBias);
+            AddBias(_v, block.VBias);
+            Rope(_q, _c.HeadCount, pos);
+            Rope(_k, _c.HeadCountKv, pos);
+            if (_f16Cache)
+            {
+                // Stored as F16 (kept here as the F32 value of that F16), and Q meets them at F16 too.
+                RoundToHalf(_k);
+                RoundToHalf(_v);
+                RoundToHalf(_q);
+            }
+            _k.CopyTo(_keys[layer], pos * _c.KvDim);
+            _v.CopyTo(_values[layer], pos * _c.KvDim);
+            if (_f16Cache) AttendF16(layer, pos);
+            else Attend(layer, pos);
+            block.Output.MultiplyVector(_attn, _proj);
+            for (var i = 0; i < _x.Length; i++) _x[i] += _proj[i];
+
+            RmsNorm(_x, block.FfnNorm, _xn, _c.RmsEpsilon);
+            block.Gate.MultiplyVector(_xn, _gate);
+            block.Up.MultiplyVector(_xn, _up);
+            for (var i = 0; i < _gate.Length; i++) _gate[i] = _gate[i] / (1f + MathF.Exp(-_gate[i])) * _up[i];
+            block.Down.MultiplyVector(_gate, _proj);
+            for (var i = 0; i < _x.Length; i++) _x[i] += _proj[i];
+        }
+        RmsNorm(_x, _model.OutputNorm, _xn, _c.RmsEpsilon);
+        _model.Output.MultiplyVector(_xn, _logits);
+        Position++;
+        return _logits;
+    }
+
+    private void Attend(int layer, int pos)
+    {
+        var hd = _c.HeadDim;
+        var group = _c.HeadCount / _c.HeadCountKv;
+        var scale = 1f / MathF.Sqrt(hd);
+        var keys = _keys[layer];
+        var values = _values[layer];
+        for (var h = 0; h < _c.HeadCount; h++)
+        {
+            var q = _q.AsSpan(h * hd, hd);
+            var kvOffset = h / group * hd;
+            var max = float.NegativeInfinity;
+            for (var t = 0; t <= pos; t++)
+            {
+                var s = WeightMatrix.Dot(keys.AsSpan(t * _c.KvDim + kvOffset, hd), q) * scale;
+                _scores[t] = s;
+                if (s > max) max = s;
+            }
+            double sum = 0;
+            for (var t = 0; t <= pos; t++)
+            {
+                var e = MathF.Exp(_scores[t] - max);
+                _scores[t] = e;
+                sum += e;
+            }
+            var inv = (float)(1.0 / sum);
+            var output = _attn.AsSpan(h * hd, hd);
+            output.Clear();
+            for (var t = 0; t <= pos; t++)
+            {
+                var w = _scores[t] * inv;
+                var v = values.AsSpan(t * _c.KvDim + kvOffset, hd);
+                for (var i = 0; i < hd; i++) output[i] += w * v[i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Attention over an F16 cache as llama.cpp's default (flash attention) computes it: an online softmax whose
+    /// running output is held in F16 (rescaled on each new maximum), and whose sum is held in F32.
+    /// </summary>
+    private void AttendF16(int layer, int pos)
+    {
+        var hd = _c.HeadDim;
+        var group = _c.HeadCount / _c.HeadCountKv;
+        var scale = 1f / MathF.Sqrt(hd);
+        var keys = _keys[layer];
+        var values = _values[layer];
+        Span<Half> acc = stackalloc Half[hd];
+        for (var h = 0; h < _c.HeadCount; h++)
+        {
+            var q = _q.AsSpan(h * hd, hd);
+            var kvOffset = h / group * hd;
+            acc.Clear();
+            float sum = 0, max = float.NegativeInfinity;
+            for (var t = 0; t <= pos; t++)
+            {
+                var s = WeightMatrix.Dot(keys.AsSpan(t * _c.KvDim + kvOffset, hd), q) * scale;
+                float ms = 1, vs = 1;
+                if (s > max)
+                {
+                    ms = MathF.Exp(max - s);
+                    max = s;
+                    for (var i = 0; i < hd; i++) acc[i] = (Half)((float)acc[i] * ms);
+                }
+                else
+                {
+                    vs = MathF.Exp(s - max);
+                }
+                var v = values.AsSpan(t * _c.KvDim + kvOffset, hd);
+                for (var i = 0; i < hd; i++) acc[i] = (Half)MathF.FusedMultiplyAdd(v[i], vs, (float)acc[i]);
+                sum = sum * ms + vs;
+            }
+            var inv = sum == 0 ? 0 : 1f / sum;
+            var output = _attn.AsSpan(h * hd, hd);
+            for (var i = 0; i < hd; i++) output[i] = (float)acc[i] * inv;
+        }
+    }
+
+    /// <summary>ggml's rotary embedding: θ starts at the position and is multiplied by base^(-2/n_dims) per pair, in float.</summary>
+    private void Rope(float[] vectors, int heads, int pos)
+    {
+        var hd = _c.HeadDim;
+        var dims = _c.RopeDimensions;
+        var thetaScale = MathF.Pow(_c.RopeFreqBase, -2f / dims);
+        for (var h = 0; h < heads; h++)
+        {
+            var v = vectors.AsSpan(h * hd, hd);
+            float theta = pos;
+            for (var i = 0; i < dims; i += 2)
+            {
+                var cos = MathF.Cos(theta);
+                var sin = MathF.Sin(theta);
+                // NORM pairs (i, i+1); NEOX pairs (i/2, i/2 + dims/2).
+                int a = _c.RopeNeox ? i / 2 : i, b = _c.RopeNeox ? i / 2 + dims / 2 : i + 1;
+                var x0 = v[a];
+                var x1 = v[b];
+                v[a] = x0 * cos - x1 * sin;
+                v[b] = x0 * sin + x1 * cos;
+                theta *= thetaScale;
+            }
+        }
+    }
+
+    /// <summary>ggml's RMSNorm: the mean of squares summed in double, the scale in float, then the weight.</summary>
+    private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> output, float eps)
+    {
+        double sum = 0;
+        foreach (var value in x) sum += (double)(value * value);
+        var mean = (float)(sum / x.Length);
+        var scale = 1f / MathF.Sqrt(mean + eps);
+        for (var i = 0; i < x.Length; i++) output[i] = x[i] * scale * weight[i];
+    }
+
+    private static void RoundToHalf(Span<float> values)
+    {
+        for (var i = 0; i < values.Length; i++) values[i] = (float)(Half)values[i];
+    }
+
+    private static void AddBias(float[] values, float[]? bias)
+    {
+        if (bias is null) return;
+        for (var i = 0; i < values.Length; i++) values[i] += bias[i];
+    }
+}

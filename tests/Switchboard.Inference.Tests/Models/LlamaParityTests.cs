@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Switchboard.Inference.Models;
+
+namespace Switchboard.Inference.Tests.Models;
+
+/// <summary>Token-for-token parity with llama.cpp on the shared test models (references in ../shared/reference).</summary>
+public sealed class LlamaParityTests
+{
+    private static JsonElement Reference(string name) =>
+        JsonDocument.Parse(File.ReadAllText(Path.GetFullPath(Path.Combine(TestModels.Directory!, "..", "reference", name)))).RootElement;
+
+    private static int[] Ints(JsonElement array) => array.EnumerateArray().Select(t => t.GetInt32()).ToArray();
+
+    private static int ArgMax(ReadOnlySpan<float> logits)
+    {
+        var best = 0;
+        for (var i = 1; i < logits.Length; i++)
+            if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    private static void AssertGreedyParity(string modelFile, string referenceFile, bool f16Cache = false)
+    {
+        using var model = LlamaModel.Load(TestModels.PathOf(modelFile));
+        var cases = Reference(referenceFile);
+        Assert.True(cases.GetArrayLength() > 0);
+        foreach (var item in cases.EnumerateArray())
+        {
+            var prompt = Ints(item.GetProperty("prompt_tokens"));
+            var expected = Ints(item.GetProperty("output_tokens"));
+            var session = model.CreateSession(prompt.Length + expected.Length, f16Cache);
+            var logits = ReadOnlySpan<float>.Empty;
+            foreach (var token in prompt) logits = session.Evaluate(token);
+            var generated = new List<int>();
+            for (var step = 0; step < expected.Length; step++)
+            {
+                var next = ArgMax(logits);
+                generated.Add(next);
+                if (next != expected[step]) break;
+                if (step + 1 < expected.Length) logits = session.Evaluate(next);
+            }
+            Assert.True(expected.SequenceEqual(generated),
+                $"'{item.GetProperty("prompt").GetString()}': diverged at step {generated.Count - 1}: " +
+                $"expected [{string.Join(' ', expected)}], got [{string.Join(' ', generated)}]");
+        }
+    }
+
+    [ModelFact]
+    public void Stories260K_greedy_matches_llama_cpp_for_all_prompts() =>
+        AssertGreedyParity("stories260K.gguf", "stories260K-greedy.json");
+
+    [ModelFact]
+    public void Stories260K_greedy_also_matches_with_llama_cpps_default_f16_cache() =>
+        AssertGreedyParity("stories260K.gguf", "stories260K-greedy.json", f16Cache: true);
+
+    [ModelFact]
+    public void Tiny_random_llama_greedy_matches_llama_cpp_through_the_f16_path() =>
+        AssertGreedyParity("llama-2-tiny-random.gguf", "tiny-random-greedy.json");
+
+    [ModelFact]
+    public void First_step_logits_are_within_1e_3_of_llama_cpp_f32()
+    {
+        using var model = LlamaModel.Load(TestModels.PathOf("stories260K.gguf"));
+        foreach (var item in Reference("stories260K-logits.json").GetProperty("results").EnumerateArray())
+        {
+            var session = model.CreateSession(64);
+            var logits = ReadOnlySpan<float>.Empty;
+            foreach (var token in Ints(item.GetProperty("prompt_tokens"))) logits = session.Evaluate(token);
+            var expected = item.GetProperty("logits_kv_f32_fa_off").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+            Assert.Equal(expected.Length, logits.Length);
+            var worst = 0f;
+            for (var i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - logits[i]));
+            Assert.True(worst <= 1e-3f, $"'{item.GetProperty("prompt").GetString()}': max |Δlogit| = {worst}");
+        }
+    }
+
+    [ModelFact]
+    public void Mean_pooled_embeddings_are_within_1e_4_of_llama_cpp()
+    {
+        using var model = LlamaModel.Load(TestModels.PathOf("stories260K.gguf"));
+        foreach (var item in Reference("stories260K-embeddings.json").GetProperty("results").EnumerateArray())
+        {
+            var tokens = Ints(item.GetProperty("tokens"));
+            Assert.Equal(tokens, model.Tokenizer.Encode(item.GetProperty("text").GetString()!, addSpecial: true));
+            // The reference ran with llama.cpp's default F16 KV cache.
+            var session = model.CreateSession(tokens.Length, f16Cache: true);
+            var pooled = new double[model.Config.EmbeddingLength];
+            foreach (var token in tokens)
+            {
+                session.Evaluate(token);
+                for (var i = 0; i < pooled.Length; i++) pooled[i] += session.Hidden[i];
+            }
+            var norm = Math.Sqrt(pooled.Sum(v => v * v));
+            var expected = item.GetProperty("embedding").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            var worst = expected.Select((e, i) => Math.Abs(e - pooled[i] / norm)).Max();
+            Assert.True(worst <= 1e-4, $"'{item.GetProperty("text").GetString()}': max |Δ| = {worst}");
+        }
+    }
+
+    [ModelFact]
+    public void A_full_context_is_a_clear_error()
+    {
+        using var model = LlamaModel.Load(TestModels.PathOf("stories260K.gguf"));
+        var session = model.CreateSession(2);
+        session.Evaluate(1);
+        session.Evaluate(403);
+        var error = Assert.Throws<InvalidOperationException>(() => session.Evaluate(407));
+        Assert.Contains("context of 2 tokens is full", error.Message, StringComparison.Ordinal);
+    }
+}
