@@ -38,6 +38,29 @@ public sealed class SentencePieceTokenizer(Vocabulary vocabulary)
         return output;
     }
 
+    /// <summary>
+    /// The bytes a token stands for: <c>▁</c> as a space, <c>&lt;0xXX&gt;</c> as that byte; BOS and EOS as nothing.
+    /// Pieces may hold part of a UTF-8 character; <see cref="Utf8Assembler"/> joins them.
+    /// </summary>
+    public byte[] TokenBytes(int token)
+    {
+        if ((uint)token >= (uint)Vocabulary.Count || token == Vocabulary.Bos || token == Vocabulary.Eos) return [];
+        var text = Vocabulary.Tokens[token];
+        if (text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal) && text[5] == '>' &&
+            byte.TryParse(text.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out var value))
+            return [value];
+        return Encoding.UTF8.GetBytes(text.Replace("\u2581", " ", StringComparison.Ordinal));
+    }
+
+    /// <summary>Decodes a whole token sequence to text.</summary>
+    public string Decode(IEnumerable<int> tokens)
+    {
+        var assembler = new Utf8Assembler();
+        var text = new StringBuilder();
+        foreach (var token in tokens) text.Append(assembler.Append(TokenBytes(token)));
+        return text.Append(assembler.Flush()).ToString();
+    }
+
     private struct Symbol
     {
         public int Start, Length, Prev, Next;

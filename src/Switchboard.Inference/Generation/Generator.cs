@@ -1,0 +1,59 @@
+using System.Runtime.CompilerServices;
+using Switchboard.Inference.Models;
+using Switchboard.Inference.Sampling;
+using Switchboard.Inference.Tokenizers;
+
+namespace Switchboard.Inference.Generation;
+
+/// <summary>Why generation stopped: OpenAI's <c>stop</c> (end of sequence or a stop string) or <c>length</c>.</summary>
+public enum FinishReason { Stop, Length }
+
+/// <summary>One generated token and the text it completed (empty while a UTF-8 character is still partial).</summary>
+public readonly record struct GeneratedToken(int Id, string Text, FinishReason? Finish);
+
+public sealed record GenerationOptions
+{
+    public int MaxTokens { get; init; } = 256;
+    public SamplingOptions Sampling { get; init; } = new();
+    public IReadOnlyList<ISamplerStage> Constraints { get; init; } = [];
+}
+
+/// <summary>Runs a prompt through a session and streams sampled tokens until EOS, <c>MaxTokens</c>, or cancellation.</summary>
+public static class Generator
+{
+    /// <exception cref="InvalidOperationException">The prompt plus <c>MaxTokens</c> does not fit the session's context.</exception>
+    public static async IAsyncEnumerable<GeneratedToken> GenerateAsync(LlamaModel model, LlamaSession session, IReadOnlyList<int> prompt,
+        GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("The prompt must hold at least one token (BOS).", nameof(prompt));
+        if (session.Position + prompt.Count + options.MaxTokens > session.ContextSize)
+            throw new InvalidOperationException(
+                $"The prompt ({prompt.Count} tokens) plus max_tokens ({options.MaxTokens}) exceeds the context of {session.ContextSize} tokens.");
+        var sampler = new SamplerChain(options.Sampling, options.Constraints);
+        var assembler = new Utf8Assembler();
+        var history = new List<int>(prompt);
+        float[] logits = [];
+        foreach (var token in prompt)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            logits = session.Evaluate(token).ToArray();
+        }
+        for (var produced = 0; produced < options.MaxTokens; produced++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var next = sampler.Sample(logits, history);
+            history.Add(next);
+            if (next == model.Vocabulary.Eos)
+            {
+                yield return new GeneratedToken(next, assembler.Flush(), FinishReason.Stop);
+                yield break;
+            }
+            var text = assembler.Append(model.Tokenizer.TokenBytes(next));
+            var last = produced + 1 == options.MaxTokens;
+            yield return new GeneratedToken(next, last ? text + assembler.Flush() : text, last ? FinishReason.Length : null);
+            if (!last) logits = session.Evaluate(next).ToArray();
+            // Evaluation is CPU-bound; yielding keeps a caller's cancellation and other work responsive.
+            await Task.Yield();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+namespace Switchboard.Inference.Sampling;
+
+/// <summary>
+/// The tokens still in the running and their logits (then probabilities). Stages narrow and reshape it; a stage
+/// that constrains output (JSON mode) removes what may not come next.
+/// </summary>
+public sealed class Candidates
+{
+    private (int Token, float Value)[] _items = [];
+
+    public int Count { get; private set; }
+    public bool Sorted { get; private set; }
+    public Span<(int Token, float Value)> Items => _items.AsSpan(0, Count);
+
+    public void Reset(ReadOnlySpan<float> logits)
+    {
+        if (_items.Length < logits.Length) _items = new (int, float)[logits.Length];
+        for (var i = 0; i < logits.Length; i++) _items[i] = (i, logits[i]);
+        Count = logits.Length;
+        Sorted = false;
+    }
+
+    /// <summary>Sorts by value, highest first (ties: lower token id first, so results are deterministic).</summary>
+    public void SortDescending()
+    {
+        if (Sorted) return;
+        Items.Sort(static (a, b) => b.Value != a.Value ? b.Value.CompareTo(a.Value) : a.Token.CompareTo(b.Token));
+        Sorted = true;
+    }
+
+    /// <summary>Keeps the first <paramref name="count"/> candidates (after sorting).</summary>
+    public void Truncate(int count) => Count = Math.Clamp(count, 1, Count);
+
+    /// <summary>Turns logits into probabilities (softmax, max-subtracted, summed in double).</summary>
+    public void Softmax()
+    {
+        var items = Items;
+        var max = float.NegativeInfinity;
+        foreach (var (_, v) in items) max = Math.Max(max, v);
+        double sum = 0;
+        for (var i = 0; i < items.Length; i++)
+        {
+            var e = MathF.Exp(items[i].Value - max);
+            items[i].Value = e;
+            sum += e;
+        }
+        for (var i = 0; i < items.Length; i++) items[i].Value = (float)(items[i].Value / sum);
+    }
+}
