@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using Switchboard.Inference.Gguf;
+using Switchboard.Inference.Quantization;
 
 namespace Switchboard.Inference.Tensors;
 
@@ -11,13 +12,17 @@ namespace Switchboard.Inference.Tensors;
 public sealed unsafe class WeightMatrix
 {
     private readonly byte* _data;
+    private readonly int _blockElements, _blockBytes;
+
+    private long RowBytes => (long)Columns / _blockElements * _blockBytes;
 
     internal WeightMatrix(GgufFile file, GgufTensorInfo tensor)
     {
         if (tensor.Dimensions.Count is < 1 or > 2)
             throw new GgufException($"Tensor '{tensor.Name}' has {tensor.Dimensions.Count} dimensions; a weight matrix has 1 or 2.");
-        if (tensor.Type is not (GgmlType.F32 or GgmlType.F16))
-            throw new NotSupportedException($"Tensor '{tensor.Name}' is {tensor.Type}; this engine build multiplies F32 and F16 weights only.");
+        if (tensor.Type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K))
+            throw new NotSupportedException($"Tensor '{tensor.Name}' is {tensor.Type}; supported: F32, F16, Q8_0, Q4_0, Q4_K, Q6_K.");
+        GgmlTypeInfo.TryGetBlock(tensor.Type, out _blockElements, out _blockBytes);
         Name = tensor.Name;
         Type = tensor.Type;
         Columns = (int)tensor.Dimensions[0];
@@ -33,13 +38,19 @@ public sealed unsafe class WeightMatrix
     /// <summary>Row <paramref name="row"/> as F32 (embedding lookup).</summary>
     public void CopyRow(int row, Span<float> destination)
     {
-        if (Type == GgmlType.F32)
+        var bytes = new ReadOnlySpan<byte>(_data + row * RowBytes, (int)RowBytes);
+        switch (Type)
         {
-            new ReadOnlySpan<float>(_data + (long)row * Columns * 4, Columns).CopyTo(destination);
-            return;
+            case GgmlType.F32: MemoryMarshal.Cast<byte, float>(bytes).CopyTo(destination); break;
+            case GgmlType.Q8_0: Dequantizer.Q8_0(bytes, destination[..Columns]); break;
+            case GgmlType.Q4_0: Dequantizer.Q4_0(bytes, destination[..Columns]); break;
+            case GgmlType.Q4_K: Dequantizer.Q4_K(bytes, destination[..Columns]); break;
+            case GgmlType.Q6_K: Dequantizer.Q6_K(bytes, destination[..Columns]); break;
+            default:
+                var halves = MemoryMarshal.Cast<byte, Half>(bytes);
+                for (var i = 0; i < Columns; i++) destination[i] = (float)halves[i];
+                break;
         }
-        var halves = new ReadOnlySpan<Half>(_data + (long)row * Columns * 2, Columns);
-        for (var i = 0; i < Columns; i++) destination[i] = (float)halves[i];
     }
 
     /// <summary>The vector as F32 (norm weights and other 1-D tensors).</summary>
@@ -59,6 +70,11 @@ public sealed unsafe class WeightMatrix
             for (var r = 0; r < Rows; r++) y[r] = Dot(new ReadOnlySpan<float>(_data + (long)r * Columns * 4, Columns), x);
             return;
         }
+        if (Type != GgmlType.F16)
+        {
+            MultiplyQuantized(x, y);
+            return;
+        }
         // ggml multiplies F16 weights by activations converted to F16 (its vec_dot_type for F16), so rounding
         // the activations the same way is part of matching it.
         Span<float> rounded = Columns <= 4096 ? stackalloc float[Columns] : new float[Columns];
@@ -70,6 +86,38 @@ public sealed unsafe class WeightMatrix
             for (var i = 0; i < Columns; i++) row[i] = (float)halves[i];
             y[r] = Dot(row, rounded);
         }
+    }
+
+    /// <summary>
+    /// Quantises the activations once (Q8_0 for Q8_0/Q4_0 weights, Q8_K for K-quants, as ggml does), then takes
+    /// each row's dot product on the blocks directly; rows are split across the cores for large matrices.
+    /// </summary>
+    private void MultiplyQuantized(ReadOnlySpan<float> x, Span<float> y)
+    {
+        var kQuant = Type is GgmlType.Q4_K or GgmlType.Q6_K;
+        var activations = new byte[kQuant ? Columns / 256 * BlockLayouts.Q8_KBytes : Columns / 32 * BlockLayouts.Q8_0Bytes];
+        if (kQuant) Quantizer.ToQ8_K(x, activations);
+        else Quantizer.ToQ8_0(x, activations);
+        var blocks = Columns / _blockElements;
+        var rowBytes = RowBytes;
+        var data = _data;
+        var type = Type;
+        var output = new float[Rows];
+        RowPartition.For(Rows, (long)Rows * rowBytes, (start, end) =>
+        {
+            for (var r = start; r < end; r++)
+            {
+                var row = new ReadOnlySpan<byte>(data + r * rowBytes, (int)rowBytes);
+                output[r] = type switch
+                {
+                    GgmlType.Q8_0 => QuantizedDot.Q8_0(row, activations, blocks),
+                    GgmlType.Q4_0 => QuantizedDot.Q4_0(row, activations, blocks),
+                    GgmlType.Q4_K => QuantizedDot.Q4_K(row, activations, blocks),
+                    _ => QuantizedDot.Q6_K(row, activations, blocks),
+                };
+            }
+        });
+        output.CopyTo(y);
     }
 
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

@@ -1,0 +1,164 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Switchboard.Inference.Quantization;
+
+#pragma warning disable CA1707 // ggml's format names
+
+/// <summary>
+/// Dot products of one quantised weight row with quantised activations, on the blocks directly: integer sums per
+/// block, scaled by both blocks' deltas. Q8_0/Q4_0 have an AVX2 path beside the scalar one; tests pin both to
+/// the dequantise-then-F32 reference.
+/// </summary>
+internal static unsafe class QuantizedDot
+{
+    /// <summary>Tests turn the SIMD paths off to compare them with the scalar ones.</summary>
+    internal static bool AllowSimd { get; set; } = true;
+
+    private static bool UseAvx2 => AllowSimd && Avx2.IsSupported && Fma.IsSupported;
+
+    public static float Q8_0(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
+    {
+        fixed (byte* pw = w, px = x)
+        {
+            return UseAvx2 ? Q8_0Avx2(pw, px, blocks) : Q8_0Scalar(pw, px, blocks);
+        }
+    }
+
+    public static float Q4_0(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
+    {
+        fixed (byte* pw = w, px = x)
+        {
+            return UseAvx2 ? Q4_0Avx2(pw, px, blocks) : Q4_0Scalar(pw, px, blocks);
+        }
+    }
+
+    private static float Q8_0Scalar(byte* w, byte* x, int blocks)
+    {
+        var sum = 0f;
+        for (var b = 0; b < blocks; b++, w += BlockLayouts.Q8_0Bytes, x += BlockLayouts.Q8_0Bytes)
+        {
+            var isum = 0;
+            for (var j = 0; j < 32; j++) isum += (sbyte)w[2 + j] * (sbyte)x[2 + j];
+            sum += isum * ((float)Unsafe.ReadUnaligned<Half>(w) * (float)Unsafe.ReadUnaligned<Half>(x));
+        }
+        return sum;
+    }
+
+    private static float Q4_0Scalar(byte* w, byte* x, int blocks)
+    {
+        var sum = 0f;
+        for (var b = 0; b < blocks; b++, w += BlockLayouts.Q4_0Bytes, x += BlockLayouts.Q8_0Bytes)
+        {
+            var isum = 0;
+            for (var j = 0; j < 16; j++)
+                isum += ((w[2 + j] & 0xF) - 8) * (sbyte)x[2 + j] + ((w[2 + j] >> 4) - 8) * (sbyte)x[2 + j + 16];
+            sum += isum * ((float)Unsafe.ReadUnaligned<Half>(w) * (float)Unsafe.ReadUnaligned<Half>(x));
+        }
+        return sum;
+    }
+
+    private static float Q8_0Avx2(byte* w, byte* x, int blocks)
+    {
+        var acc = Vector256<float>.Zero;
+        for (var b = 0; b < blocks; b++, w += BlockLayouts.Q8_0Bytes, x += BlockLayouts.Q8_0Bytes)
+        {
+            var products = SignedBytePairSums(Avx.LoadVector256((sbyte*)(w + 2)), Avx.LoadVector256((sbyte*)(x + 2)));
+            var scale = Vector256.Create((float)Unsafe.ReadUnaligned<Half>(w) * (float)Unsafe.ReadUnaligned<Half>(x));
+            acc = Fma.MultiplyAdd(scale, Avx.ConvertToVector256Single(products), acc);
+        }
+        return Vector256.Sum(acc);
+    }
+
+    private static float Q4_0Avx2(byte* w, byte* x, int blocks)
+    {
+        var acc = Vector256<float>.Zero;
+        var low = Vector128.Create((byte)0x0F);
+        var eight = Vector256.Create((sbyte)8);
+        for (var b = 0; b < blocks; b++, w += BlockLayouts.Q4_0Bytes, x += BlockLayouts.Q8_0Bytes)
+        {
+            var packed = Sse2.LoadVector128(w + 2);
+            // Low nibbles are elements 0..15, high nibbles 16..31: the same order as the activation block.
+            var nibbles = Vector256.Create(packed & low, Sse2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low);
+            var weights = Avx2.Subtract(nibbles.AsSByte(), eight);
+            var products = SignedBytePairSums(weights, Avx.LoadVector256((sbyte*)(x + 2)));
+            var scale = Vector256.Create((float)Unsafe.ReadUnaligned<Half>(w) * (float)Unsafe.ReadUnaligned<Half>(x));
+            acc = Fma.MultiplyAdd(scale, Avx.ConvertToVector256Single(products), acc);
+        }
+        return Vector256.Sum(acc);
+    }
+
+    /// <summary>
+    /// Σ a·b over int8 pairs into eight int32 lanes. maddubs wants unsigned × signed, so |a| meets b with a's sign
+    /// (the usual trick); |a| ≤ 128 and |b| ≤ 127 keep the 16-bit pair sums from saturating.
+    /// </summary>
+    private static Vector256<int> SignedBytePairSums(Vector256<sbyte> a, Vector256<sbyte> b)
+    {
+        var pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(a), Avx2.Sign(b, a));
+        return Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One);
+    }
+
+    public static float Q4_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
+    {
+        var sum = 0f;
+        for (var b = 0; b < blocks; b++)
+        {
+            var wb = w.Slice(b * BlockLayouts.Q4_KBytes, BlockLayouts.Q4_KBytes);
+            var xb = x.Slice(b * BlockLayouts.Q8_KBytes, BlockLayouts.Q8_KBytes);
+            var yd = MemoryMarshal.Read<float>(xb);
+            var q8 = MemoryMarshal.Cast<byte, sbyte>(xb.Slice(4, 256));
+            var bsums = MemoryMarshal.Cast<byte, short>(xb.Slice(260, 32));
+            var scales = wb.Slice(4, 12);
+            var q4 = wb.Slice(16, 128);
+            int scaled = 0, mins = 0;
+            for (var sub = 0; sub < 8; sub++)
+            {
+                Dequantizer.ScaleMinK4(sub, scales, out var sc, out var m);
+                var chunk = q4.Slice(sub / 2 * 32, 32);
+                var shift = sub % 2 * 4;
+                var isum = 0;
+                for (var l = 0; l < 32; l++) isum += ((chunk[l] >> shift) & 0xF) * q8[sub * 32 + l];
+                scaled += sc * isum;
+                mins += m * (bsums[2 * sub] + bsums[2 * sub + 1]);
+            }
+            sum += (float)MemoryMarshal.Read<Half>(wb) * yd * scaled - (float)MemoryMarshal.Read<Half>(wb[2..]) * yd * mins;
+        }
+        return sum;
+    }
+
+    public static float Q6_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
+    {
+        var sum = 0f;
+        Span<int> q6 = stackalloc int[256];
+        for (var b = 0; b < blocks; b++)
+        {
+            var wb = w.Slice(b * BlockLayouts.Q6_KBytes, BlockLayouts.Q6_KBytes);
+            var xb = x.Slice(b * BlockLayouts.Q8_KBytes, BlockLayouts.Q8_KBytes);
+            var q8 = MemoryMarshal.Cast<byte, sbyte>(xb.Slice(4, 256));
+            for (var n = 0; n < 2; n++)
+            {
+                var ql = wb.Slice(n * 64, 64);
+                var qh = wb.Slice(128 + n * 32, 32);
+                for (var l = 0; l < 32; l++)
+                {
+                    q6[n * 128 + l] = Dequantizer.Q6(ql[l] & 0xF, qh[l]);
+                    q6[n * 128 + l + 32] = Dequantizer.Q6(ql[l + 32] & 0xF, qh[l] >> 2);
+                    q6[n * 128 + l + 64] = Dequantizer.Q6(ql[l] >> 4, qh[l] >> 4);
+                    q6[n * 128 + l + 96] = Dequantizer.Q6(ql[l + 32] >> 4, qh[l] >> 6);
+                }
+            }
+            var scales = MemoryMarshal.Cast<byte, sbyte>(wb.Slice(192, 16));
+            var isum = 0;
+            for (var g = 0; g < 16; g++)
+            {
+                var group = 0;
+                for (var i = 0; i < 16; i++) group += q6[g * 16 + i] * q8[g * 16 + i];
+                isum += scales[g] * group;
+            }
+            sum += (float)MemoryMarshal.Read<Half>(wb[208..]) * MemoryMarshal.Read<float>(xb) * isum;
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Runtime.InteropServices;
+using Switchboard.Inference.Quantization;
+
+namespace Switchboard.Inference.Tests.Quantization;
+
+public sealed class QuantizedDotTests
+{
+    private delegate void Dequantize(ReadOnlySpan<byte> blocks, Span<float> y);
+    private delegate float Dot(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks);
+
+    private static byte[] RandomBlocks(Random random, int blocks, int blockBytes, params int[] halfOffsets)
+    {
+        var bytes = new byte[blocks * blockBytes];
+        random.NextBytes(bytes);
+        for (var b = 0; b < blocks; b++)
+        {
+            // Deltas are sane halves (random bits would include NaN and infinities).
+            foreach (var offset in halfOffsets)
+                MemoryMarshal.Write(bytes.AsSpan(b * blockBytes + offset), (Half)(0.001 + random.NextDouble() * 0.05));
+        }
+        return bytes;
+    }
+
+    private static float[] RandomActivations(Random random, int n) =>
+        Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 4 - 2)).ToArray();
+
+    private static void AssertMatchesReference(int elements, int blockElements, byte[] weights, Dequantize dequantizeWeights,
+        byte[] activations, Dequantize dequantizeActivations, Dot dot, string what)
+    {
+        var w = new float[elements];
+        var a = new float[elements];
+        dequantizeWeights(weights, w);
+        dequantizeActivations(activations, a);
+        double reference = 0, magnitude = 0;
+        for (var i = 0; i < elements; i++)
+        {
+            reference += (double)w[i] * a[i];
+            magnitude += Math.Abs((double)w[i] * a[i]);
+        }
+        foreach (var simd in new[] { false, true })
+        {
+            QuantizedDot.AllowSimd = simd;
+            try
+            {
+                var actual = dot(weights, activations, elements / blockElements);
+                Assert.True(Math.Abs(actual - reference) <= 1e-5 * magnitude + 1e-6,
+                    $"{what} (simd {simd}): {actual} vs reference {reference} (scale {magnitude})");
+            }
+            finally
+            {
+                QuantizedDot.AllowSimd = true;
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Q8_0_and_Q4_0_match_the_dequantised_reference(int seed)
+    {
+        var random = new Random(seed);
+        const int n = 32 * 24;
+        var x = RandomActivations(random, n);
+        var xq = new byte[n / 32 * BlockLayouts.Q8_0Bytes];
+        Quantizer.ToQ8_0(x, xq);
+
+        AssertMatchesReference(n, 32, RandomBlocks(random, n / 32, BlockLayouts.Q8_0Bytes, 0), Dequantizer.Q8_0,
+            xq, Dequantizer.Q8_0, QuantizedDot.Q8_0, "Q8_0");
+        AssertMatchesReference(n, 32, RandomBlocks(random, n / 32, BlockLayouts.Q4_0Bytes, 0), Dequantizer.Q4_0,
+            xq, Dequantizer.Q8_0, QuantizedDot.Q4_0, "Q4_0");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Q4_K_and_Q6_K_match_the_dequantised_reference(int seed)
+    {
+        var random = new Random(seed);
+        const int n = 256 * 4;
+        var x = RandomActivations(random, n);
+        var xq = new byte[n / 256 * BlockLayouts.Q8_KBytes];
+        Quantizer.ToQ8_K(x, xq);
+
+        AssertMatchesReference(n, 256, RandomBlocks(random, n / 256, BlockLayouts.Q4_KBytes, 0, 2), Dequantizer.Q4_K,
+            xq, Dequantizer.Q8_K, QuantizedDot.Q4_K, "Q4_K");
+        AssertMatchesReference(n, 256, RandomBlocks(random, n / 256, BlockLayouts.Q6_KBytes, 208), Dequantizer.Q6_K,
+            xq, Dequantizer.Q8_K, QuantizedDot.Q6_K, "Q6_K");
+    }
+
+    [Fact]
+    public void Activation_quantisers_round_trip_within_half_a_step()
+    {
+        var x = RandomActivations(new Random(9), 512);
+        var q8_0 = new byte[512 / 32 * BlockLayouts.Q8_0Bytes];
+        var q8_k = new byte[512 / 256 * BlockLayouts.Q8_KBytes];
+        Quantizer.ToQ8_0(x, q8_0);
+        Quantizer.ToQ8_K(x, q8_k);
+        var back0 = new float[512];
+        var backK = new float[512];
+        Dequantizer.Q8_0(q8_0, back0);
+        Dequantizer.Q8_K(q8_k, backK);
+        for (var i = 0; i < 512; i++)
+        {
+            var step0 = (float)MemoryMarshal.Read<Half>(q8_0.AsSpan(i / 32 * BlockLayouts.Q8_0Bytes));
+            var stepK = Math.Abs(MemoryMarshal.Read<float>(q8_k.AsSpan(i / 256 * BlockLayouts.Q8_KBytes)));
+            Assert.InRange(Math.Abs(back0[i] - x[i]), 0, step0 * 0.5f + 1e-3f);
+            Assert.InRange(Math.Abs(backK[i] - x[i]), 0, stepK * 0.5f + 1e-6f);
+        }
+        // Q8_K's block sums are what the K-quant dots subtract mins with.
+        var bsums = MemoryMarshal.Cast<byte, short>(q8_k.AsSpan(260, 32));
+        var qs = MemoryMarshal.Cast<byte, sbyte>(q8_k.AsSpan(4, 256));
+        for (var g = 0; g < 16; g++)
+        {
+            var sum = 0;
+            for (var i = 0; i < 16; i++) sum += qs[g * 16 + i];
+            Assert.Equal(sum, bsums[g]);
+        }
+    }
+}
