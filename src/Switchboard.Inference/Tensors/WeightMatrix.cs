@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using Switchboard.Inference.Gguf;
@@ -95,14 +96,16 @@ public sealed unsafe class WeightMatrix
     private void MultiplyQuantized(ReadOnlySpan<float> x, Span<float> y)
     {
         var kQuant = Type is GgmlType.Q4_K or GgmlType.Q6_K;
-        var activations = new byte[kQuant ? Columns / 256 * BlockLayouts.Q8_KBytes : Columns / 32 * BlockLayouts.Q8_0Bytes];
+        // Pooled: a decode step runs ~200 of these, and fresh arrays each time grow the heap for nothing.
+        var activationBytes = kQuant ? Columns / 256 * BlockLayouts.Q8_KBytes : Columns / 32 * BlockLayouts.Q8_0Bytes;
+        var activations = ArrayPool<byte>.Shared.Rent(activationBytes);
         if (kQuant) Quantizer.ToQ8_K(x, activations);
         else Quantizer.ToQ8_0(x, activations);
         var blocks = Columns / _blockElements;
         var rowBytes = RowBytes;
         var data = _data;
         var type = Type;
-        var output = new float[Rows];
+        var output = ArrayPool<float>.Shared.Rent(Rows);
         RowPartition.For(Rows, (long)Rows * rowBytes, (start, end) =>
         {
             for (var r = start; r < end; r++)
@@ -117,7 +120,9 @@ public sealed unsafe class WeightMatrix
                 };
             }
         });
-        output.CopyTo(y);
+        output.AsSpan(0, Rows).CopyTo(y);
+        ArrayPool<float>.Shared.Return(output);
+        ArrayPool<byte>.Shared.Return(activations);
     }
 
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

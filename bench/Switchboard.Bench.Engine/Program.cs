@@ -1,0 +1,85 @@
+// Engine benchmark: writes (once) a random-weight llama GGUF of the SmolLM2-135M shape — n_embd 576, 30 layers,
+// 9 heads / 3 KV heads, n_ff 1536, vocab 49152, rope base 100000, tied output, Q8_0 weights with F32 norms — then
+// reports prefill (pp) and decode (tg) tokens/s like llama-bench, and peak RSS.
+// Usage: Switchboard.Bench.Engine [model-path] [pp=512] [tg=128]; threads = DOTNET_PROCESSOR_COUNT (default: all cores).
+using System.Diagnostics;
+using System.Globalization;
+using Switchboard.Inference.Gguf;
+using Switchboard.Inference.Models;
+using Switchboard.Inference.Quantization;
+
+var path = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "switchboard-bench-smollm2-135m-q8_0.gguf");
+var pp = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512;
+var tg = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128;
+if (!File.Exists(path)) WriteRandomModel(path);
+
+using var model = LlamaModel.Load(path);
+var random = new Random(1);
+int NextToken() => random.Next(3, model.Vocabulary.Count);
+
+var prefill = model.CreateSession(pp);
+Warm(model);
+var started = Stopwatch.GetTimestamp();
+for (var i = 0; i < pp; i++) prefill.Evaluate(NextToken());
+var ppSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+var decode = model.CreateSession(tg);
+started = Stopwatch.GetTimestamp();
+for (var i = 0; i < tg; i++) decode.Evaluate(NextToken());
+var tgSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+var status = File.ReadAllLines("/proc/self/status");
+string Field(string name) => status.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(':')[1].Trim();
+Console.WriteLine(FormattableString.Invariant(
+    $"threads={Environment.ProcessorCount} weights_mb={new FileInfo(path).Length / 1e6:F1} pp{pp}={pp / ppSeconds:F1} tok/s tg{tg}={tg / tgSeconds:F1} tok/s peak_rss={Field("VmHWM")}"));
+return 0;
+
+// Long enough for tiered compilation to settle on optimised code (as llama-bench also warms up).
+static void Warm(LlamaModel model)
+{
+    var session = model.CreateSession(96);
+    for (var i = 0; i < 96; i++) session.Evaluate(10 + i);
+}
+
+static void WriteRandomModel(string path)
+{
+    const int embd = 576, layers = 30, heads = 9, kvHeads = 3, ff = 1536, vocab = 49152;
+    var random = new Random(42);
+    var writer = new GgufWriter()
+        .Add("general.architecture", "llama")
+        .Add("llama.embedding_length", (uint)embd)
+        .Add("llama.block_count", (uint)layers)
+        .Add("llama.attention.head_count", (uint)heads)
+        .Add("llama.attention.head_count_kv", (uint)kvHeads)
+        .Add("llama.feed_forward_length", (uint)ff)
+        .Add("llama.context_length", 8192u)
+        .Add("llama.rope.freq_base", 100000f)
+        .Add("llama.attention.layer_norm_rms_epsilon", 1e-5f)
+        .Add("tokenizer.ggml.model", "llama")
+        .Add("tokenizer.ggml.tokens", new GgufValue(GgufValueType.Array, Enumerable.Range(0, vocab).Select(i => $"t{i}").ToArray(), GgufValueType.String));
+    byte[] Q8(int columns, int rows)
+    {
+        var values = new float[columns * rows];
+        for (var i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 0.2 - 0.1);
+        var bytes = new byte[values.Length / 32 * BlockLayouts.Q8_0Bytes];
+        Quantizer.ToQ8_0(values, bytes);
+        return bytes;
+    }
+    byte[] Ones(int n) => Enumerable.Repeat(1f, n).SelectMany(BitConverter.GetBytes).ToArray();
+    writer.AddTensor("token_embd.weight", GgmlType.Q8_0, [embd, vocab], Q8(embd, vocab));
+    writer.AddTensor("output_norm.weight", GgmlType.F32, [embd], Ones(embd));
+    var kvDim = embd / heads * kvHeads;
+    for (var l = 0; l < layers; l++)
+    {
+        writer.AddTensor($"blk.{l}.attn_norm.weight", GgmlType.F32, [embd], Ones(embd));
+        writer.AddTensor($"blk.{l}.attn_q.weight", GgmlType.Q8_0, [embd, embd], Q8(embd, embd));
+        writer.AddTensor($"blk.{l}.attn_k.weight", GgmlType.Q8_0, [embd, kvDim], Q8(embd, kvDim));
+        writer.AddTensor($"blk.{l}.attn_v.weight", GgmlType.Q8_0, [embd, kvDim], Q8(embd, kvDim));
+        writer.AddTensor($"blk.{l}.attn_output.weight", GgmlType.Q8_0, [embd, embd], Q8(embd, embd));
+        writer.AddTensor($"blk.{l}.ffn_norm.weight", GgmlType.F32, [embd], Ones(embd));
+        writer.AddTensor($"blk.{l}.ffn_gate.weight", GgmlType.Q8_0, [embd, ff], Q8(embd, ff));
+        writer.AddTensor($"blk.{l}.ffn_up.weight", GgmlType.Q8_0, [embd, ff], Q8(embd, ff));
+        writer.AddTensor($"blk.{l}.ffn_down.weight", GgmlType.Q8_0, [ff, embd], Q8(ff, embd));
+    }
+    writer.Write(path);
+}
