@@ -13,6 +13,12 @@ public static class TestModels
 
     public static string PathOf(string relative) => Path.Combine(Directory ?? throw new InvalidOperationException(SkipReason), relative);
 
+    /// <summary>A llama.cpp reference output from <c>../shared/reference</c> (beside the models folder).</summary>
+    public static System.Text.Json.JsonElement Reference(string name) =>
+        System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.GetFullPath(Path.Combine(PathOf(".."), "reference", name)))).RootElement;
+
+    public static int[] Ints(System.Text.Json.JsonElement array) => array.EnumerateArray().Select(t => t.GetInt32()).ToArray();
+
     private static string? Locate()
     {
         if (Environment.GetEnvironmentVariable("SWITCHBOARD_TEST_MODELS") is { Length: > 0 } configured)

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Switchboard.Inference.Generation;
 using Switchboard.Inference.Models;
 using Switchboard.Inference.Sampling;
@@ -9,11 +8,6 @@ namespace Switchboard.Inference.Tests.Generation;
 
 public sealed class GenerationTests
 {
-    private static JsonElement Reference(string name) =>
-        JsonDocument.Parse(File.ReadAllText(Path.GetFullPath(Path.Combine(TestModels.Directory!, "..", "reference", name)))).RootElement;
-
-    private static int[] Ints(JsonElement array) => array.EnumerateArray().Select(t => t.GetInt32()).ToArray();
-
     private static async Task<List<GeneratedToken>> Run(LlamaModel model, string prompt, GenerationOptions options, CancellationToken token = default)
     {
         var tokens = model.Tokenizer.Encode(prompt, addSpecial: true);
@@ -29,8 +23,8 @@ public sealed class GenerationTests
     public void Decoding_the_reference_tokens_gives_llama_cpps_text(string modelFile, string referenceFile)
     {
         using var model = LlamaModel.Load(TestModels.PathOf(modelFile));
-        foreach (var item in Reference(referenceFile).EnumerateArray())
-            Assert.Equal(item.GetProperty("output_text").GetString(), model.Tokenizer.Decode(Ints(item.GetProperty("output_tokens"))));
+        foreach (var item in TestModels.Reference(referenceFile).EnumerateArray())
+            Assert.Equal(item.GetProperty("output_text").GetString(), model.Tokenizer.Decode(TestModels.Ints(item.GetProperty("output_tokens"))));
     }
 
     [Fact]
@@ -52,10 +46,10 @@ public sealed class GenerationTests
     public async Task Greedy_generation_streams_the_reference_tokens_and_text_and_stops_for_length()
     {
         using var model = LlamaModel.Load(TestModels.PathOf("stories260K.gguf"));
-        var reference = Reference("stories260K-greedy.json")[0];
+        var reference = TestModels.Reference("stories260K-greedy.json")[0];
         var output = await Run(model, reference.GetProperty("prompt").GetString()!, new GenerationOptions { MaxTokens = 64, Sampling = SamplingOptions.Greedy });
 
-        Assert.Equal(Ints(reference.GetProperty("output_tokens")), output.Select(t => t.Id));
+        Assert.Equal(TestModels.Ints(reference.GetProperty("output_tokens")), output.Select(t => t.Id));
         Assert.Equal(reference.GetProperty("output_text").GetString(), string.Concat(output.Select(t => t.Text)));
         Assert.Equal(FinishReason.Length, output[^1].Finish);
         Assert.All(output.SkipLast(1), t => Assert.Null(t.Finish));

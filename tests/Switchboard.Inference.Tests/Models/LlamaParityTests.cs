@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Switchboard.Inference.Models;
 
 namespace Switchboard.Inference.Tests.Models;
@@ -6,11 +5,6 @@ namespace Switchboard.Inference.Tests.Models;
 /// <summary>Token-for-token parity with llama.cpp on the shared test models (references in ../shared/reference).</summary>
 public sealed class LlamaParityTests
 {
-    private static JsonElement Reference(string name) =>
-        JsonDocument.Parse(File.ReadAllText(Path.GetFullPath(Path.Combine(TestModels.Directory!, "..", "reference", name)))).RootElement;
-
-    private static int[] Ints(JsonElement array) => array.EnumerateArray().Select(t => t.GetInt32()).ToArray();
-
     private static int ArgMax(ReadOnlySpan<float> logits)
     {
         var best = 0;
@@ -22,12 +16,12 @@ public sealed class LlamaParityTests
     private static void AssertGreedyParity(string modelFile, string referenceFile, bool f16Cache = false)
     {
         using var model = LlamaModel.Load(TestModels.PathOf(modelFile));
-        var cases = Reference(referenceFile);
+        var cases = TestModels.Reference(referenceFile);
         Assert.True(cases.GetArrayLength() > 0);
         foreach (var item in cases.EnumerateArray())
         {
-            var prompt = Ints(item.GetProperty("prompt_tokens"));
-            var expected = Ints(item.GetProperty("output_tokens"));
+            var prompt = TestModels.Ints(item.GetProperty("prompt_tokens"));
+            var expected = TestModels.Ints(item.GetProperty("output_tokens"));
             var session = model.CreateSession(prompt.Length + expected.Length, f16Cache);
             var logits = ReadOnlySpan<float>.Empty;
             foreach (var token in prompt) logits = session.Evaluate(token);
@@ -61,11 +55,11 @@ public sealed class LlamaParityTests
     public void First_step_logits_are_within_1e_3_of_llama_cpp_f32()
     {
         using var model = LlamaModel.Load(TestModels.PathOf("stories260K.gguf"));
-        foreach (var item in Reference("stories260K-logits.json").GetProperty("results").EnumerateArray())
+        foreach (var item in TestModels.Reference("stories260K-logits.json").GetProperty("results").EnumerateArray())
         {
             var session = model.CreateSession(64);
             var logits = ReadOnlySpan<float>.Empty;
-            foreach (var token in Ints(item.GetProperty("prompt_tokens"))) logits = session.Evaluate(token);
+            foreach (var token in TestModels.Ints(item.GetProperty("prompt_tokens"))) logits = session.Evaluate(token);
             var expected = item.GetProperty("logits_kv_f32_fa_off").EnumerateArray().Select(v => v.GetSingle()).ToArray();
             Assert.Equal(expected.Length, logits.Length);
             var worst = 0f;
@@ -78,9 +72,9 @@ public sealed class LlamaParityTests
     public void Mean_pooled_embeddings_are_within_1e_4_of_llama_cpp()
     {
         using var model = LlamaModel.Load(TestModels.PathOf("stories260K.gguf"));
-        foreach (var item in Reference("stories260K-embeddings.json").GetProperty("results").EnumerateArray())
+        foreach (var item in TestModels.Reference("stories260K-embeddings.json").GetProperty("results").EnumerateArray())
         {
-            var tokens = Ints(item.GetProperty("tokens"));
+            var tokens = TestModels.Ints(item.GetProperty("tokens"));
             Assert.Equal(tokens, model.Tokenizer.Encode(item.GetProperty("text").GetString()!, addSpecial: true));
             // The reference ran with llama.cpp's default F16 KV cache.
             var session = model.CreateSession(tokens.Length, f16Cache: true);
