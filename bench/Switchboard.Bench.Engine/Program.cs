@@ -19,8 +19,9 @@ int NextToken() => random.Next(3, model.Vocabulary.Count);
 
 var prefill = model.CreateSession(pp);
 Warm(model);
+var prompt = Enumerable.Range(0, pp).Select(_ => NextToken()).ToArray();
 var started = Stopwatch.GetTimestamp();
-for (var i = 0; i < pp; i++) prefill.Evaluate(NextToken());
+prefill.Prefill(prompt);
 var ppSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
 
 var decode = model.CreateSession(tg);
@@ -38,7 +39,8 @@ return 0;
 static void Warm(LlamaModel model)
 {
     var session = model.CreateSession(96);
-    for (var i = 0; i < 96; i++) session.Evaluate(10 + i);
+    for (var i = 0; i < 64; i++) session.Evaluate(10 + i);
+    model.CreateSession(64).Prefill(Enumerable.Range(10, 64).ToArray());
 }
 
 static void WriteRandomModel(string path)

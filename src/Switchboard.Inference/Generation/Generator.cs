@@ -32,12 +32,8 @@ public static class Generator
         var sampler = new SamplerChain(options.Sampling, options.Constraints);
         var assembler = new Utf8Assembler();
         var history = new List<int>(prompt);
-        float[] logits = [];
-        foreach (var token in prompt)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            logits = session.Evaluate(token).ToArray();
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var logits = session.Prefill(prompt.ToArray()).ToArray();
         for (var produced = 0; produced < options.MaxTokens; produced++)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -76,8 +76,8 @@ public sealed class LlamaSession
             }
             _k.CopyTo(_keys[layer], pos * _c.KvDim);
             _v.CopyTo(_values[layer], pos * _c.KvDim);
-            if (_f16Cache) AttendF16(layer, pos);
-            else Attend(layer, pos);
+            if (_f16Cache) AttendF16(layer, pos, _q, _attn);
+            else Attend(layer, pos, _q, _attn);
             block.Output.MultiplyVector(_attn, _proj);
             for (var i = 0; i < _x.Length; i++) _x[i] += _proj[i];
 
@@ -94,7 +94,7 @@ public sealed class LlamaSession
         return _logits;
     }
 
-    private void Attend(int layer, int pos)
+    private void Attend(int layer, int pos, ReadOnlySpan<float> query, Span<float> attention)
     {
         var hd = _c.HeadDim;
         var group = _c.HeadCount / _c.HeadCountKv;
@@ -103,7 +103,7 @@ public sealed class LlamaSession
         var values = _values[layer];
         for (var h = 0; h < _c.HeadCount; h++)
         {
-            var q = _q.AsSpan(h * hd, hd);
+            var q = query.Slice(h * hd, hd);
             var kvOffset = h / group * hd;
             var max = float.NegativeInfinity;
             for (var t = 0; t <= pos; t++)
@@ -120,7 +120,7 @@ public sealed class LlamaSession
                 sum += e;
             }
             var inv = (float)(1.0 / sum);
-            var output = _attn.AsSpan(h * hd, hd);
+            var output = attention.Slice(h * hd, hd);
             output.Clear();
             for (var t = 0; t <= pos; t++)
             {
@@ -135,7 +135,7 @@ public sealed class LlamaSession
     /// Attention over an F16 cache as llama.cpp's default (flash attention) computes it: an online softmax whose
     /// running output is held in F16 (rescaled on each new maximum), and whose sum is held in F32.
     /// </summary>
-    private void AttendF16(int layer, int pos)
+    private void AttendF16(int layer, int pos, ReadOnlySpan<float> query, Span<float> attention)
     {
         var hd = _c.HeadDim;
         var group = _c.HeadCount / _c.HeadCountKv;
@@ -145,7 +145,7 @@ public sealed class LlamaSession
         Span<Half> acc = stackalloc Half[hd];
         for (var h = 0; h < _c.HeadCount; h++)
         {
-            var q = _q.AsSpan(h * hd, hd);
+            var q = query.Slice(h * hd, hd);
             var kvOffset = h / group * hd;
             acc.Clear();
             float sum = 0, max = float.NegativeInfinity;
@@ -168,20 +168,20 @@ public sealed class LlamaSession
                 sum = sum * ms + vs;
             }
             var inv = sum == 0 ? 0 : 1f / sum;
-            var output = _attn.AsSpan(h * hd, hd);
+            var output = attention.Slice(h * hd, hd);
             for (var i = 0; i < hd; i++) output[i] = (float)acc[i] * inv;
         }
     }
 
     /// <summary>ggml's rotary embedding: θ starts at the position and is multiplied by base^(-2/n_dims) per pair, in float.</summary>
-    private void Rope(float[] vectors, int heads, int pos)
+    private void Rope(Span<float> vectors, int heads, int pos)
     {
         var hd = _c.HeadDim;
         var dims = _c.RopeDimensions;
         var thetaScale = MathF.Pow(_c.RopeFreqBase, -2f / dims);
         for (var h = 0; h < heads; h++)
         {
-            var v = vectors.AsSpan(h * hd, hd);
+            var v = vectors.Slice(h * hd, hd);
             float theta = pos;
             for (var i = 0; i < dims; i += 2)
             {
@@ -208,12 +208,85 @@ public sealed class LlamaSession
         for (var i = 0; i < x.Length; i++) output[i] = x[i] * scale * weight[i];
     }
 
+    /// <summary>
+    /// Evaluates a whole prompt at once and returns the logits after its last token. Each weight matrix is
+    /// streamed once for the batch rather than once per token; the arithmetic per token is the same as
+    /// <see cref="Evaluate"/>'s, so the results are too.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The prompt does not fit in the context.</exception>
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
+    {
+        var n = tokens.Length;
+        if (n == 0) throw new ArgumentException("Nothing to prefill.", nameof(tokens));
+        if (Position + n > ContextSize)
+            throw new InvalidOperationException($"The context of {ContextSize} tokens is full: the prompt plus max_tokens must fit in it.");
+        int embd = _c.EmbeddingLength, kv = _c.KvDim, ff = _c.FeedForwardLength;
+        var x = new float[n * embd];
+        var xn = new float[n * embd];
+        var q = new float[n * embd];
+        var k = new float[n * kv];
+        var v = new float[n * kv];
+        var attn = new float[n * embd];
+        var proj = new float[n * embd];
+        var gate = new float[n * ff];
+        var up = new float[n * ff];
+        for (var t = 0; t < n; t++)
+        {
+            if ((uint)tokens[t] >= (uint)_model.TokenEmbedding.Rows)
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token {tokens[t]} is outside the vocabulary of {_model.TokenEmbedding.Rows}.");
+            _model.TokenEmbedding.CopyRow(tokens[t], x.AsSpan(t * embd, embd));
+        }
+        for (var layer = 0; layer < _c.BlockCount; layer++)
+        {
+            var block = _model.Blocks[layer];
+            for (var t = 0; t < n; t++) RmsNorm(x.AsSpan(t * embd, embd), block.AttnNorm, xn.AsSpan(t * embd, embd), _c.RmsEpsilon);
+            block.Q.MultiplyMatrix(xn, q, n);
+            block.K.MultiplyMatrix(xn, k, n);
+            block.V.MultiplyMatrix(xn, v, n);
+            for (var t = 0; t < n; t++)
+            {
+                var pos = Position + t;
+                var qt = q.AsSpan(t * embd, embd);
+                var kt = k.AsSpan(t * kv, kv);
+                var vt = v.AsSpan(t * kv, kv);
+                AddBias(qt, block.QBias);
+                AddBias(kt, block.KBias);
+                AddBias(vt, block.VBias);
+                Rope(qt, _c.HeadCount, pos);
+                Rope(kt, _c.HeadCountKv, pos);
+                if (_f16Cache)
+                {
+                    RoundToHalf(qt);
+                    RoundToHalf(kt);
+                    RoundToHalf(vt);
+                }
+                kt.CopyTo(_keys[layer].AsSpan(pos * kv, kv));
+                vt.CopyTo(_values[layer].AsSpan(pos * kv, kv));
+                if (_f16Cache) AttendF16(layer, pos, qt, attn.AsSpan(t * embd, embd));
+                else Attend(layer, pos, qt, attn.AsSpan(t * embd, embd));
+            }
+            block.Output.MultiplyMatrix(attn, proj, n);
+            for (var i = 0; i < x.Length; i++) x[i] += proj[i];
+
+            for (var t = 0; t < n; t++) RmsNorm(x.AsSpan(t * embd, embd), block.FfnNorm, xn.AsSpan(t * embd, embd), _c.RmsEpsilon);
+            block.Gate.MultiplyMatrix(xn, gate, n);
+            block.Up.MultiplyMatrix(xn, up, n);
+            for (var i = 0; i < gate.Length; i++) gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
+            block.Down.MultiplyMatrix(gate, proj, n);
+            for (var i = 0; i < x.Length; i++) x[i] += proj[i];
+        }
+        RmsNorm(x.AsSpan((n - 1) * embd, embd), _model.OutputNorm, _xn, _c.RmsEpsilon);
+        _model.Output.MultiplyVector(_xn, _logits);
+        Position += n;
+        return _logits;
+    }
+
     private static void RoundToHalf(Span<float> values)
     {
         for (var i = 0; i < values.Length; i++) values[i] = (float)(Half)values[i];
     }
 
-    private static void AddBias(float[] values, float[]? bias)
+    private static void AddBias(Span<float> values, float[]? bias)
     {
         if (bias is null) return;
         for (var i = 0; i < values.Length; i++) values[i] += bias[i];

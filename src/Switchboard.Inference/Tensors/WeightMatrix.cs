@@ -90,6 +90,78 @@ public sealed unsafe class WeightMatrix
     }
 
     /// <summary>
+    /// <c>Y[t] = W · X[t]</c> for a batch of <paramref name="count"/> vectors (rows of <paramref name="x"/>): each
+    /// weight row is read once for the whole batch, and the batch's activations are converted once.
+    /// </summary>
+    public void MultiplyMatrix(ReadOnlySpan<float> x, Span<float> y, int count)
+    {
+        if (x.Length != count * Columns || y.Length != count * Rows)
+            throw new ArgumentException($"{Name}: {Rows}x{Columns} cannot multiply {count} vectors of {x.Length / Math.Max(count, 1)}.");
+        var cols = Columns;
+        var rows = Rows;
+        var output = ArrayPool<float>.Shared.Rent(count * rows);
+        var data = _data;
+        var type = Type;
+        if (type is GgmlType.F32 or GgmlType.F16)
+        {
+            // ggml meets F16 weights with F16-rounded activations; F32 weights with the activations as they are.
+            var inputs = x.ToArray();
+            if (type == GgmlType.F16)
+            {
+                for (var i = 0; i < inputs.Length; i++) inputs[i] = (float)(Half)inputs[i];
+            }
+            RowPartition.For(rows, (long)rows * RowBytes, (start, end) =>
+            {
+                var row = new float[cols];
+                for (var r = start; r < end; r++)
+                {
+                    if (type == GgmlType.F32) new ReadOnlySpan<float>(data + (long)r * cols * 4, cols).CopyTo(row);
+                    else
+                    {
+                        var halves = new ReadOnlySpan<Half>(data + (long)r * cols * 2, cols);
+                        for (var i = 0; i < cols; i++) row[i] = (float)halves[i];
+                    }
+                    for (var t = 0; t < count; t++) output[t * rows + r] = Dot(row, inputs.AsSpan(t * cols, cols));
+                }
+            });
+        }
+        else
+        {
+            var kQuant = type is GgmlType.Q4_K or GgmlType.Q6_K;
+            var perVector = kQuant ? cols / 256 * BlockLayouts.Q8_KBytes : cols / 32 * BlockLayouts.Q8_0Bytes;
+            var activations = ArrayPool<byte>.Shared.Rent(count * perVector);
+            for (var t = 0; t < count; t++)
+            {
+                if (kQuant) Quantizer.ToQ8_K(x.Slice(t * cols, cols), activations.AsSpan(t * perVector, perVector));
+                else Quantizer.ToQ8_0(x.Slice(t * cols, cols), activations.AsSpan(t * perVector, perVector));
+            }
+            var blocks = cols / _blockElements;
+            var rowBytes = RowBytes;
+            RowPartition.For(rows, (long)rows * rowBytes, (start, end) =>
+            {
+                for (var r = start; r < end; r++)
+                {
+                    var row = new ReadOnlySpan<byte>(data + r * rowBytes, (int)rowBytes);
+                    for (var t = 0; t < count; t++)
+                    {
+                        var xt = activations.AsSpan(t * perVector, perVector);
+                        output[t * rows + r] = type switch
+                        {
+                            GgmlType.Q8_0 => QuantizedDot.Q8_0(row, xt, blocks),
+                            GgmlType.Q4_0 => QuantizedDot.Q4_0(row, xt, blocks),
+                            GgmlType.Q4_K => QuantizedDot.Q4_K(row, xt, blocks),
+                            _ => QuantizedDot.Q6_K(row, xt, blocks),
+                        };
+                    }
+                }
+            });
+            ArrayPool<byte>.Shared.Return(activations);
+        }
+        output.AsSpan(0, count * rows).CopyTo(y);
+        ArrayPool<float>.Shared.Return(output);
+    }
+
+    /// <summary>
     /// Quantises the activations once (Q8_0 for Q8_0/Q4_0 weights, Q8_K for K-quants, as ggml does), then takes
     /// each row's dot product on the blocks directly; rows are split across the cores for large matrices.
     /// </summary>
