@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using Switchboard.Inference.Tensors;
 
 namespace Switchboard.Inference.Models;
@@ -77,7 +79,7 @@ public sealed class LlamaSession
             _k.CopyTo(_keys[layer], pos * _c.KvDim);
             _v.CopyTo(_values[layer], pos * _c.KvDim);
             if (_f16Cache) AttendF16(layer, pos, _q, _attn);
-            else Attend(layer, pos, _q, _attn);
+            else Attend(layer, pos, _q, _attn, _scores);
             block.Output.MultiplyVector(_attn, _proj);
             for (var i = 0; i < _x.Length; i++) _x[i] += _proj[i];
 
@@ -94,7 +96,7 @@ public sealed class LlamaSession
         return _logits;
     }
 
-    private void Attend(int layer, int pos, ReadOnlySpan<float> query, Span<float> attention)
+    private void Attend(int layer, int pos, ReadOnlySpan<float> query, Span<float> attention, Span<float> scores)
     {
         var hd = _c.HeadDim;
         var group = _c.HeadCount / _c.HeadCountKv;
@@ -109,25 +111,20 @@ public sealed class LlamaSession
             for (var t = 0; t <= pos; t++)
             {
                 var s = WeightMatrix.Dot(keys.AsSpan(t * _c.KvDim + kvOffset, hd), q) * scale;
-                _scores[t] = s;
+                scores[t] = s;
                 if (s > max) max = s;
             }
             double sum = 0;
             for (var t = 0; t <= pos; t++)
             {
-                var e = MathF.Exp(_scores[t] - max);
-                _scores[t] = e;
+                var e = MathF.Exp(scores[t] - max);
+                scores[t] = e;
                 sum += e;
             }
             var inv = (float)(1.0 / sum);
             var output = attention.Slice(h * hd, hd);
             output.Clear();
-            for (var t = 0; t <= pos; t++)
-            {
-                var w = _scores[t] * inv;
-                var v = values.AsSpan(t * _c.KvDim + kvOffset, hd);
-                for (var i = 0; i < hd; i++) output[i] += w * v[i];
-            }
+            for (var t = 0; t <= pos; t++) MultiplyAdd(output, values.AsSpan(t * _c.KvDim + kvOffset, hd), scores[t] * inv);
         }
     }
 
@@ -262,16 +259,31 @@ public sealed class LlamaSession
                 }
                 kt.CopyTo(_keys[layer].AsSpan(pos * kv, kv));
                 vt.CopyTo(_values[layer].AsSpan(pos * kv, kv));
-                if (_f16Cache) AttendF16(layer, pos, qt, attn.AsSpan(t * embd, embd));
-                else Attend(layer, pos, qt, attn.AsSpan(t * embd, embd));
             }
+            // With the layer's keys and values cached, every query attends independently: spread them over the
+            // cores, interleaved because causal attention costs more the later the token.
+            var parts = Math.Min(Environment.ProcessorCount, n);
+            var layerIndex = layer;
+            var start = Position;
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            {
+                var scores = new float[start + n];
+                for (var t = part; t < n; t += parts)
+                {
+                    if (_f16Cache) AttendF16(layerIndex, start + t, q.AsSpan(t * embd, embd), attn.AsSpan(t * embd, embd));
+                    else Attend(layerIndex, start + t, q.AsSpan(t * embd, embd), attn.AsSpan(t * embd, embd), scores);
+                }
+            });
             block.Output.MultiplyMatrix(attn, proj, n);
             for (var i = 0; i < x.Length; i++) x[i] += proj[i];
 
             for (var t = 0; t < n; t++) RmsNorm(x.AsSpan(t * embd, embd), block.FfnNorm, xn.AsSpan(t * embd, embd), _c.RmsEpsilon);
             block.Gate.MultiplyMatrix(xn, gate, n);
             block.Up.MultiplyMatrix(xn, up, n);
-            for (var i = 0; i < gate.Length; i++) gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
+            RowPartition.For(n, (long)n * ff * 4, (first, end) =>
+            {
+                for (var i = first * ff; i < end * ff; i++) gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
+            });
             block.Down.MultiplyMatrix(gate, proj, n);
             for (var i = 0; i < x.Length; i++) x[i] += proj[i];
         }
@@ -279,6 +291,21 @@ public sealed class LlamaSession
         _model.Output.MultiplyVector(_xn, _logits);
         Position += n;
         return _logits;
+    }
+
+    /// <summary><c>output += w · v</c>, element by element (vectorised; the same arithmetic as the scalar loop).</summary>
+    private static void MultiplyAdd(Span<float> output, ReadOnlySpan<float> v, float w)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && output.Length >= Vector<float>.Count)
+        {
+            var o = MemoryMarshal.Cast<float, Vector<float>>(output);
+            var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
+            var wv = new Vector<float>(w);
+            for (var j = 0; j < o.Length; j++) o[j] += wv * vv[j];
+            i = o.Length * Vector<float>.Count;
+        }
+        for (; i < output.Length; i++) output[i] += w * v[i];
     }
 
     private static void RoundToHalf(Span<float> values)

@@ -93,7 +93,7 @@ public sealed unsafe class WeightMatrix
     /// <c>Y[t] = W · X[t]</c> for a batch of <paramref name="count"/> vectors (rows of <paramref name="x"/>): each
     /// weight row is read once for the whole batch, and the batch's activations are converted once.
     /// </summary>
-    public void MultiplyMatrix(ReadOnlySpan<float> x, Span<float> y, int count)
+    public void MultiplyMatrix(float[] x, float[] y, int count)
     {
         if (x.Length != count * Columns || y.Length != count * Rows)
             throw new ArgumentException($"{Name}: {Rows}x{Columns} cannot multiply {count} vectors of {x.Length / Math.Max(count, 1)}.");
@@ -105,10 +105,11 @@ public sealed unsafe class WeightMatrix
         if (type is GgmlType.F32 or GgmlType.F16)
         {
             // ggml meets F16 weights with F16-rounded activations; F32 weights with the activations as they are.
-            var inputs = x.ToArray();
+            var inputs = x;
             if (type == GgmlType.F16)
             {
-                for (var i = 0; i < inputs.Length; i++) inputs[i] = (float)(Half)inputs[i];
+                inputs = ArrayPool<float>.Shared.Rent(x.Length);
+                for (var i = 0; i < x.Length; i++) inputs[i] = (float)(Half)x[i];
             }
             RowPartition.For(rows, (long)rows * RowBytes, (start, end) =>
             {
@@ -124,17 +125,21 @@ public sealed unsafe class WeightMatrix
                     for (var t = 0; t < count; t++) output[t * rows + r] = Dot(row, inputs.AsSpan(t * cols, cols));
                 }
             });
+            if (!ReferenceEquals(inputs, x)) ArrayPool<float>.Shared.Return(inputs);
         }
         else
         {
             var kQuant = type is GgmlType.Q4_K or GgmlType.Q6_K;
             var perVector = kQuant ? cols / 256 * BlockLayouts.Q8_KBytes : cols / 32 * BlockLayouts.Q8_0Bytes;
             var activations = ArrayPool<byte>.Shared.Rent(count * perVector);
-            for (var t = 0; t < count; t++)
+            RowPartition.For(count, (long)count * cols * 4, (start, end) =>
             {
-                if (kQuant) Quantizer.ToQ8_K(x.Slice(t * cols, cols), activations.AsSpan(t * perVector, perVector));
-                else Quantizer.ToQ8_0(x.Slice(t * cols, cols), activations.AsSpan(t * perVector, perVector));
-            }
+                for (var t = start; t < end; t++)
+                {
+                    if (kQuant) Quantizer.ToQ8_K(x.AsSpan(t * cols, cols), activations.AsSpan(t * perVector, perVector));
+                    else Quantizer.ToQ8_0(x.AsSpan(t * cols, cols), activations.AsSpan(t * perVector, perVector));
+                }
+            });
             var blocks = cols / _blockElements;
             var rowBytes = RowBytes;
             RowPartition.For(rows, (long)rows * rowBytes, (start, end) =>
