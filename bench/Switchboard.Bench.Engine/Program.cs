@@ -35,12 +35,17 @@ Console.WriteLine(FormattableString.Invariant(
     $"threads={Environment.ProcessorCount} weights_mb={new FileInfo(path).Length / 1e6:F1} pp{pp}={pp / ppSeconds:F1} tok/s tg{tg}={tg / tgSeconds:F1} tok/s peak_rss={Field("VmHWM")}"));
 return 0;
 
-// Long enough for tiered compilation to settle on optimised code (as llama-bench also warms up).
+// Warm both paths, then pause: tiered compilation promotes hot methods to optimised code only after a quiet
+// moment, and without one a run can measure half-optimised code (seen: decode 53 instead of ~150 tok/s).
 static void Warm(LlamaModel model)
 {
-    var session = model.CreateSession(96);
-    for (var i = 0; i < 64; i++) session.Evaluate(10 + i);
-    model.CreateSession(64).Prefill(Enumerable.Range(10, 64).ToArray());
+    for (var round = 0; round < 2; round++)
+    {
+        var session = model.CreateSession(96);
+        for (var i = 0; i < 64; i++) session.Evaluate(10 + i);
+        model.CreateSession(64).Prefill(Enumerable.Range(10, 64).ToArray());
+        Thread.Sleep(1000);
+    }
 }
 
 static void WriteRandomModel(string path)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Switchboard.Inference.Gguf;
 using Switchboard.Inference.Quantization;
@@ -143,27 +144,48 @@ public sealed unsafe class WeightMatrix
             var blocks = cols / _blockElements;
             var rowBytes = RowBytes;
             RowPartition.For(rows, (long)rows * rowBytes, (start, end) =>
-            {
-                for (var r = start; r < end; r++)
-                {
-                    var row = new ReadOnlySpan<byte>(data + r * rowBytes, (int)rowBytes);
-                    for (var t = 0; t < count; t++)
-                    {
-                        var xt = activations.AsSpan(t * perVector, perVector);
-                        output[t * rows + r] = type switch
-                        {
-                            GgmlType.Q8_0 => QuantizedDot.Q8_0(row, xt, blocks),
-                            GgmlType.Q4_0 => QuantizedDot.Q4_0(row, xt, blocks),
-                            GgmlType.Q4_K => QuantizedDot.Q4_K(row, xt, blocks),
-                            _ => QuantizedDot.Q6_K(row, xt, blocks),
-                        };
-                    }
-                }
-            });
+                MultiplyQuantizedRows(data, rowBytes, type, blocks, activations, perVector, count, output, rows, start, end));
             ArrayPool<byte>.Shared.Return(activations);
         }
         output.AsSpan(0, count * rows).CopyTo(y);
         ArrayPool<float>.Shared.Return(output);
+    }
+
+    /// <summary>
+    /// The prefill inner loop: weight rows <paramref name="start"/>..<paramref name="end"/> against every vector of
+    /// the batch (Q8_0 four vectors at a time). Compiled fully optimised up front: as a long-running loop it was
+    /// otherwise left to on-stack replacement, and its speed varied by half from run to run.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MultiplyQuantizedRows(byte* data, long rowBytes, GgmlType type, int blocks, byte[] activations, int perVector,
+        int count, float[] output, int rows, int start, int end)
+    {
+        Span<float> four = stackalloc float[4];
+        for (var r = start; r < end; r++)
+        {
+            var row = new ReadOnlySpan<byte>(data + r * rowBytes, (int)rowBytes);
+            var t = 0;
+            if (type == GgmlType.Q8_0)
+            {
+                for (; t + 4 <= count; t += 4)
+                {
+                    QuantizedDot.Q8_0x4(row, activations.AsSpan(t * perVector, perVector), activations.AsSpan((t + 1) * perVector, perVector),
+                        activations.AsSpan((t + 2) * perVector, perVector), activations.AsSpan((t + 3) * perVector, perVector), blocks, four);
+                    for (var i = 0; i < 4; i++) output[(t + i) * rows + r] = four[i];
+                }
+            }
+            for (; t < count; t++)
+            {
+                var xt = activations.AsSpan(t * perVector, perVector);
+                output[t * rows + r] = type switch
+                {
+                    GgmlType.Q8_0 => QuantizedDot.Q8_0(row, xt, blocks),
+                    GgmlType.Q4_0 => QuantizedDot.Q4_0(row, xt, blocks),
+                    GgmlType.Q4_K => QuantizedDot.Q4_K(row, xt, blocks),
+                    _ => QuantizedDot.Q6_K(row, xt, blocks),
+                };
+            }
+        }
     }
 
     /// <summary>

@@ -64,6 +64,10 @@ public sealed class QuantizedModelTests
             Assert.True(dot / Math.Sqrt(na * nb) > 0.999, $"cosine {dot / Math.Sqrt(na * nb)}");
             Assert.Equal(Array.IndexOf(la, la.Max()), Array.IndexOf(lb, lb.Max()));
             Assert.False(la.SequenceEqual(lb)); // it really took the quantised path
+
+            // Batched prefill (four-vector kernel plus remainder) gives the token-by-token logits.
+            var batched = q8.CreateSession(16).Prefill(prompt.ToArray()).ToArray();
+            for (var i = 0; i < lb.Length; i++) Assert.True(Math.Abs(lb[i] - batched[i]) <= 1e-5f, $"logit {i}: {lb[i]} vs {batched[i]}");
         }
         finally
         {
