@@ -64,20 +64,7 @@ public sealed class LlamaSession
             block.Q.MultiplyVector(_xn, _q);
             block.K.MultiplyVector(_xn, _k);
             block.V.MultiplyVector(_xn, _v);
-            AddBias(_q, block.QBias);
-            AddBias(_k, block.KBias);
-            AddBias(_v, block.VBias);
-            Rope(_q, _c.HeadCount, pos);
-            Rope(_k, _c.HeadCountKv, pos);
-            if (_f16Cache)
-            {
-                // Stored as F16 (kept here as the F32 value of that F16), and Q meets them at F16 too.
-                RoundToHalf(_k);
-                RoundToHalf(_v);
-                RoundToHalf(_q);
-            }
-            _k.CopyTo(_keys[layer], pos * _c.KvDim);
-            _v.CopyTo(_values[layer], pos * _c.KvDim);
+            PositionAndCache(block, layer, pos, _q, _k, _v);
             if (_f16Cache) AttendF16(layer, pos, _q, _attn);
             else Attend(layer, pos, _q, _attn, _scores);
             block.Output.MultiplyVector(_attn, _proj);
@@ -242,23 +229,7 @@ public sealed class LlamaSession
             block.V.MultiplyMatrix(xn, v, n);
             for (var t = 0; t < n; t++)
             {
-                var pos = Position + t;
-                var qt = q.AsSpan(t * embd, embd);
-                var kt = k.AsSpan(t * kv, kv);
-                var vt = v.AsSpan(t * kv, kv);
-                AddBias(qt, block.QBias);
-                AddBias(kt, block.KBias);
-                AddBias(vt, block.VBias);
-                Rope(qt, _c.HeadCount, pos);
-                Rope(kt, _c.HeadCountKv, pos);
-                if (_f16Cache)
-                {
-                    RoundToHalf(qt);
-                    RoundToHalf(kt);
-                    RoundToHalf(vt);
-                }
-                kt.CopyTo(_keys[layer].AsSpan(pos * kv, kv));
-                vt.CopyTo(_values[layer].AsSpan(pos * kv, kv));
+                PositionAndCache(block, layer, Position + t, q.AsSpan(t * embd, embd), k.AsSpan(t * kv, kv), v.AsSpan(t * kv, kv));
             }
             // With the layer's keys and values cached, every query attends independently: spread them over the
             // cores, interleaved because causal attention costs more the later the token.
@@ -291,6 +262,27 @@ public sealed class LlamaSession
         _model.Output.MultiplyVector(_xn, _logits);
         Position += n;
         return _logits;
+    }
+
+    /// <summary>
+    /// One token's Q, K, V after projection: biases, rotary position, F16 rounding when the cache is F16 (kept as
+    /// the F32 value of that F16; Q meets the cache at F16 too), and K, V written into the cache at <paramref name="pos"/>.
+    /// </summary>
+    private void PositionAndCache(LlamaBlock block, int layer, int pos, Span<float> q, Span<float> k, Span<float> v)
+    {
+        AddBias(q, block.QBias);
+        AddBias(k, block.KBias);
+        AddBias(v, block.VBias);
+        Rope(q, _c.HeadCount, pos);
+        Rope(k, _c.HeadCountKv, pos);
+        if (_f16Cache)
+        {
+            RoundToHalf(k);
+            RoundToHalf(v);
+            RoundToHalf(q);
+        }
+        k.CopyTo(_keys[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
+        v.CopyTo(_values[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
     }
 
     /// <summary><c>output += w · v</c>, element by element (vectorised; the same arithmetic as the scalar loop).</summary>
