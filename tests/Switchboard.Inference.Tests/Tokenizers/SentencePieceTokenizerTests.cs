@@ -1,4 +1,3 @@
-using System.Text;
 using Switchboard.Inference.Gguf;
 using Switchboard.Inference.Tokenizers;
 
@@ -15,14 +14,7 @@ public sealed class SentencePieceTokenizerTests
         Assert.Equal("llama", file.GetString("tokenizer.ggml.model"));
         var tokenizer = new SentencePieceTokenizer(Vocabulary.FromGguf(file));
 
-        var failures = new List<string>();
-        foreach (var (input, expected) in TokenizerVectors.Load(vocabName))
-        {
-            var actual = tokenizer.Encode(input, addSpecial: false);
-            if (!actual.SequenceEqual(expected))
-                failures.Add($"'{Encoding.UTF8.GetString(input)}': expected [{string.Join(' ', expected)}], got [{string.Join(' ', actual)}]");
-        }
-        Assert.True(failures.Count == 0, $"{failures.Count} mismatches:\n{string.Join('\n', failures)}");
+        TokenizerVectors.AssertAllMatch(vocabName, input => tokenizer.Encode(input, addSpecial: false));
     }
 
     [ModelFact]

@@ -25,4 +25,17 @@ public static class TokenizerVectors
         Assert.Equal(texts.Count, expected.Count);
         return texts.Zip(expected).ToList();
     }
+
+    /// <summary>Runs every vector of a vocabulary through <paramref name="encode"/> and fails listing each mismatch.</summary>
+    public static void AssertAllMatch(string vocabName, Func<byte[], IReadOnlyList<int>> encode)
+    {
+        var failures = new List<string>();
+        foreach (var (input, expected) in Load(vocabName))
+        {
+            var actual = encode(input);
+            if (!actual.SequenceEqual(expected))
+                failures.Add($"'{Encoding.UTF8.GetString(input)}': expected [{string.Join(' ', expected)}], got [{string.Join(' ', actual)}]");
+        }
+        Assert.True(failures.Count == 0, $"{vocabName}: {failures.Count} mismatches:\n{string.Join('\n', failures)}");
+    }
 }
