@@ -1,9 +1,10 @@
 // Engine benchmark: writes (once) a random-weight llama GGUF of the SmolLM2-135M shape — n_embd 576, 30 layers,
 // 9 heads / 3 KV heads, n_ff 1536, vocab 49152, rope base 100000, tied output, Q8_0 weights with F32 norms — then
 // reports prefill (pp) and decode (tg) tokens/s like llama-bench, and peak RSS.
-// Usage: Switchboard.Bench.Engine [model-path] [pp=512] [tg=128]; threads = DOTNET_PROCESSOR_COUNT (default: all cores).
+// Usage: Switchboard.Bench.Engine [model-path] [pp=512] [tg=128] [repetitions=5]; threads = DOTNET_PROCESSOR_COUNT (default: all cores).
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Switchboard.Inference.Gguf;
 using Switchboard.Inference.Models;
 using Switchboard.Inference.Quantization;
@@ -11,29 +12,54 @@ using Switchboard.Inference.Quantization;
 var path = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "switchboard-bench-smollm2-135m-q8_0.gguf");
 var pp = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512;
 var tg = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128;
+var reps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
 if (!File.Exists(path)) WriteRandomModel(path);
 
 using var model = LlamaModel.Load(path);
 var random = new Random(1);
 int NextToken() => random.Next(3, model.Vocabulary.Count);
 
-var prefill = model.CreateSession(pp);
 Warm(model);
-var prompt = Enumerable.Range(0, pp).Select(_ => NextToken()).ToArray();
-var started = Stopwatch.GetTimestamp();
-prefill.Prefill(prompt);
-var ppSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-
-var decode = model.CreateSession(tg);
-started = Stopwatch.GetTimestamp();
-for (var i = 0; i < tg; i++) decode.Evaluate(NextToken());
-var tgSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+// Like llama-bench: several repetitions, mean ± standard deviation (this VM's neighbours make single runs noisy).
+var ppRates = new List<double>();
+var tgRates = new List<double>();
+for (var rep = 0; rep < reps; rep++)
+{
+    var (ppRate, tgRate) = Repetition(model, pp, tg, NextToken);
+    ppRates.Add(ppRate);
+    tgRates.Add(tgRate);
+    // The repetition's sessions are garbage now: collect and give the memory back, so that peak RSS is what one
+    // prefill and one decode need rather than several sessions' worth of large-object-heap fragments.
+    GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+}
 
 var status = File.ReadAllLines("/proc/self/status");
 string Field(string name) => status.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(':')[1].Trim();
+static string Summary(List<double> rates)
+{
+    var mean = rates.Average();
+    var sd = Math.Sqrt(rates.Sum(r => (r - mean) * (r - mean)) / Math.Max(1, rates.Count - 1));
+    return FormattableString.Invariant($"{mean:F1} ± {sd:F1} tok/s [{string.Join(' ', rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))}]");
+}
 Console.WriteLine(FormattableString.Invariant(
-    $"threads={Environment.ProcessorCount} weights_mb={new FileInfo(path).Length / 1e6:F1} pp{pp}={pp / ppSeconds:F1} tok/s tg{tg}={tg / tgSeconds:F1} tok/s peak_rss={Field("VmHWM")}"));
+    $"threads={Environment.ProcessorCount} weights_mb={new FileInfo(path).Length / 1e6:F1} reps={reps} pp{pp}={Summary(ppRates)} tg{tg}={Summary(tgRates)} peak_rss={Field("VmHWM")}"));
 return 0;
+
+// A separate method so that its sessions are unreachable once it returns.
+[MethodImpl(MethodImplOptions.NoInlining)]
+static (double Prefill, double Decode) Repetition(LlamaModel model, int pp, int tg, Func<int> nextToken)
+{
+    var prompt = Enumerable.Range(0, pp).Select(_ => nextToken()).ToArray();
+    var prefill = model.CreateSession(pp);
+    var started = Stopwatch.GetTimestamp();
+    prefill.Prefill(prompt);
+    var ppRate = pp / Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+    var decode = model.CreateSession(tg);
+    started = Stopwatch.GetTimestamp();
+    for (var i = 0; i < tg; i++) decode.Evaluate(nextToken());
+    return (ppRate, tg / Stopwatch.GetElapsedTime(started).TotalSeconds);
+}
 
 // Warm both paths, then pause: tiered compilation promotes hot methods to optimised code only after a quiet
 // moment, and without one a run can measure half-optimised code (seen: decode 53 instead of ~150 tok/s).

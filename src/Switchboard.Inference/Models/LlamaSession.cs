@@ -1,5 +1,4 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using Switchboard.Inference.Tensors;
 
 namespace Switchboard.Inference.Models;
@@ -83,6 +82,7 @@ public sealed class LlamaSession
         return _logits;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Attend(int layer, int pos, ReadOnlySpan<float> query, Span<float> attention, Span<float> scores)
     {
         var hd = _c.HeadDim;
@@ -90,28 +90,21 @@ public sealed class LlamaSession
         var scale = 1f / MathF.Sqrt(hd);
         var keys = _keys[layer];
         var values = _values[layer];
+        var count = pos + 1;
         for (var h = 0; h < _c.HeadCount; h++)
         {
-            var q = query.Slice(h * hd, hd);
             var kvOffset = h / group * hd;
+            AttentionKernels.Scores(query.Slice(h * hd, hd), keys.AsSpan(kvOffset * ContextSize), ContextSize, count, scale, scores);
             var max = float.NegativeInfinity;
-            for (var t = 0; t <= pos; t++)
-            {
-                var s = WeightMatrix.Dot(keys.AsSpan(t * _c.KvDim + kvOffset, hd), q) * scale;
-                scores[t] = s;
-                if (s > max) max = s;
-            }
+            for (var t = 0; t < count; t++) max = MathF.Max(max, scores[t]);
             double sum = 0;
-            for (var t = 0; t <= pos; t++)
+            for (var t = 0; t < count; t++)
             {
                 var e = MathF.Exp(scores[t] - max);
                 scores[t] = e;
                 sum += e;
             }
-            var inv = (float)(1.0 / sum);
-            var output = attention.Slice(h * hd, hd);
-            output.Clear();
-            for (var t = 0; t <= pos; t++) MultiplyAdd(output, values.AsSpan(t * _c.KvDim + kvOffset, hd), scores[t] * inv);
+            AttentionKernels.WeightedSum(scores, (float)(1.0 / sum), values.AsSpan(kvOffset), _c.KvDim, count, attention.Slice(h * hd, hd));
         }
     }
 
@@ -119,6 +112,7 @@ public sealed class LlamaSession
     /// Attention over an F16 cache as llama.cpp's default (flash attention) computes it: an online softmax whose
     /// running output is held in F16 (rescaled on each new maximum), and whose sum is held in F32.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AttendF16(int layer, int pos, ReadOnlySpan<float> query, Span<float> attention)
     {
         var hd = _c.HeadDim;
@@ -157,32 +151,44 @@ public sealed class LlamaSession
         }
     }
 
-    /// <summary>ggml's rotary embedding: θ starts at the position and is multiplied by base^(-2/n_dims) per pair, in float.</summary>
-    private void Rope(Span<float> vectors, int heads, int pos)
+    /// <summary>
+    /// ggml's rotary embedding angles for one position: θ starts at the position and is multiplied by
+    /// base^(-2/n_dims) per pair, in float. Computed once and applied to every head of Q and K.
+    /// </summary>
+    private void RopeAngles(int pos, Span<float> cos, Span<float> sin)
+    {
+        var thetaScale = MathF.Pow(_c.RopeFreqBase, -2f / _c.RopeDimensions);
+        float theta = pos;
+        for (var p = 0; p < cos.Length; p++)
+        {
+            cos[p] = MathF.Cos(theta);
+            sin[p] = MathF.Sin(theta);
+            theta *= thetaScale;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Rope(Span<float> vectors, int heads, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
     {
         var hd = _c.HeadDim;
-        var dims = _c.RopeDimensions;
-        var thetaScale = MathF.Pow(_c.RopeFreqBase, -2f / dims);
+        var half = _c.RopeDimensions / 2;
         for (var h = 0; h < heads; h++)
         {
             var v = vectors.Slice(h * hd, hd);
-            float theta = pos;
-            for (var i = 0; i < dims; i += 2)
+            for (var p = 0; p < half; p++)
             {
-                var cos = MathF.Cos(theta);
-                var sin = MathF.Sin(theta);
-                // NORM pairs (i, i+1); NEOX pairs (i/2, i/2 + dims/2).
-                int a = _c.RopeNeox ? i / 2 : i, b = _c.RopeNeox ? i / 2 + dims / 2 : i + 1;
+                // NORM pairs (2p, 2p+1); NEOX pairs (p, p + n_dims/2).
+                int a = _c.RopeNeox ? p : 2 * p, b = _c.RopeNeox ? p + half : 2 * p + 1;
                 var x0 = v[a];
                 var x1 = v[b];
-                v[a] = x0 * cos - x1 * sin;
-                v[b] = x0 * sin + x1 * cos;
-                theta *= thetaScale;
+                v[a] = x0 * cos[p] - x1 * sin[p];
+                v[b] = x0 * sin[p] + x1 * cos[p];
             }
         }
     }
 
     /// <summary>ggml's RMSNorm: the mean of squares summed in double, the scale in float, then the weight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> output, float eps)
     {
         double sum = 0;
@@ -205,15 +211,9 @@ public sealed class LlamaSession
         if (Position + n > ContextSize)
             throw new InvalidOperationException($"The context of {ContextSize} tokens is full: the prompt plus max_tokens must fit in it.");
         int embd = _c.EmbeddingLength, kv = _c.KvDim, ff = _c.FeedForwardLength;
-        var x = new float[n * embd];
-        var xn = new float[n * embd];
-        var q = new float[n * embd];
-        var k = new float[n * kv];
-        var v = new float[n * kv];
-        var attn = new float[n * embd];
-        var proj = new float[n * embd];
-        var gate = new float[n * ff];
-        var up = new float[n * ff];
+        using var scratch = new PrefillScratch(n, _c);
+        float[] x = scratch.X, xn = scratch.Normed, q = scratch.Q, k = scratch.K, v = scratch.V, attn = scratch.Attention,
+            proj = scratch.Projected, gate = scratch.Gate, up = scratch.Up;
         for (var t = 0; t < n; t++)
         {
             if ((uint)tokens[t] >= (uint)_model.TokenEmbedding.Rows)
@@ -246,7 +246,7 @@ public sealed class LlamaSession
                 }
             });
             block.Output.MultiplyMatrix(attn, proj, n);
-            for (var i = 0; i < x.Length; i++) x[i] += proj[i];
+            for (var i = 0; i < n * embd; i++) x[i] += proj[i];
 
             for (var t = 0; t < n; t++) RmsNorm(x.AsSpan(t * embd, embd), block.FfnNorm, xn.AsSpan(t * embd, embd), _c.RmsEpsilon);
             block.Gate.MultiplyMatrix(xn, gate, n);
@@ -256,7 +256,7 @@ public sealed class LlamaSession
                 for (var i = first * ff; i < end * ff; i++) gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
             });
             block.Down.MultiplyMatrix(gate, proj, n);
-            for (var i = 0; i < x.Length; i++) x[i] += proj[i];
+            for (var i = 0; i < n * embd; i++) x[i] += proj[i];
         }
         RmsNorm(x.AsSpan((n - 1) * embd, embd), _model.OutputNorm, _xn, _c.RmsEpsilon);
         _model.Output.MultiplyVector(_xn, _logits);
@@ -273,31 +273,25 @@ public sealed class LlamaSession
         AddBias(q, block.QBias);
         AddBias(k, block.KBias);
         AddBias(v, block.VBias);
-        Rope(q, _c.HeadCount, pos);
-        Rope(k, _c.HeadCountKv, pos);
+        var half = _c.RopeDimensions / 2;
+        Span<float> cos = stackalloc float[half], sin = stackalloc float[half];
+        RopeAngles(pos, cos, sin);
+        Rope(q, _c.HeadCount, cos, sin);
+        Rope(k, _c.HeadCountKv, cos, sin);
         if (_f16Cache)
         {
             RoundToHalf(k);
             RoundToHalf(v);
             RoundToHalf(q);
         }
-        k.CopyTo(_keys[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
-        v.CopyTo(_values[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
-    }
-
-    /// <summary><c>output += w · v</c>, element by element (vectorised; the same arithmetic as the scalar loop).</summary>
-    private static void MultiplyAdd(Span<float> output, ReadOnlySpan<float> v, float w)
-    {
-        var i = 0;
-        if (Vector.IsHardwareAccelerated && output.Length >= Vector<float>.Count)
+        if (_f16Cache) k.CopyTo(_keys[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
+        else
         {
-            var o = MemoryMarshal.Cast<float, Vector<float>>(output);
-            var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
-            var wv = new Vector<float>(w);
-            for (var j = 0; j < o.Length; j++) o[j] += wv * vv[j];
-            i = o.Length * Vector<float>.Count;
+            // Transposed (one row per key dimension) so that scores for consecutive positions are one vector load.
+            var keys = _keys[layer];
+            for (var j = 0; j < k.Length; j++) keys[j * ContextSize + pos] = k[j];
         }
-        for (; i < output.Length; i++) output[i] += w * v[i];
+        v.CopyTo(_values[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
     }
 
     private static void RoundToHalf(Span<float> values)

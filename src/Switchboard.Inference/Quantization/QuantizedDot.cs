@@ -23,8 +23,9 @@ internal static unsafe class QuantizedDot
     private static readonly float[] HalfTable = Enumerable.Range(0, 65536).Select(i => (float)BitConverter.UInt16BitsToHalf((ushort)i)).ToArray();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float HalfAt(byte* p) => HalfTable[Unsafe.ReadUnaligned<ushort>(p)];
+    internal static float HalfAt(byte* p) => HalfTable[Unsafe.ReadUnaligned<ushort>(p)];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q8_0(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
     {
         fixed (byte* pw = w, px = x)
@@ -33,6 +34,7 @@ internal static unsafe class QuantizedDot
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q4_0(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
     {
         fixed (byte* pw = w, px = x)
@@ -45,6 +47,7 @@ internal static unsafe class QuantizedDot
     /// One Q8_0 weight row against four activation vectors: each weight block is loaded and made unsigned once,
     /// then met by four vectors. Per vector the arithmetic is exactly <see cref="Q8_0"/>'s, so are the results.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Q8_0x4(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x0, ReadOnlySpan<byte> x1, ReadOnlySpan<byte> x2, ReadOnlySpan<byte> x3,
         int blocks, Span<float> results)
     {
@@ -90,6 +93,7 @@ internal static unsafe class QuantizedDot
         return Fma.MultiplyAdd(Vector256.Create(dw * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Q8_0Scalar(byte* w, byte* x, int blocks)
     {
         var sum = 0f;
@@ -102,6 +106,7 @@ internal static unsafe class QuantizedDot
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Q4_0Scalar(byte* w, byte* x, int blocks)
     {
         var sum = 0f;
@@ -115,6 +120,7 @@ internal static unsafe class QuantizedDot
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Q8_0Avx2(byte* w, byte* x, int blocks)
     {
         var acc = Vector256<float>.Zero;
@@ -127,6 +133,7 @@ internal static unsafe class QuantizedDot
         return Vector256.Sum(acc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Q4_0Avx2(byte* w, byte* x, int blocks)
     {
         var acc = Vector256<float>.Zero;
@@ -156,6 +163,7 @@ internal static unsafe class QuantizedDot
         return Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q4_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
     {
         var sum = 0f;
@@ -184,6 +192,7 @@ internal static unsafe class QuantizedDot
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q6_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
     {
         var sum = 0f;

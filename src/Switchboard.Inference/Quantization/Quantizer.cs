@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Switchboard.Inference.Quantization;
@@ -11,6 +12,7 @@ namespace Switchboard.Inference.Quantization;
 /// </summary>
 public static class Quantizer
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToQ8_0(ReadOnlySpan<float> x, Span<byte> output)
     {
         for (var b = 0; b < x.Length / BlockLayouts.Q8_0Elements; b++)
@@ -26,6 +28,7 @@ public static class Quantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToQ8_K(ReadOnlySpan<float> x, Span<byte> output)
     {
         for (var b = 0; b < x.Length / BlockLayouts.KElements; b++)

@@ -91,16 +91,18 @@ public sealed unsafe class WeightMatrix
     }
 
     /// <summary>
-    /// <c>Y[t] = W · X[t]</c> for a batch of <paramref name="count"/> vectors (rows of <paramref name="x"/>): each
-    /// weight row is read once for the whole batch, and the batch's activations are converted once.
+    /// <c>Y[t] = W · X[t]</c> for a batch of <paramref name="count"/> vectors (rows of <paramref name="x"/>; the arrays
+    /// may be longer than the batch): each weight row is read once for the whole batch, and the batch's activations are
+    /// converted once.
     /// </summary>
     public void MultiplyMatrix(float[] x, float[] y, int count)
     {
-        if (x.Length != count * Columns || y.Length != count * Rows)
-            throw new ArgumentException($"{Name}: {Rows}x{Columns} cannot multiply {count} vectors of {x.Length / Math.Max(count, 1)}.");
+        if (x.Length < count * Columns || y.Length < count * Rows)
+            throw new ArgumentException($"{Name}: {Rows}x{Columns} cannot multiply {count} vectors held in {x.Length} values into {y.Length}.");
         var cols = Columns;
         var rows = Rows;
-        var output = ArrayPool<float>.Shared.Rent(count * rows);
+        if (ReferenceEquals(x, y)) throw new ArgumentException($"{Name}: the batch cannot be multiplied in place.", nameof(y));
+        var output = y;
         var data = _data;
         var type = Type;
         if (type is GgmlType.F32 or GgmlType.F16)
@@ -109,8 +111,8 @@ public sealed unsafe class WeightMatrix
             var inputs = x;
             if (type == GgmlType.F16)
             {
-                inputs = ArrayPool<float>.Shared.Rent(x.Length);
-                for (var i = 0; i < x.Length; i++) inputs[i] = (float)(Half)x[i];
+                inputs = ArrayPool<float>.Shared.Rent(count * cols);
+                for (var i = 0; i < count * cols; i++) inputs[i] = (float)(Half)x[i];
             }
             RowPartition.For(rows, (long)rows * RowBytes, (start, end) =>
             {
@@ -128,6 +130,10 @@ public sealed unsafe class WeightMatrix
             });
             if (!ReferenceEquals(inputs, x)) ArrayPool<float>.Shared.Return(inputs);
         }
+        else if (VnniDot.IsSupported && type is GgmlType.Q8_0 or GgmlType.Q4_0)
+        {
+            MultiplyWithVnni(x, output, count);
+        }
         else
         {
             var kQuant = type is GgmlType.Q4_K or GgmlType.Q6_K;
@@ -138,7 +144,7 @@ public sealed unsafe class WeightMatrix
                 for (var t = start; t < end; t++)
                 {
                     if (kQuant) Quantizer.ToQ8_K(x.AsSpan(t * cols, cols), activations.AsSpan(t * perVector, perVector));
-                    else Quantizer.ToQ8_0(x.AsSpan(t * cols, cols), activations.AsSpan(t * perVector, perVector));
+                    else ActivationQuantizer.ToQ8_0(x.AsSpan(t * cols, cols), activations.AsSpan(t * perVector, perVector));
                 }
             });
             var blocks = cols / _blockElements;
@@ -147,8 +153,65 @@ public sealed unsafe class WeightMatrix
                 MultiplyQuantizedRows(data, rowBytes, type, blocks, activations, perVector, count, output, rows, start, end));
             ArrayPool<byte>.Shared.Return(activations);
         }
-        output.AsSpan(0, count * rows).CopyTo(y);
-        ArrayPool<float>.Shared.Return(output);
+    }
+
+    /// <summary>
+    /// The batch quantised once into the offset layout, then the weights in tiles of <see cref="TileRows"/> rows, each
+    /// tile met by four vectors at a time: a tile and four vectors' quants stay in L1 while they are multiplied.
+    /// </summary>
+    private void MultiplyWithVnni(float[] x, float[] output, int count)
+    {
+        var cols = Columns;
+        var rows = Rows;
+        var blocks = cols / BlockLayouts.Q8_0Elements;
+        var quants = ArrayPool<byte>.Shared.Rent(count * cols);
+        var scales = ArrayPool<float>.Shared.Rent(count * blocks);
+        RowPartition.For(count, (long)count * cols * 4, (start, end) =>
+        {
+            for (var t = start; t < end; t++)
+                ActivationQuantizer.ToOffsetQ8_0(x.AsSpan(t * cols, cols), quants.AsSpan(t * cols, cols), scales.AsSpan(t * blocks, blocks));
+        });
+        var data = _data;
+        var rowBytes = RowBytes;
+        var q4 = Type == GgmlType.Q4_0;
+        RowPartition.For(rows, (long)rows * rowBytes, (start, end) =>
+        {
+            if (q4) MultiplyOffsetRows<VnniDot.Q4_0Blocks>(data, rowBytes, blocks, quants, scales, cols, count, output, rows, start, end);
+            else MultiplyOffsetRows<VnniDot.Q8_0Blocks>(data, rowBytes, blocks, quants, scales, cols, count, output, rows, start, end);
+        });
+        ArrayPool<float>.Shared.Return(scales);
+        ArrayPool<byte>.Shared.Return(quants);
+    }
+
+    private const int TileRows = 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MultiplyOffsetRows<TBlocks>(byte* data, long rowBytes, int blocks, byte[] quants, float[] scales, int cols,
+        int count, float[] output, int rows, int start, int end) where TBlocks : VnniDot.IWeightBlocks
+    {
+        var four = stackalloc float[4];
+        fixed (byte* u = quants)
+        fixed (float* s = scales, o = output)
+        {
+            for (var tile = start; tile < end; tile += TileRows)
+            {
+                var tileEnd = Math.Min(tile + TileRows, end);
+                var t = 0;
+                for (; t + 4 <= count; t += 4)
+                {
+                    for (var r = tile; r < tileEnd; r++)
+                    {
+                        VnniDot.Four<TBlocks>(data + r * rowBytes, blocks, u + (long)t * cols, s + (long)t * blocks, cols, four);
+                        for (var i = 0; i < 4; i++) o[(long)(t + i) * rows + r] = four[i];
+                    }
+                }
+                for (; t < count; t++)
+                {
+                    for (var r = tile; r < tileEnd; r++)
+                        o[(long)t * rows + r] = VnniDot.One<TBlocks>(data + r * rowBytes, blocks, u + (long)t * cols, s + (long)t * blocks);
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -199,7 +262,7 @@ public sealed unsafe class WeightMatrix
         var activationBytes = kQuant ? Columns / 256 * BlockLayouts.Q8_KBytes : Columns / 32 * BlockLayouts.Q8_0Bytes;
         var activations = ArrayPool<byte>.Shared.Rent(activationBytes);
         if (kQuant) Quantizer.ToQ8_K(x, activations);
-        else Quantizer.ToQ8_0(x, activations);
+        else ActivationQuantizer.ToQ8_0(x, activations);
         var blocks = Columns / _blockElements;
         var rowBytes = RowBytes;
         var data = _data;
@@ -224,6 +287,7 @@ public sealed unsafe class WeightMatrix
         ArrayPool<byte>.Shared.Return(activations);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         var sum = Vector<float>.Zero;
