@@ -233,10 +233,10 @@ public sealed class LlamaSession
             }
             // With the layer's keys and values cached, every query attends independently: spread them over the
             // cores, interleaved because causal attention costs more the later the token.
-            var parts = Math.Min(Environment.ProcessorCount, n);
+            var parts = Math.Min(WorkerPool.Shared.Parts, n);
             var layerIndex = layer;
             var start = Position;
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            RowPartition.ForEachPart(parts, part =>
             {
                 var scores = new float[start + n];
                 for (var t = part; t < n; t += parts)

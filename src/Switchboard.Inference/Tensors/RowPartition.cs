@@ -10,13 +10,22 @@ internal static class RowPartition
 
     public static void For(int rows, long weightBytes, Action<int, int> body)
     {
-        var parts = Math.Min(Environment.ProcessorCount, rows);
-        if (parts <= 1 || weightBytes < MinBytesToSplit)
+        if (weightBytes < MinBytesToSplit)
         {
             body(0, rows);
             return;
         }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            body((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts)));
+        var parts = Math.Min(WorkerPool.Shared.Parts, rows);
+        ForEachPart(parts, part => body((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts)));
+    }
+
+    /// <summary>
+    /// Runs parts 0..<paramref name="parts"/>-1 across the cores; on the caller alone when there is one part or the
+    /// workers are busy with another session's job.
+    /// </summary>
+    public static void ForEachPart(int parts, Action<int> body)
+    {
+        if (parts > 1 && WorkerPool.Shared.TryRun(parts, body)) return;
+        for (var part = 0; part < parts; part++) body(part);
     }
 }
