@@ -13,9 +13,10 @@ public sealed class LlamaParityTests
         return best;
     }
 
-    private static void AssertGreedyParity(string modelFile, string referenceFile, bool f16Cache = false)
+    /// <summary>Greedy decoding from every reference prompt reproduces llama.cpp's output tokens exactly.</summary>
+    internal static void AssertGreedyParity(string modelPath, string referenceFile, bool f16Cache = false)
     {
-        using var model = LlamaModel.Load(TestModels.PathOf(modelFile));
+        using var model = LlamaModel.Load(modelPath);
         var cases = TestModels.Reference(referenceFile);
         Assert.True(cases.GetArrayLength() > 0);
         foreach (var item in cases.EnumerateArray())
@@ -41,15 +42,15 @@ public sealed class LlamaParityTests
 
     [ModelFact]
     public void Stories260K_greedy_matches_llama_cpp_for_all_prompts() =>
-        AssertGreedyParity("stories260K.gguf", "stories260K-greedy.json");
+        AssertGreedyParity(TestModels.PathOf("stories260K.gguf"), "stories260K-greedy.json");
 
     [ModelFact]
     public void Stories260K_greedy_also_matches_with_llama_cpps_default_f16_cache() =>
-        AssertGreedyParity("stories260K.gguf", "stories260K-greedy.json", f16Cache: true);
+        AssertGreedyParity(TestModels.PathOf("stories260K.gguf"), "stories260K-greedy.json", f16Cache: true);
 
     [ModelFact]
     public void Tiny_random_llama_greedy_matches_llama_cpp_through_the_f16_path() =>
-        AssertGreedyParity("llama-2-tiny-random.gguf", "tiny-random-greedy.json");
+        AssertGreedyParity(TestModels.PathOf("llama-2-tiny-random.gguf"), "tiny-random-greedy.json");
 
     [ModelFact]
     public void First_step_logits_are_within_1e_3_of_llama_cpp_f32()
