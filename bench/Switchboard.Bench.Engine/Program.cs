@@ -1,7 +1,8 @@
 // Engine benchmark: writes (once) a random-weight llama GGUF of the SmolLM2-135M shape — n_embd 576, 30 layers,
 // 9 heads / 3 KV heads, n_ff 1536, vocab 49152, rope base 100000, tied output, Q8_0 weights with F32 norms — then
 // reports prefill (pp) and decode (tg) tokens/s like llama-bench, and peak RSS.
-// Usage: Switchboard.Bench.Engine [model-path] [pp=512] [tg=128] [repetitions=5]; threads = DOTNET_PROCESSOR_COUNT (default: all cores).
+// Usage: Switchboard.Bench.Engine [model-path] [pp=512] [tg=128] [repetitions=5] [weights=q8_0|q4_0];
+// threads = DOTNET_PROCESSOR_COUNT (default: all cores). The model is written only if the path does not exist.
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -13,7 +14,8 @@ var path = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "switchb
 var pp = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512;
 var tg = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128;
 var reps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
-if (!File.Exists(path)) WriteRandomModel(path);
+var weightType = args.Length > 4 && args[4] == "q4_0" ? GgmlType.Q4_0 : GgmlType.Q8_0;
+if (!File.Exists(path)) WriteRandomModel(path, weightType);
 
 using var model = LlamaModel.Load(path);
 var random = new Random(1);
@@ -74,7 +76,7 @@ static void Warm(LlamaModel model)
     }
 }
 
-static void WriteRandomModel(string path)
+static void WriteRandomModel(string path, GgmlType type)
 {
     const int embd = 576, layers = 30, heads = 9, kvHeads = 3, ff = 1536, vocab = 49152;
     var random = new Random(42);
@@ -90,8 +92,16 @@ static void WriteRandomModel(string path)
         .Add("llama.attention.layer_norm_rms_epsilon", 1e-5f)
         .Add("tokenizer.ggml.model", "llama")
         .Add("tokenizer.ggml.tokens", new GgufValue(GgufValueType.Array, Enumerable.Range(0, vocab).Select(i => $"t{i}").ToArray(), GgufValueType.String));
-    byte[] Q8(int columns, int rows)
+    byte[] Weights(int columns, int rows)
     {
+        if (type == GgmlType.Q4_0)
+        {
+            // Any nibbles are valid Q4_0 values; only the deltas need to be sane halves.
+            var blocks = new byte[columns * rows / 32 * BlockLayouts.Q4_0Bytes];
+            random.NextBytes(blocks);
+            for (var b = 0; b < blocks.Length; b += BlockLayouts.Q4_0Bytes) BitConverter.TryWriteBytes(blocks.AsSpan(b), (Half)0.01f);
+            return blocks;
+        }
         var values = new float[columns * rows];
         for (var i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 0.2 - 0.1);
         var bytes = new byte[values.Length / 32 * BlockLayouts.Q8_0Bytes];
@@ -99,20 +109,20 @@ static void WriteRandomModel(string path)
         return bytes;
     }
     byte[] Ones(int n) => Enumerable.Repeat(1f, n).SelectMany(BitConverter.GetBytes).ToArray();
-    writer.AddTensor("token_embd.weight", GgmlType.Q8_0, [embd, vocab], Q8(embd, vocab));
+    writer.AddTensor("token_embd.weight", type, [embd, vocab], Weights(embd, vocab));
     writer.AddTensor("output_norm.weight", GgmlType.F32, [embd], Ones(embd));
     var kvDim = embd / heads * kvHeads;
     for (var l = 0; l < layers; l++)
     {
         writer.AddTensor($"blk.{l}.attn_norm.weight", GgmlType.F32, [embd], Ones(embd));
-        writer.AddTensor($"blk.{l}.attn_q.weight", GgmlType.Q8_0, [embd, embd], Q8(embd, embd));
-        writer.AddTensor($"blk.{l}.attn_k.weight", GgmlType.Q8_0, [embd, kvDim], Q8(embd, kvDim));
-        writer.AddTensor($"blk.{l}.attn_v.weight", GgmlType.Q8_0, [embd, kvDim], Q8(embd, kvDim));
-        writer.AddTensor($"blk.{l}.attn_output.weight", GgmlType.Q8_0, [embd, embd], Q8(embd, embd));
+        writer.AddTensor($"blk.{l}.attn_q.weight", type, [embd, embd], Weights(embd, embd));
+        writer.AddTensor($"blk.{l}.attn_k.weight", type, [embd, kvDim], Weights(embd, kvDim));
+        writer.AddTensor($"blk.{l}.attn_v.weight", type, [embd, kvDim], Weights(embd, kvDim));
+        writer.AddTensor($"blk.{l}.attn_output.weight", type, [embd, embd], Weights(embd, embd));
         writer.AddTensor($"blk.{l}.ffn_norm.weight", GgmlType.F32, [embd], Ones(embd));
-        writer.AddTensor($"blk.{l}.ffn_gate.weight", GgmlType.Q8_0, [embd, ff], Q8(embd, ff));
-        writer.AddTensor($"blk.{l}.ffn_up.weight", GgmlType.Q8_0, [embd, ff], Q8(embd, ff));
-        writer.AddTensor($"blk.{l}.ffn_down.weight", GgmlType.Q8_0, [ff, embd], Q8(ff, embd));
+        writer.AddTensor($"blk.{l}.ffn_gate.weight", type, [embd, ff], Weights(embd, ff));
+        writer.AddTensor($"blk.{l}.ffn_up.weight", type, [embd, ff], Weights(embd, ff));
+        writer.AddTensor($"blk.{l}.ffn_down.weight", type, [ff, embd], Weights(ff, embd));
     }
     writer.Write(path);
 }

@@ -9,7 +9,8 @@ namespace Switchboard.Inference.Quantization;
 
 /// <summary>
 /// Dot products of one quantised weight row with quantised activations, on the blocks directly: integer sums per
-/// block, scaled by both blocks' deltas. Q8_0/Q4_0 have an AVX2 path beside the scalar one; tests pin both to
+/// block, scaled by both blocks' deltas. Every format has an AVX2 path beside the scalar one (K-quants in
+/// <see cref="KQuantAvx2"/>); tests pin both to
 /// the dequantise-then-F32 reference.
 /// </summary>
 internal static unsafe class QuantizedDot
@@ -166,6 +167,10 @@ internal static unsafe class QuantizedDot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q4_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
     {
+        if (UseAvx2)
+        {
+            fixed (byte* pw = w, px = x) return KQuantAvx2.Q4_K(pw, px, blocks);
+        }
         var sum = 0f;
         for (var b = 0; b < blocks; b++)
         {
@@ -195,6 +200,10 @@ internal static unsafe class QuantizedDot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q6_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
     {
+        if (UseAvx2)
+        {
+            fixed (byte* pw = w, px = x) return KQuantAvx2.Q6_K(pw, px, blocks);
+        }
         var sum = 0f;
         Span<int> q6 = stackalloc int[256];
         for (var b = 0; b < blocks; b++)

@@ -3,6 +3,7 @@ using Switchboard.Inference.Quantization;
 
 namespace Switchboard.Inference.Tests.Quantization;
 
+[Collection(SimdSwitch.Name)]
 public sealed class ActivationQuantizerTests
 {
     private static byte[] Blocks(float[] x, bool simd)

@@ -3,6 +3,7 @@ using Switchboard.Inference.Quantization;
 
 namespace Switchboard.Inference.Tests.Quantization;
 
+[Collection(SimdSwitch.Name)]
 public sealed class QuantizedDotTests
 {
     private delegate void Dequantize(ReadOnlySpan<byte> blocks, Span<float> y);
@@ -86,6 +87,34 @@ public sealed class QuantizedDotTests
             xq, Dequantizer.Q8_K, QuantizedDot.Q4_K, "Q4_K");
         AssertMatchesReference(n, 256, RandomBlocks(random, n / 256, BlockLayouts.Q6_KBytes, 208), Dequantizer.Q6_K,
             xq, Dequantizer.Q8_K, QuantizedDot.Q6_K, "Q6_K");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void K_quant_simd_paths_equal_the_scalar_ones_bit_for_bit(int seed)
+    {
+        var random = new Random(seed);
+        const int n = 256 * 6;
+        var xq = new byte[n / 256 * BlockLayouts.Q8_KBytes];
+        Quantizer.ToQ8_K(RandomActivations(random, n), xq);
+        var q4k = RandomBlocks(random, n / 256, BlockLayouts.Q4_KBytes, 0, 2);
+        var q6k = RandomBlocks(random, n / 256, BlockLayouts.Q6_KBytes, 208);
+        float Run(bool simd, Func<float> dot)
+        {
+            QuantizedDot.AllowSimd = simd;
+            try
+            {
+                return dot();
+            }
+            finally
+            {
+                QuantizedDot.AllowSimd = true;
+            }
+        }
+        Assert.Equal(Run(false, () => QuantizedDot.Q4_K(q4k, xq, n / 256)), Run(true, () => QuantizedDot.Q4_K(q4k, xq, n / 256)));
+        Assert.Equal(Run(false, () => QuantizedDot.Q6_K(q6k, xq, n / 256)), Run(true, () => QuantizedDot.Q6_K(q6k, xq, n / 256)));
     }
 
     [Fact]

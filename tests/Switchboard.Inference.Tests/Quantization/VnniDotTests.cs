@@ -13,6 +13,7 @@ public sealed class VnniFactAttribute : FactAttribute
     }
 }
 
+[Collection(SimdSwitch.Name)]
 public sealed unsafe class VnniDotTests
 {
     private const int Columns = 32 * 18;
