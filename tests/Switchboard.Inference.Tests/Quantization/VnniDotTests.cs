@@ -66,6 +66,22 @@ public sealed unsafe class VnniDotTests
                 }
             }
             Assert.All(expected, e => Assert.NotEqual(0f, e));    // equal zeros would prove nothing
+            // And against the dequantise-then-F32 reference directly.
+            var weights = new float[Columns];
+            var activations = new float[Columns];
+            if (q4) Dequantizer.Q4_0(row, weights);
+            else Dequantizer.Q8_0(row, weights);
+            for (var t = 0; t < vectors.Length; t++)
+            {
+                Dequantizer.Q8_0(blocks[t], activations);
+                double reference = 0, magnitude = 0;
+                for (var i = 0; i < Columns; i++)
+                {
+                    reference += (double)weights[i] * activations[i];
+                    magnitude += Math.Abs((double)weights[i] * activations[i]);
+                }
+                Assert.True(Math.Abs(one[t] - reference) <= 1e-5 * magnitude + 1e-6, $"vector {t}: {one[t]} vs {reference}");
+            }
             Assert.Equal(expected[..4], four);
             Assert.Equal(expected, one);
         }
