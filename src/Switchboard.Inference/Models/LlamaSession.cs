@@ -16,6 +16,7 @@ public sealed class LlamaSession
     private readonly float[] _x, _xn, _q, _k, _v, _attn, _proj, _gate, _up, _scores, _logits;
 
     private readonly bool _f16Cache;
+    private readonly int _keyStride;
 
     internal LlamaSession(LlamaModel model, int contextSize, bool f16Cache)
     {
@@ -23,7 +24,10 @@ public sealed class LlamaSession
         _model = model;
         _c = model.Config;
         ContextSize = contextSize;
-        _keys = Enumerable.Range(0, _c.BlockCount).Select(_ => new float[contextSize * _c.KvDim]).ToArray();
+        // Transposed keys (F32 cache) get rows one cache line longer than the context: with a power-of-two context,
+        // rows a power of two apart fall into the same few L1 sets and evict each other on every pass.
+        _keyStride = f16Cache ? contextSize : contextSize + 16;
+        _keys = Enumerable.Range(0, _c.BlockCount).Select(_ => new float[_keyStride * _c.KvDim]).ToArray();
         _values = Enumerable.Range(0, _c.BlockCount).Select(_ => new float[contextSize * _c.KvDim]).ToArray();
         _x = new float[_c.EmbeddingLength];
         _xn = new float[_c.EmbeddingLength];
@@ -34,7 +38,7 @@ public sealed class LlamaSession
         _proj = new float[_c.EmbeddingLength];
         _gate = new float[_c.FeedForwardLength];
         _up = new float[_c.FeedForwardLength];
-        _scores = new float[contextSize];
+        _scores = new float[ScoreRows * contextSize];
         _logits = new float[model.Output.Rows];
     }
 
@@ -91,22 +95,30 @@ public sealed class LlamaSession
         var keys = _keys[layer];
         var values = _values[layer];
         var count = pos + 1;
-        for (var h = 0; h < _c.HeadCount; h++)
+        var scoreStride = scores.Length / ScoreRows;
+        for (var kvHead = 0; kvHead < _c.HeadCountKv; kvHead++)
         {
-            var kvOffset = h / group * hd;
-            AttentionKernels.Scores(query.Slice(h * hd, hd), keys.AsSpan(kvOffset * ContextSize), ContextSize, count, scale, scores);
-            var max = float.NegativeInfinity;
-            for (var t = 0; t < count; t++) max = MathF.Max(max, scores[t]);
-            double sum = 0;
-            for (var t = 0; t < count; t++)
+            var kvOffset = kvHead * hd;
+            var headKeys = keys.AsSpan(kvOffset * _keyStride);
+            var headValues = values.AsSpan(kvOffset);
+            for (var first = 0; first < group; first += ScoreRows)
             {
-                var e = MathF.Exp(scores[t] - max);
-                scores[t] = e;
-                sum += e;
+                var heads = Math.Min(ScoreRows, group - first);
+                var h = kvHead * group + first;
+                var q = query.Slice(h * hd, heads * hd);
+                var output = attention.Slice(h * hd, heads * hd);
+                switch (heads)
+                {
+                    case 3: AttentionKernels.Attend<AttentionKernels.ThreeHeads>(q, headKeys, _keyStride, headValues, _c.KvDim, count, scale, scores, scoreStride, output); break;
+                    case 2: AttentionKernels.Attend<AttentionKernels.TwoHeads>(q, headKeys, _keyStride, headValues, _c.KvDim, count, scale, scores, scoreStride, output); break;
+                    default: AttentionKernels.Attend<AttentionKernels.OneHead>(q, headKeys, _keyStride, headValues, _c.KvDim, count, scale, scores, scoreStride, output); break;
+                }
             }
-            AttentionKernels.WeightedSum(scores, (float)(1.0 / sum), values.AsSpan(kvOffset), _c.KvDim, count, attention.Slice(h * hd, hd));
         }
     }
+
+    /// <summary>Query heads attended in one pass over a key/value head (see <see cref="AttentionKernels"/>).</summary>
+    private const int ScoreRows = 3;
 
     /// <summary>
     /// Attention over an F16 cache as llama.cpp's default (flash attention) computes it: an online softmax whose
@@ -187,6 +199,17 @@ public sealed class LlamaSession
         }
     }
 
+    /// <summary>RMSNorm of each of <paramref name="n"/> token rows, the rows split across the cores.</summary>
+    private void RmsNormRows(float[] x, float[] weight, float[] output, int n)
+    {
+        var embd = _c.EmbeddingLength;
+        var eps = _c.RmsEpsilon;
+        RowPartition.For(n, (long)n * embd * 4, (start, end) =>
+        {
+            for (var t = start; t < end; t++) RmsNorm(x.AsSpan(t * embd, embd), weight, output.AsSpan(t * embd, embd), eps);
+        });
+    }
+
     /// <summary>ggml's RMSNorm: the mean of squares summed in double, the scale in float, then the weight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> output, float eps)
@@ -223,22 +246,23 @@ public sealed class LlamaSession
         for (var layer = 0; layer < _c.BlockCount; layer++)
         {
             var block = _model.Blocks[layer];
-            for (var t = 0; t < n; t++) RmsNorm(x.AsSpan(t * embd, embd), block.AttnNorm, xn.AsSpan(t * embd, embd), _c.RmsEpsilon);
+            RmsNormRows(x, block.AttnNorm, xn, n);
             block.Q.MultiplyMatrix(xn, q, n);
             block.K.MultiplyMatrix(xn, k, n);
             block.V.MultiplyMatrix(xn, v, n);
-            for (var t = 0; t < n; t++)
+            var layerIndex = layer;
+            var start = Position;
+            RowPartition.For(n, (long)n * (embd + 2 * kv) * 4, (first, end) =>
             {
-                PositionAndCache(block, layer, Position + t, q.AsSpan(t * embd, embd), k.AsSpan(t * kv, kv), v.AsSpan(t * kv, kv));
-            }
+                for (var t = first; t < end; t++)
+                    PositionAndCache(block, layerIndex, start + t, q.AsSpan(t * embd, embd), k.AsSpan(t * kv, kv), v.AsSpan(t * kv, kv));
+            });
             // With the layer's keys and values cached, every query attends independently: spread them over the
             // cores, interleaved because causal attention costs more the later the token.
             var parts = Math.Min(WorkerPool.Shared.Parts, n);
-            var layerIndex = layer;
-            var start = Position;
             RowPartition.ForEachPart(parts, part =>
             {
-                var scores = new float[start + n];
+                var scores = new float[ScoreRows * (start + n)];
                 for (var t = part; t < n; t += parts)
                 {
                     if (_f16Cache) AttendF16(layerIndex, start + t, q.AsSpan(t * embd, embd), attn.AsSpan(t * embd, embd));
@@ -248,7 +272,7 @@ public sealed class LlamaSession
             block.Output.MultiplyMatrix(attn, proj, n);
             for (var i = 0; i < n * embd; i++) x[i] += proj[i];
 
-            for (var t = 0; t < n; t++) RmsNorm(x.AsSpan(t * embd, embd), block.FfnNorm, xn.AsSpan(t * embd, embd), _c.RmsEpsilon);
+            RmsNormRows(x, block.FfnNorm, xn, n);
             block.Gate.MultiplyMatrix(xn, gate, n);
             block.Up.MultiplyMatrix(xn, up, n);
             RowPartition.For(n, (long)n * ff * 4, (first, end) =>
@@ -289,7 +313,7 @@ public sealed class LlamaSession
         {
             // Transposed (one row per key dimension) so that scores for consecutive positions are one vector load.
             var keys = _keys[layer];
-            for (var j = 0; j < k.Length; j++) keys[j * ContextSize + pos] = k[j];
+            for (var j = 0; j < k.Length; j++) keys[j * _keyStride + pos] = k[j];
         }
         v.CopyTo(_values[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
     }
@@ -305,3 +329,4 @@ public sealed class LlamaSession
         for (var i = 0; i < values.Length; i++) values[i] += bias[i];
     }
 }
+

@@ -4,35 +4,69 @@ namespace Switchboard.Inference.Tests.Models;
 
 public sealed class AttentionKernelsTests
 {
-    // Lengths that cross every path: 32-wide blocks, 8-wide vectors and the scalar tail.
-    [Theory]
-    [InlineData(64, 77)]
-    [InlineData(8, 45)]
-    [InlineData(12, 3)]
-    public void Scores_and_weighted_sums_match_a_plain_double_reference(int dims, int count)
-    {
-        var random = new Random(dims * 1000 + count);
-        float Next() => (float)(random.NextDouble() * 2 - 1);
-        const int stride = 101;
-        var q = Enumerable.Range(0, dims).Select(_ => Next()).ToArray();
-        var keys = Enumerable.Range(0, dims * stride).Select(_ => Next()).ToArray();     // [dim][position]
-        var scores = new float[count];
-        AttentionKernels.Scores(q, keys, stride, count, 0.125f, scores);
-        for (var t = 0; t < count; t++)
-        {
-            double expected = 0;
-            for (var d = 0; d < dims; d++) expected += (double)q[d] * keys[d * stride + t];
-            Assert.Equal(expected * 0.125, scores[t], 1e-5);
-        }
+    private const int KeyStride = 101, ValueStride = 70;
 
-        var values = Enumerable.Range(0, count * stride).Select(_ => Next()).ToArray();   // [position][dim]
-        var output = new float[dims];
-        AttentionKernels.WeightedSum(scores, 0.5f, values, stride, count, output);
-        for (var i = 0; i < dims; i++)
+    private static (float[] Queries, float[] Keys, float[] Values) Inputs(int heads, int dims, int count)
+    {
+        var random = new Random(heads * 10000 + dims * 100 + count);
+        float Next() => (float)(random.NextDouble() * 2 - 1);
+        return (Enumerable.Range(0, heads * dims).Select(_ => Next()).ToArray(),
+            Enumerable.Range(0, dims * KeyStride).Select(_ => Next()).ToArray(),      // [dim][position]
+            Enumerable.Range(0, count * ValueStride).Select(_ => Next()).ToArray());  // [position][dim]
+    }
+
+    private static float[] Run(int heads, float[] queries, float[] keys, float[] values, int dims, int count)
+    {
+        var scores = new float[3 * count];
+        var output = new float[heads * dims];
+        switch (heads)
         {
-            double expected = 0;
-            for (var t = 0; t < count; t++) expected += (double)scores[t] * 0.5 * values[t * stride + i];
-            Assert.Equal(expected, output[i], 1e-4);
+            case 3: AttentionKernels.Attend<AttentionKernels.ThreeHeads>(queries, keys, KeyStride, values, ValueStride, count, 0.125f, scores, count, output); break;
+            case 2: AttentionKernels.Attend<AttentionKernels.TwoHeads>(queries, keys, KeyStride, values, ValueStride, count, 0.125f, scores, count, output); break;
+            default: AttentionKernels.Attend<AttentionKernels.OneHead>(queries, keys, KeyStride, values, ValueStride, count, 0.125f, scores, count, output); break;
+        }
+        return output;
+    }
+
+    // Dimensions and positions that cross every path: 32-wide register blocks and the scalar tails.
+    [Theory]
+    [InlineData(3, 64, 77)]
+    [InlineData(2, 8, 45)]
+    [InlineData(1, 40, 3)]
+    public void Grouped_heads_attend_as_a_plain_double_softmax_does(int heads, int dims, int count)
+    {
+        var (queries, keys, values) = Inputs(heads, dims, count);
+        var output = Run(heads, queries, keys, values, dims, count);
+        for (var h = 0; h < heads; h++)
+        {
+            var scores = new double[count];
+            for (var t = 0; t < count; t++)
+            {
+                for (var d = 0; d < dims; d++) scores[t] += (double)queries[h * dims + d] * keys[d * KeyStride + t];
+                scores[t] *= 0.125;
+            }
+            var max = scores.Max();
+            var weights = scores.Select(s => Math.Exp(s - max)).ToArray();
+            var sum = weights.Sum();
+            for (var i = 0; i < dims; i++)
+            {
+                double expected = 0;
+                for (var t = 0; t < count; t++) expected += weights[t] / sum * values[t * ValueStride + i];
+                Assert.Equal(expected, output[h * dims + i], 1e-5);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_heads_result_does_not_depend_on_which_heads_share_its_pass()
+    {
+        const int dims = 64, count = 70;
+        var (queries, keys, values) = Inputs(3, dims, count);
+        var together = Run(3, queries, keys, values, dims, count);
+        for (var h = 0; h < 3; h++)
+        {
+            var alone = Run(1, queries[(h * dims)..((h + 1) * dims)], keys, values, dims, count);
+            Assert.Equal(alone, together[(h * dims)..((h + 1) * dims)]);
         }
     }
 }
