@@ -117,7 +117,7 @@ public sealed class LlamaSession
         }
     }
 
-    /// <summary>Query heads attended in one pass over a key/value head (see <see cref="AttentionKernels"/>).</summary>
+    // Query heads attended in one pass over a key/value head: the kernels hold three heads' partial sums in registers.
     private const int ScoreRows = 3;
 
     /// <summary>

@@ -99,10 +99,10 @@ public sealed unsafe class WeightMatrix
     {
         if (x.Length < count * Columns || y.Length < count * Rows)
             throw new ArgumentException($"{Name}: {Rows}x{Columns} cannot multiply {count} vectors held in {x.Length} values into {y.Length}.");
+        if (ReferenceEquals(x, y)) throw new ArgumentException($"{Name}: the batch cannot be multiplied in place.", nameof(y));
         var cols = Columns;
         var rows = Rows;
-        if (ReferenceEquals(x, y)) throw new ArgumentException($"{Name}: the batch cannot be multiplied in place.", nameof(y));
-        var output = y;
+        var output = y;     // captured by the row lambdas under the name the kernels use
         var data = _data;
         var type = Type;
         if (type is GgmlType.F32 or GgmlType.F16)
