@@ -1,7 +1,7 @@
 // Engine benchmark: writes (once) a random-weight llama GGUF of the SmolLM2-135M shape — n_embd 576, 30 layers,
 // 9 heads / 3 KV heads, n_ff 1536, vocab 49152, rope base 100000, tied output, Q8_0 weights with F32 norms — then
 // reports prefill (pp) and decode (tg) tokens/s like llama-bench, and peak RSS.
-// Usage: Switchboard.Bench.Engine [model-path] [pp=512] [tg=128] [repetitions=5] [weights=q8_0|q4_0];
+// Usage: Switchboard.Bench.Engine [model-path] [pp=512] [tg=128] [repetitions=5] [weights=q8_0|q4_0] [cache=f32|f16];
 // threads = DOTNET_PROCESSOR_COUNT (default: all cores). The model is written only if the path does not exist.
 using System.Diagnostics;
 using System.Globalization;
@@ -15,6 +15,7 @@ var pp = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 51
 var tg = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128;
 var reps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
 var weightType = args.Length > 4 && args[4] == "q4_0" ? GgmlType.Q4_0 : GgmlType.Q8_0;
+var f16Cache = args.Length > 5 && args[5] == "f16";
 if (!File.Exists(path)) WriteRandomModel(path, weightType);
 
 using var model = LlamaModel.Load(path);
@@ -27,7 +28,7 @@ var ppRates = new List<double>();
 var tgRates = new List<double>();
 for (var rep = 0; rep < reps; rep++)
 {
-    var (ppRate, tgRate) = Repetition(model, pp, tg, NextToken);
+    var (ppRate, tgRate) = Repetition(model, pp, tg, f16Cache, NextToken);
     ppRates.Add(ppRate);
     tgRates.Add(tgRate);
     // The repetition's sessions are garbage now: collect and give the memory back, so that peak RSS is what one
@@ -44,20 +45,20 @@ static string Summary(List<double> rates)
     return FormattableString.Invariant($"{mean:F1} ± {sd:F1} tok/s [{string.Join(' ', rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))}]");
 }
 Console.WriteLine(FormattableString.Invariant(
-    $"threads={Environment.ProcessorCount} weights_mb={new FileInfo(path).Length / 1e6:F1} reps={reps} pp{pp}={Summary(ppRates)} tg{tg}={Summary(tgRates)} peak_rss={Field("VmHWM")}"));
+    $"threads={Environment.ProcessorCount} cache={(f16Cache ? "f16" : "f32")} weights_mb={new FileInfo(path).Length / 1e6:F1} reps={reps} pp{pp}={Summary(ppRates)} tg{tg}={Summary(tgRates)} peak_rss={Field("VmHWM")}"));
 return 0;
 
 // A separate method so that its sessions are unreachable once it returns.
 [MethodImpl(MethodImplOptions.NoInlining)]
-static (double Prefill, double Decode) Repetition(LlamaModel model, int pp, int tg, Func<int> nextToken)
+static (double Prefill, double Decode) Repetition(LlamaModel model, int pp, int tg, bool f16Cache, Func<int> nextToken)
 {
     var prompt = Enumerable.Range(0, pp).Select(_ => nextToken()).ToArray();
-    var prefill = model.CreateSession(pp);
+    var prefill = model.CreateSession(pp, f16Cache);
     var started = Stopwatch.GetTimestamp();
     prefill.Prefill(prompt);
     var ppRate = pp / Stopwatch.GetElapsedTime(started).TotalSeconds;
 
-    var decode = model.CreateSession(tg);
+    var decode = model.CreateSession(tg, f16Cache);
     started = Stopwatch.GetTimestamp();
     for (var i = 0; i < tg; i++) decode.Evaluate(nextToken());
     return (ppRate, tg / Stopwatch.GetElapsedTime(started).TotalSeconds);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Switchboard.Inference.Quantization;
 using Switchboard.Inference.Tensors;
 
 namespace Switchboard.Inference.Models;
@@ -132,7 +133,8 @@ public sealed class LlamaSession
         var scale = 1f / MathF.Sqrt(hd);
         var keys = _keys[layer];
         var values = _values[layer];
-        Span<Half> acc = stackalloc Half[hd];
+        // F16 values held as floats (see HalfPrecision).
+        Span<float> acc = stackalloc float[hd];
         for (var h = 0; h < _c.HeadCount; h++)
         {
             var q = query.Slice(h * hd, hd);
@@ -147,19 +149,19 @@ public sealed class LlamaSession
                 {
                     ms = MathF.Exp(max - s);
                     max = s;
-                    for (var i = 0; i < hd; i++) acc[i] = (Half)((float)acc[i] * ms);
+                    HalfPrecision.Scale(acc, ms);
                 }
                 else
                 {
                     vs = MathF.Exp(s - max);
                 }
                 var v = values.AsSpan(t * _c.KvDim + kvOffset, hd);
-                for (var i = 0; i < hd; i++) acc[i] = (Half)MathF.FusedMultiplyAdd(v[i], vs, (float)acc[i]);
+                HalfPrecision.MultiplyAdd(acc, v, vs);
                 sum = sum * ms + vs;
             }
             var inv = sum == 0 ? 0 : 1f / sum;
             var output = attention.Slice(h * hd, hd);
-            for (var i = 0; i < hd; i++) output[i] = (float)acc[i] * inv;
+            for (var i = 0; i < hd; i++) output[i] = acc[i] * inv;
         }
     }
 
@@ -304,11 +306,11 @@ public sealed class LlamaSession
         Rope(k, _c.HeadCountKv, cos, sin);
         if (_f16Cache)
         {
-            RoundToHalf(k);
-            RoundToHalf(v);
-            RoundToHalf(q);
+            HalfPrecision.Round(k, k);
+            HalfPrecision.Round(v, v);
+            HalfPrecision.Round(q, q);
+            k.CopyTo(_keys[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
         }
-        if (_f16Cache) k.CopyTo(_keys[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
         else
         {
             // Transposed (one row per key dimension) so that scores for consecutive positions are one vector load.
@@ -316,11 +318,6 @@ public sealed class LlamaSession
             for (var j = 0; j < k.Length; j++) keys[j * _keyStride + pos] = k[j];
         }
         v.CopyTo(_values[layer].AsSpan(pos * _c.KvDim, _c.KvDim));
-    }
-
-    private static void RoundToHalf(Span<float> values)
-    {
-        for (var i = 0; i < values.Length; i++) values[i] = (float)(Half)values[i];
     }
 
     private static void AddBias(Span<float> values, float[]? bias)

@@ -80,7 +80,7 @@ public sealed unsafe class WeightMatrix
         // ggml multiplies F16 weights by activations converted to F16 (its vec_dot_type for F16), so rounding
         // the activations the same way is part of matching it.
         Span<float> rounded = Columns <= 4096 ? stackalloc float[Columns] : new float[Columns];
-        for (var i = 0; i < Columns; i++) rounded[i] = (float)(Half)x[i];
+        HalfPrecision.Round(x, rounded);
         Span<float> row = Columns <= 4096 ? stackalloc float[Columns] : new float[Columns];
         for (var r = 0; r < Rows; r++)
         {
@@ -112,7 +112,7 @@ public sealed unsafe class WeightMatrix
             if (type == GgmlType.F16)
             {
                 inputs = ArrayPool<float>.Shared.Rent(count * cols);
-                for (var i = 0; i < count * cols; i++) inputs[i] = (float)(Half)x[i];
+                HalfPrecision.Round(x.AsSpan(0, count * cols), inputs);
             }
             RowPartition.For(rows, (long)rows * RowBytes, (start, end) =>
             {
