@@ -24,42 +24,35 @@ internal static class ActivationQuantizer
         for (var b = 0; b < x.Length / Elements; b++)
         {
             var block = blocks.Slice(b * BlockLayouts.Q8_0Bytes, BlockLayouts.Q8_0Bytes);
-            var d = Quantize(x.Slice(b * Elements, Elements), MemoryMarshal.Cast<byte, sbyte>(block[2..]), offset: false);
+            var d = Quantize(x.Slice(b * Elements, Elements), MemoryMarshal.Cast<byte, sbyte>(block[2..]));
             MemoryMarshal.Write(block, d);
         }
     }
 
     /// <summary>
-    /// The layout the VNNI kernels read: quants offset by +128 (unsigned, what <c>vpdpbusd</c> multiplies) in one
-    /// array, the blocks' deltas as floats in another.
+    /// The layout the batched kernels read (<see cref="BatchDot"/>): the quants back to back in one array, the blocks'
+    /// deltas as floats in another, so two blocks fill one 512-bit load and no F16 is decoded in the inner loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ToOffsetQ8_0(ReadOnlySpan<float> x, Span<byte> quants, Span<float> scales)
+    public static void ToSplitQ8_0(ReadOnlySpan<float> x, Span<sbyte> quants, Span<float> scales)
     {
         for (var b = 0; b < x.Length / Elements; b++)
-        {
-            var d = Quantize(x.Slice(b * Elements, Elements), MemoryMarshal.Cast<byte, sbyte>(quants.Slice(b * Elements, Elements)), offset: true);
-            scales[b] = (float)d;
-        }
+            scales[b] = (float)Quantize(x.Slice(b * Elements, Elements), quants.Slice(b * Elements, Elements));
     }
 
-    private static Half Quantize(ReadOnlySpan<float> block, Span<sbyte> q, bool offset)
+    private static Half Quantize(ReadOnlySpan<float> block, Span<sbyte> q)
     {
         if (QuantizedDot.AllowSimd && Avx2.IsSupported)
-            return QuantizeAvx2(block, q, offset);
+            return QuantizeAvx2(block, q);
         var amax = 0f;
         foreach (var v in block) amax = MathF.Max(amax, MathF.Abs(v));
         var id = amax != 0 ? 127f / amax : 0f;
-        for (var j = 0; j < Elements; j++)
-        {
-            var value = (int)MathF.Round(block[j] * id, MidpointRounding.ToEven);
-            q[j] = (sbyte)(offset ? value ^ 0x80 : value);
-        }
+        for (var j = 0; j < Elements; j++) q[j] = (sbyte)MathF.Round(block[j] * id, MidpointRounding.ToEven);
         return (Half)(amax / 127f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Half QuantizeAvx2(ReadOnlySpan<float> block, Span<sbyte> q, bool offset)
+    private static Half QuantizeAvx2(ReadOnlySpan<float> block, Span<sbyte> q)
     {
         var v = MemoryMarshal.Cast<float, Vector256<float>>(block);
         Vector256<float> v0 = v[0], v1 = v[1], v2 = v[2], v3 = v[3];
@@ -71,9 +64,7 @@ internal static class ActivationQuantizer
         var id = Vector256.Create(amax != 0 ? 127f / amax : 0f);
         var low = Vector256.Narrow(Rounded(v0, id), Rounded(v1, id));
         var high = Vector256.Narrow(Rounded(v2, id), Rounded(v3, id));
-        var bytes = Vector256.Narrow(low, high);
-        if (offset) bytes ^= Vector256.Create(unchecked((sbyte)0x80));
-        MemoryMarshal.Cast<sbyte, Vector256<sbyte>>(q)[0] = bytes;
+        MemoryMarshal.Cast<sbyte, Vector256<sbyte>>(q)[0] = Vector256.Narrow(low, high);
         return (Half)(amax / 127f);
     }
 

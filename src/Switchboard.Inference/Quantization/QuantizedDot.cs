@@ -18,7 +18,10 @@ internal static unsafe class QuantizedDot
     /// <summary>Tests turn the SIMD paths off to compare them with the scalar ones.</summary>
     internal static bool AllowSimd { get; set; } = true;
 
-    private static bool UseAvx2 => AllowSimd && Avx2.IsSupported && Fma.IsSupported;
+    /// <summary>Tests turn the 512-bit paths off to compare them with the 256-bit ones.</summary>
+    internal static bool AllowAvx512 { get; set; } = true;
+
+    internal static bool UseAvx2 => AllowSimd && Avx2.IsSupported && Fma.IsSupported;
 
     // Half → float in software costs more than a block's whole integer dot; a 256 KiB table (L2-resident) does not.
     private static readonly float[] HalfTable = Enumerable.Range(0, 65536).Select(i => (float)BitConverter.UInt16BitsToHalf((ushort)i)).ToArray();
@@ -42,56 +45,6 @@ internal static unsafe class QuantizedDot
         {
             return UseAvx2 ? Q4_0Avx2(pw, px, blocks) : Q4_0Scalar(pw, px, blocks);
         }
-    }
-
-    /// <summary>
-    /// One Q8_0 weight row against four activation vectors: each weight block is loaded and made unsigned once,
-    /// then met by four vectors. Per vector the arithmetic is exactly <see cref="Q8_0"/>'s, so are the results.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Q8_0x4(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x0, ReadOnlySpan<byte> x1, ReadOnlySpan<byte> x2, ReadOnlySpan<byte> x3,
-        int blocks, Span<float> results)
-    {
-        if (!UseAvx2)
-        {
-            results[0] = Q8_0(w, x0, blocks);
-            results[1] = Q8_0(w, x1, blocks);
-            results[2] = Q8_0(w, x2, blocks);
-            results[3] = Q8_0(w, x3, blocks);
-            return;
-        }
-        fixed (byte* pw = w, p0 = x0, p1 = x1, p2 = x2, p3 = x3)
-        {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            byte* wb = pw, b0 = p0, b1 = p1, b2 = p2, b3 = p3;
-            for (var b = 0; b < blocks; b++)
-            {
-                var weights = Avx.LoadVector256((sbyte*)(wb + 2));
-                var magnitude = Avx2.Abs(weights);
-                var dw = HalfAt(wb);
-                a0 = Accumulate(a0, magnitude, weights, b0, dw);
-                a1 = Accumulate(a1, magnitude, weights, b1, dw);
-                a2 = Accumulate(a2, magnitude, weights, b2, dw);
-                a3 = Accumulate(a3, magnitude, weights, b3, dw);
-                wb += BlockLayouts.Q8_0Bytes;
-                b0 += BlockLayouts.Q8_0Bytes;
-                b1 += BlockLayouts.Q8_0Bytes;
-                b2 += BlockLayouts.Q8_0Bytes;
-                b3 += BlockLayouts.Q8_0Bytes;
-            }
-            results[0] = Vector256.Sum(a0);
-            results[1] = Vector256.Sum(a1);
-            results[2] = Vector256.Sum(a2);
-            results[3] = Vector256.Sum(a3);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Accumulate(Vector256<float> acc, Vector256<byte> magnitude, Vector256<sbyte> weights, byte* x, float dw)
-    {
-        var pairs = Avx2.MultiplyAddAdjacent(magnitude, Avx2.Sign(Avx.LoadVector256((sbyte*)(x + 2)), weights));
-        var products = Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One);
-        return Fma.MultiplyAdd(Vector256.Create(dw * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -124,34 +77,48 @@ internal static unsafe class QuantizedDot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Q8_0Avx2(byte* w, byte* x, int blocks)
     {
-        var acc = Vector256<float>.Zero;
+        Vector256<float> even = default, odd = default;
         for (var b = 0; b < blocks; b++, w += BlockLayouts.Q8_0Bytes, x += BlockLayouts.Q8_0Bytes)
         {
             var products = SignedBytePairSums(Avx.LoadVector256((sbyte*)(w + 2)), Avx.LoadVector256((sbyte*)(x + 2)));
-            var scale = Vector256.Create(HalfAt(w) * HalfAt(x));
-            acc = Fma.MultiplyAdd(scale, Avx.ConvertToVector256Single(products), acc);
+            ref var acc = ref (b & 1) == 0 ? ref even : ref odd;
+            acc = Fma.MultiplyAdd(Vector256.Create(HalfAt(w) * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
         }
-        return Vector256.Sum(acc);
+        return Sum(even, odd);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Q4_0Avx2(byte* w, byte* x, int blocks)
     {
-        var acc = Vector256<float>.Zero;
-        var low = Vector128.Create((byte)0x0F);
-        var eight = Vector256.Create((sbyte)8);
+        Vector256<float> even = default, odd = default;
         for (var b = 0; b < blocks; b++, w += BlockLayouts.Q4_0Bytes, x += BlockLayouts.Q8_0Bytes)
         {
-            var packed = Sse2.LoadVector128(w + 2);
-            // Low nibbles are elements 0..15, high nibbles 16..31: the same order as the activation block.
-            var nibbles = Vector256.Create(packed & low, Sse2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low);
-            var weights = Avx2.Subtract(nibbles.AsSByte(), eight);
-            var products = SignedBytePairSums(weights, Avx.LoadVector256((sbyte*)(x + 2)));
-            var scale = Vector256.Create(HalfAt(w) * HalfAt(x));
-            acc = Fma.MultiplyAdd(scale, Avx.ConvertToVector256Single(products), acc);
+            var products = SignedBytePairSums(Q4_0Weights(w), Avx.LoadVector256((sbyte*)(x + 2)));
+            ref var acc = ref (b & 1) == 0 ? ref even : ref odd;
+            acc = Fma.MultiplyAdd(Vector256.Create(HalfAt(w) * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
         }
-        return Vector256.Sum(acc);
+        return Sum(even, odd);
     }
+
+    /// <summary>
+    /// A Q4_0 block's 32 weights as signed bytes in activation order: low nibbles are elements 0..15, high nibbles
+    /// 16..31, each stored offset by 8.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<sbyte> Q4_0Weights(byte* block)
+    {
+        var packed = Sse2.LoadVector128(block + 2);
+        var low = Vector128.Create((byte)0x0F);
+        var nibbles = Vector256.Create(packed & low, Sse2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low);
+        return Avx2.Subtract(nibbles.AsSByte(), Vector256.Create((sbyte)8));
+    }
+
+    /// <summary>
+    /// The SIMD Q8_0/Q4_0 kernels keep even and odd blocks in separate accumulators (two dependency chains, and the
+    /// layout a 512-bit register of two blocks has) and finish them here, in one order for every path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Sum(Vector256<float> even, Vector256<float> odd) => Vector256.Sum(even + odd);
 
     /// <summary>
     /// Σ a·b over int8 pairs into eight int32 lanes. maddubs wants unsigned × signed, so |a| meets b with a's sign

@@ -130,9 +130,9 @@ public sealed unsafe class WeightMatrix
             });
             if (!ReferenceEquals(inputs, x)) ArrayPool<float>.Shared.Return(inputs);
         }
-        else if (VnniDot.IsSupported && type is GgmlType.Q8_0 or GgmlType.Q4_0)
+        else if (BatchDot.IsSupported && type is GgmlType.Q8_0 or GgmlType.Q4_0)
         {
-            MultiplyWithVnni(x, output, count);
+            MultiplyBatch(x, output, count);
         }
         else
         {
@@ -156,41 +156,41 @@ public sealed unsafe class WeightMatrix
     }
 
     /// <summary>
-    /// The batch quantised once into the offset layout, then the weights in tiles of <see cref="TileRows"/> rows, each
+    /// The batch quantised once into the split layout, then the weights in tiles of <see cref="TileRows"/> rows, each
     /// tile met by four vectors at a time: a tile and four vectors' quants stay in L1 while they are multiplied.
     /// </summary>
-    private void MultiplyWithVnni(float[] x, float[] output, int count)
+    private void MultiplyBatch(float[] x, float[] output, int count)
     {
         var cols = Columns;
         var rows = Rows;
         var blocks = cols / BlockLayouts.Q8_0Elements;
-        var quants = ArrayPool<byte>.Shared.Rent(count * cols);
+        var quants = ArrayPool<sbyte>.Shared.Rent(count * cols);
         var scales = ArrayPool<float>.Shared.Rent(count * blocks);
         RowPartition.For(count, (long)count * cols * 4, (start, end) =>
         {
             for (var t = start; t < end; t++)
-                ActivationQuantizer.ToOffsetQ8_0(x.AsSpan(t * cols, cols), quants.AsSpan(t * cols, cols), scales.AsSpan(t * blocks, blocks));
+                ActivationQuantizer.ToSplitQ8_0(x.AsSpan(t * cols, cols), quants.AsSpan(t * cols, cols), scales.AsSpan(t * blocks, blocks));
         });
         var data = _data;
         var rowBytes = RowBytes;
         var q4 = Type == GgmlType.Q4_0;
         RowPartition.For(rows, (long)rows * rowBytes, (start, end) =>
         {
-            if (q4) MultiplyOffsetRows<VnniDot.Q4_0Blocks>(data, rowBytes, blocks, quants, scales, cols, count, output, rows, start, end);
-            else MultiplyOffsetRows<VnniDot.Q8_0Blocks>(data, rowBytes, blocks, quants, scales, cols, count, output, rows, start, end);
+            if (q4) MultiplyBatchRows<BatchDot.Q4_0Blocks>(data, rowBytes, blocks, quants, scales, cols, count, output, rows, start, end);
+            else MultiplyBatchRows<BatchDot.Q8_0Blocks>(data, rowBytes, blocks, quants, scales, cols, count, output, rows, start, end);
         });
         ArrayPool<float>.Shared.Return(scales);
-        ArrayPool<byte>.Shared.Return(quants);
+        ArrayPool<sbyte>.Shared.Return(quants);
     }
 
     private const int TileRows = 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyOffsetRows<TBlocks>(byte* data, long rowBytes, int blocks, byte[] quants, float[] scales, int cols,
-        int count, float[] output, int rows, int start, int end) where TBlocks : VnniDot.IWeightBlocks
+    private static void MultiplyBatchRows<TBlocks>(byte* data, long rowBytes, int blocks, sbyte[] quants, float[] scales, int cols,
+        int count, float[] output, int rows, int start, int end) where TBlocks : BatchDot.IWeightBlocks
     {
         var four = stackalloc float[4];
-        fixed (byte* u = quants)
+        fixed (sbyte* u = quants)
         fixed (float* s = scales, o = output)
         {
             for (var tile = start; tile < end; tile += TileRows)
@@ -201,43 +201,32 @@ public sealed unsafe class WeightMatrix
                 {
                     for (var r = tile; r < tileEnd; r++)
                     {
-                        VnniDot.Four<TBlocks>(data + r * rowBytes, blocks, u + (long)t * cols, s + (long)t * blocks, cols, four);
+                        BatchDot.Four<TBlocks>(data + r * rowBytes, blocks, u + (long)t * cols, s + (long)t * blocks, cols, four);
                         for (var i = 0; i < 4; i++) o[(long)(t + i) * rows + r] = four[i];
                     }
                 }
                 for (; t < count; t++)
                 {
                     for (var r = tile; r < tileEnd; r++)
-                        o[(long)t * rows + r] = VnniDot.One<TBlocks>(data + r * rowBytes, blocks, u + (long)t * cols, s + (long)t * blocks);
+                        o[(long)t * rows + r] = BatchDot.One<TBlocks>(data + r * rowBytes, blocks, u + (long)t * cols, s + (long)t * blocks);
                 }
             }
         }
     }
 
     /// <summary>
-    /// The prefill inner loop: weight rows <paramref name="start"/>..<paramref name="end"/> against every vector of
-    /// the batch (Q8_0 four vectors at a time). Compiled fully optimised up front: as a long-running loop it was
-    /// otherwise left to on-stack replacement, and its speed varied by half from run to run.
+    /// The batch loop for the formats without a batched kernel (K-quants, and every format without AVX2): each weight
+    /// row against every vector. Compiled fully optimised up front: as a long-running loop it was otherwise left to
+    /// on-stack replacement, and its speed varied by half from run to run.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyQuantizedRows(byte* data, long rowBytes, GgmlType type, int blocks, byte[] activations, int perVector,
         int count, float[] output, int rows, int start, int end)
     {
-        Span<float> four = stackalloc float[4];
         for (var r = start; r < end; r++)
         {
             var row = new ReadOnlySpan<byte>(data + r * rowBytes, (int)rowBytes);
-            var t = 0;
-            if (type == GgmlType.Q8_0)
-            {
-                for (; t + 4 <= count; t += 4)
-                {
-                    QuantizedDot.Q8_0x4(row, activations.AsSpan(t * perVector, perVector), activations.AsSpan((t + 1) * perVector, perVector),
-                        activations.AsSpan((t + 2) * perVector, perVector), activations.AsSpan((t + 3) * perVector, perVector), blocks, four);
-                    for (var i = 0; i < 4; i++) output[(t + i) * rows + r] = four[i];
-                }
-            }
-            for (; t < count; t++)
+            for (var t = 0; t < count; t++)
             {
                 var xt = activations.AsSpan(t * perVector, perVector);
                 output[t * rows + r] = type switch

@@ -48,13 +48,13 @@ public sealed class ActivationQuantizerTests
         var simd = Blocks(x, simd: true);
         Assert.Equal(Blocks(x, simd: false), simd);
 
-        var quants = new byte[x.Length];
+        var quants = new sbyte[x.Length];
         var scales = new float[x.Length / 32];
-        ActivationQuantizer.ToOffsetQ8_0(x, quants, scales);
+        ActivationQuantizer.ToSplitQ8_0(x, quants, scales);
         for (var b = 0; b < scales.Length; b++)
         {
             Assert.Equal((float)MemoryMarshal.Read<Half>(simd.AsSpan(b * BlockLayouts.Q8_0Bytes)), scales[b]);
-            for (var j = 0; j < 32; j++) Assert.Equal((sbyte)simd[b * BlockLayouts.Q8_0Bytes + 2 + j] + 128, quants[b * 32 + j]);
+            for (var j = 0; j < 32; j++) Assert.Equal((sbyte)simd[b * BlockLayouts.Q8_0Bytes + 2 + j], quants[b * 32 + j]);
         }
         Assert.All(simd.AsSpan(2 * BlockLayouts.Q8_0Bytes, BlockLayouts.Q8_0Bytes).ToArray(), b => Assert.Equal(0, b));
     }

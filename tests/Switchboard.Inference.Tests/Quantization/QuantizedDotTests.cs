@@ -118,23 +118,6 @@ public sealed class QuantizedDotTests
     }
 
     [Fact]
-    public void The_four_vector_q8_0_kernel_equals_four_single_dots_exactly()
-    {
-        var random = new Random(5);
-        const int n = 32 * 18;
-        var weights = RandomBlocks(random, n / 32, BlockLayouts.Q8_0Bytes, 0);
-        var xs = Enumerable.Range(0, 4).Select(_ =>
-        {
-            var q = new byte[n / 32 * BlockLayouts.Q8_0Bytes];
-            Quantizer.ToQ8_0(RandomActivations(random, n), q);
-            return q;
-        }).ToArray();
-        var four = new float[4];
-        QuantizedDot.Q8_0x4(weights, xs[0], xs[1], xs[2], xs[3], n / 32, four);
-        for (var i = 0; i < 4; i++) Assert.Equal(QuantizedDot.Q8_0(weights, xs[i], n / 32), four[i]);
-    }
-
-    [Fact]
     public void Activation_quantisers_round_trip_within_half_a_step()
     {
         var x = RandomActivations(new Random(9), 512);
