@@ -78,26 +78,42 @@ internal static unsafe class QuantizedDot
     private static float Q8_0Avx2(byte* w, byte* x, int blocks)
     {
         Vector256<float> even = default, odd = default;
-        for (var b = 0; b < blocks; b++, w += BlockLayouts.Q8_0Bytes, x += BlockLayouts.Q8_0Bytes)
+        var b = 0;
+        for (; b + 2 <= blocks; b += 2, w += 2 * BlockLayouts.Q8_0Bytes, x += 2 * BlockLayouts.Q8_0Bytes)
         {
-            var products = SignedBytePairSums(Avx.LoadVector256((sbyte*)(w + 2)), Avx.LoadVector256((sbyte*)(x + 2)));
-            ref var acc = ref (b & 1) == 0 ? ref even : ref odd;
-            acc = Fma.MultiplyAdd(Vector256.Create(HalfAt(w) * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
+            even = Q8_0Block(even, w, x);
+            odd = Q8_0Block(odd, w + BlockLayouts.Q8_0Bytes, x + BlockLayouts.Q8_0Bytes);
         }
+        if (b < blocks) even = Q8_0Block(even, w, x);
         return Sum(even, odd);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q8_0Block(Vector256<float> acc, byte* w, byte* x)
+    {
+        var products = SignedBytePairSums(Avx.LoadVector256((sbyte*)(w + 2)), Avx.LoadVector256((sbyte*)(x + 2)));
+        return Fma.MultiplyAdd(Vector256.Create(HalfAt(w) * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Q4_0Avx2(byte* w, byte* x, int blocks)
     {
         Vector256<float> even = default, odd = default;
-        for (var b = 0; b < blocks; b++, w += BlockLayouts.Q4_0Bytes, x += BlockLayouts.Q8_0Bytes)
+        var b = 0;
+        for (; b + 2 <= blocks; b += 2, w += 2 * BlockLayouts.Q4_0Bytes, x += 2 * BlockLayouts.Q8_0Bytes)
         {
-            var products = SignedBytePairSums(Q4_0Weights(w), Avx.LoadVector256((sbyte*)(x + 2)));
-            ref var acc = ref (b & 1) == 0 ? ref even : ref odd;
-            acc = Fma.MultiplyAdd(Vector256.Create(HalfAt(w) * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
+            even = Q4_0Block(even, w, x);
+            odd = Q4_0Block(odd, w + BlockLayouts.Q4_0Bytes, x + BlockLayouts.Q8_0Bytes);
         }
+        if (b < blocks) even = Q4_0Block(even, w, x);
         return Sum(even, odd);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Q4_0Block(Vector256<float> acc, byte* w, byte* x)
+    {
+        var products = SignedBytePairSums(Q4_0Weights(w), Avx.LoadVector256((sbyte*)(x + 2)));
+        return Fma.MultiplyAdd(Vector256.Create(HalfAt(w) * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
     }
 
     /// <summary>
