@@ -79,6 +79,117 @@ internal static unsafe class KQuantAvx2
     }
 
     /// <summary>
+    /// One Q4_K row against four Q8_K vectors <paramref name="stride"/> bytes apart (prefill): each block's nibbles
+    /// and scales are unpacked once for the four. Per vector the integers and the float expression are
+    /// <see cref="Q4_K"/>'s, so are the results.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q4_Kx4(byte* w, int blocks, byte* x, int stride, float* results)
+    {
+        float r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        var low = Vector256.Create((byte)0x0F);
+        byte* x0 = x, x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
+        for (var b = 0; b < blocks; b++, w += BlockLayouts.Q4_KBytes)
+        {
+            var scales = new ReadOnlySpan<byte>(w + 4, 12);
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            int m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+            var offset = b * BlockLayouts.Q8_KBytes;
+            for (var pair = 0; pair < 4; pair++)
+            {
+                var packed = Avx.LoadVector256(w + 16 + pair * 32);
+                var first = packed & low;
+                var second = Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low;
+                Dequantizer.ScaleMinK4(2 * pair, scales, out var sc1, out var min1);
+                Dequantizer.ScaleMinK4(2 * pair + 1, scales, out var sc2, out var min2);
+                var scale1 = Vector256.Create((short)sc1);
+                var scale2 = Vector256.Create((short)sc2);
+                var q = offset + Q8Quants + pair * 64;
+                var sum = offset + Q8Sums + pair * 8;
+                a0 += Q4Pair(first, second, scale1, scale2, x0 + q);
+                a1 += Q4Pair(first, second, scale1, scale2, x1 + q);
+                a2 += Q4Pair(first, second, scale1, scale2, x2 + q);
+                a3 += Q4Pair(first, second, scale1, scale2, x3 + q);
+                m0 += Mins(min1, min2, (short*)(x0 + sum));
+                m1 += Mins(min1, min2, (short*)(x1 + sum));
+                m2 += Mins(min1, min2, (short*)(x2 + sum));
+                m3 += Mins(min1, min2, (short*)(x3 + sum));
+            }
+            float d = QuantizedDot.HalfAt(w), dmin = QuantizedDot.HalfAt(w + 2);
+            r0 += Q4Block(d, dmin, x0 + offset, a0, m0);
+            r1 += Q4Block(d, dmin, x1 + offset, a1, m1);
+            r2 += Q4Block(d, dmin, x2 + offset, a2, m2);
+            r3 += Q4Block(d, dmin, x3 + offset, a3, m3);
+        }
+        results[0] = r0;
+        results[1] = r1;
+        results[2] = r2;
+        results[3] = r3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q4Pair(Vector256<byte> first, Vector256<byte> second, Vector256<short> scale1, Vector256<short> scale2, byte* q8) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(first, Avx.LoadVector256((sbyte*)q8)), scale1) +
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(second, Avx.LoadVector256((sbyte*)(q8 + 32))), scale2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Mins(int min1, int min2, short* sums) => min1 * (sums[0] + sums[1]) + min2 * (sums[2] + sums[3]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Q4Block(float d, float dmin, byte* x, Vector256<int> acc, int mins)
+    {
+        var yd = Unsafe.ReadUnaligned<float>(x);
+        return d * yd * Vector256.Sum(acc) - dmin * yd * mins;
+    }
+
+    /// <summary>One Q6_K row against four Q8_K vectors (prefill), each block unpacked once; results equal <see cref="Q6_K"/>'s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Q6_Kx4(byte* w, int blocks, byte* x, int stride, float* results)
+    {
+        float r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        var low = Vector256.Create((byte)0x0F);
+        var high = Vector256.Create((byte)0x30);
+        var bias = Vector256.Create((byte)32);
+        byte* x0 = x, x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
+        for (var b = 0; b < blocks; b++, w += BlockLayouts.Q6_KBytes)
+        {
+            var scales = (sbyte*)(w + 192);
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            var offset = b * BlockLayouts.Q8_KBytes;
+            for (var half = 0; half < 2; half++)
+            {
+                var ql0 = Avx.LoadVector256(w + half * 64);
+                var ql1 = Avx.LoadVector256(w + half * 64 + 32);
+                var qh = Avx.LoadVector256(w + 128 + half * 32).AsUInt16();
+                var q0 = (ql0 & low) | Avx2.ShiftLeftLogical(qh, 4).AsByte() & high;
+                var q1 = (ql1 & low) | Avx2.ShiftLeftLogical(qh, 2).AsByte() & high;
+                var q2 = (Avx2.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & low) | (qh.AsByte() & high);
+                var q3 = (Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & low) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & high);
+                var g = scales + half * 8;
+                var q = offset + Q8Quants + half * 128;
+                a0 += Q6Half(q0, q1, q2, q3, (sbyte*)(x0 + q), g, bias);
+                a1 += Q6Half(q0, q1, q2, q3, (sbyte*)(x1 + q), g, bias);
+                a2 += Q6Half(q0, q1, q2, q3, (sbyte*)(x2 + q), g, bias);
+                a3 += Q6Half(q0, q1, q2, q3, (sbyte*)(x3 + q), g, bias);
+            }
+            var d = QuantizedDot.HalfAt(w + 208);
+            r0 += d * Unsafe.ReadUnaligned<float>(x0 + offset) * Vector256.Sum(a0);
+            r1 += d * Unsafe.ReadUnaligned<float>(x1 + offset) * Vector256.Sum(a1);
+            r2 += d * Unsafe.ReadUnaligned<float>(x2 + offset) * Vector256.Sum(a2);
+            r3 += d * Unsafe.ReadUnaligned<float>(x3 + offset) * Vector256.Sum(a3);
+        }
+        results[0] = r0;
+        results[1] = r1;
+        results[2] = r2;
+        results[3] = r3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q6Half(Vector256<byte> q0, Vector256<byte> q1, Vector256<byte> q2, Vector256<byte> q3, sbyte* q8, sbyte* g,
+        Vector256<byte> bias) =>
+        Run(q0, q8, g[0], g[1], bias) + Run(q1, q8 + 32, g[2], g[3], bias) + Run(q2, q8 + 64, g[4], g[5], bias) + Run(q3, q8 + 96, g[6], g[7], bias);
+
+    /// <summary>
     /// Σ (q − 32)·q8 over 32 elements, each half of 16 scaled by its group's scale. (q − 32)·q8 is taken as
     /// q·q8 − 32·q8 in 16-bit pairs: both fit, and their difference does too.
     /// </summary>

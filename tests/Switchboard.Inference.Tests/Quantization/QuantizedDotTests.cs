@@ -4,7 +4,7 @@ using Switchboard.Inference.Quantization;
 namespace Switchboard.Inference.Tests.Quantization;
 
 [Collection(SimdSwitch.Name)]
-public sealed class QuantizedDotTests
+public sealed unsafe class QuantizedDotTests
 {
     private delegate void Dequantize(ReadOnlySpan<byte> blocks, Span<float> y);
     private delegate float Dot(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks);
@@ -115,6 +115,29 @@ public sealed class QuantizedDotTests
         }
         Assert.Equal(Run(false, () => QuantizedDot.Q4_K(q4k, xq, n / 256)), Run(true, () => QuantizedDot.Q4_K(q4k, xq, n / 256)));
         Assert.Equal(Run(false, () => QuantizedDot.Q6_K(q6k, xq, n / 256)), Run(true, () => QuantizedDot.Q6_K(q6k, xq, n / 256)));
+    }
+
+    [Fact]
+    public void K_quant_four_vector_kernels_equal_the_one_vector_ones_bit_for_bit()
+    {
+        if (!QuantizedDot.UseAvx2) return;    // the four-vector kernels are AVX2 only and never used without it
+        var random = new Random(12);
+        const int n = 256 * 3;
+        var perVector = n / 256 * BlockLayouts.Q8_KBytes;
+        var xs = new byte[4 * perVector];
+        for (var t = 0; t < 4; t++) Quantizer.ToQ8_K(RandomActivations(random, n), xs.AsSpan(t * perVector, perVector));
+        var q4k = RandomBlocks(random, n / 256, BlockLayouts.Q4_KBytes, 0, 2);
+        var q6k = RandomBlocks(random, n / 256, BlockLayouts.Q6_KBytes, 208);
+        var four = new float[4];
+        fixed (byte* x = xs, w4 = q4k, w6 = q6k)
+        fixed (float* f = four)
+        {
+            KQuantAvx2.Q4_Kx4(w4, n / 256, x, perVector, f);
+            for (var t = 0; t < 4; t++) Assert.Equal(QuantizedDot.Q4_K(q4k, xs.AsSpan(t * perVector, perVector), n / 256), four[t]);
+            KQuantAvx2.Q6_Kx4(w6, n / 256, x, perVector, f);
+            for (var t = 0; t < 4; t++) Assert.Equal(QuantizedDot.Q6_K(q6k, xs.AsSpan(t * perVector, perVector), n / 256), four[t]);
+        }
+        Assert.All(four, v => Assert.NotEqual(0f, v));
     }
 
     [Fact]
