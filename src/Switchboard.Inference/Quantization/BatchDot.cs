@@ -99,21 +99,30 @@ internal static unsafe class BatchDot
             o2 = Accumulate(o2, magnitude, weights, q2 + q, dw * s2[b + 1]);
             o3 = Accumulate(o3, magnitude, weights, q3 + q, dw * s3[b + 1]);
         }
-        if (b < blocks)
-        {
-            var weights = TBlocks.Load(w);
-            var magnitude = Avx2.Abs(weights);
-            var dw = QuantizedDot.HalfAt(w);
-            var q = b * 32;
-            e0 = Accumulate(e0, magnitude, weights, q0 + q, dw * s0[b]);
-            e1 = Accumulate(e1, magnitude, weights, q1 + q, dw * s1[b]);
-            e2 = Accumulate(e2, magnitude, weights, q2 + q, dw * s2[b]);
-            e3 = Accumulate(e3, magnitude, weights, q3 + q, dw * s3[b]);
-        }
+        if (b < blocks) (e0, e1, e2, e3) = LastBlock<TBlocks>(w, b, quants, scales, blocks, stride, new(e0, e1, e2, e3));
         results[0] = QuantizedDot.Sum(e0, o0);
         results[1] = QuantizedDot.Sum(e1, o1);
         results[2] = QuantizedDot.Sum(e2, o2);
         results[3] = QuantizedDot.Sum(e3, o3);
+    }
+
+    private readonly record struct Accumulators(Vector256<float> A0, Vector256<float> A1, Vector256<float> A2, Vector256<float> A3);
+
+    // An odd block count's last block, into the even accumulators: once per call, so not inlined — and passed by
+    // value, because refs to the callers' accumulators would keep them out of registers in the hot loop.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Accumulators LastBlock<TBlocks>(byte* w, int b, sbyte* quants, float* scales, int blocks, int stride, Accumulators even)
+        where TBlocks : IWeightBlocks
+    {
+        var weights = TBlocks.Load(w);
+        var magnitude = Avx2.Abs(weights);
+        var dw = QuantizedDot.HalfAt(w);
+        var q = b * 32;
+        return new(
+            Accumulate(even.A0, magnitude, weights, quants + q, dw * scales[b]),
+            Accumulate(even.A1, magnitude, weights, quants + stride + q, dw * scales[blocks + b]),
+            Accumulate(even.A2, magnitude, weights, quants + 2 * stride + q, dw * scales[2 * blocks + b]),
+            Accumulate(even.A3, magnitude, weights, quants + 3 * stride + q, dw * scales[3 * blocks + b]));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -150,17 +159,7 @@ internal static unsafe class BatchDot
             a3 = Accumulate512(a3, magnitude, negative, q3 + q, dw, s3 + b);
         }
         Vector256<float> e0 = a0.GetLower(), e1 = a1.GetLower(), e2 = a2.GetLower(), e3 = a3.GetLower();
-        if (b < blocks)
-        {
-            var weights = TBlocks.Load(w);
-            var magnitude = Avx2.Abs(weights);
-            var dw = QuantizedDot.HalfAt(w);
-            var q = b * 32;
-            e0 = Accumulate(e0, magnitude, weights, q0 + q, dw * s0[b]);
-            e1 = Accumulate(e1, magnitude, weights, q1 + q, dw * s1[b]);
-            e2 = Accumulate(e2, magnitude, weights, q2 + q, dw * s2[b]);
-            e3 = Accumulate(e3, magnitude, weights, q3 + q, dw * s3[b]);
-        }
+        if (b < blocks) (e0, e1, e2, e3) = LastBlock<TBlocks>(w, b, quants, scales, blocks, stride, new(e0, e1, e2, e3));
         results[0] = QuantizedDot.Sum(e0, a0.GetUpper());
         results[1] = QuantizedDot.Sum(e1, a1.GetUpper());
         results[2] = QuantizedDot.Sum(e2, a2.GetUpper());

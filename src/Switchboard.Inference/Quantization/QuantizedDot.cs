@@ -34,7 +34,7 @@ internal static unsafe class QuantizedDot
     {
         fixed (byte* pw = w, px = x)
         {
-            return UseAvx2 ? Q8_0Avx2(pw, px, blocks) : Q8_0Scalar(pw, px, blocks);
+            return UseAvx2 ? RowAvx2<BatchDot.Q8_0Blocks>(pw, px, blocks) : Q8_0Scalar(pw, px, blocks);
         }
     }
 
@@ -43,7 +43,7 @@ internal static unsafe class QuantizedDot
     {
         fixed (byte* pw = w, px = x)
         {
-            return UseAvx2 ? Q4_0Avx2(pw, px, blocks) : Q4_0Scalar(pw, px, blocks);
+            return UseAvx2 ? RowAvx2<BatchDot.Q4_0Blocks>(pw, px, blocks) : Q4_0Scalar(pw, px, blocks);
         }
     }
 
@@ -74,45 +74,25 @@ internal static unsafe class QuantizedDot
         return sum;
     }
 
+    /// <summary>One Q8_0 or Q4_0 weight row against one Q8_0 activation vector in ggml's block layout (decode).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Q8_0Avx2(byte* w, byte* x, int blocks)
+    private static float RowAvx2<TBlocks>(byte* w, byte* x, int blocks) where TBlocks : BatchDot.IWeightBlocks
     {
         Vector256<float> even = default, odd = default;
         var b = 0;
-        for (; b + 2 <= blocks; b += 2, w += 2 * BlockLayouts.Q8_0Bytes, x += 2 * BlockLayouts.Q8_0Bytes)
+        for (; b + 2 <= blocks; b += 2, w += 2 * TBlocks.Bytes, x += 2 * BlockLayouts.Q8_0Bytes)
         {
-            even = Q8_0Block(even, w, x);
-            odd = Q8_0Block(odd, w + BlockLayouts.Q8_0Bytes, x + BlockLayouts.Q8_0Bytes);
+            even = Block<TBlocks>(even, w, x);
+            odd = Block<TBlocks>(odd, w + TBlocks.Bytes, x + BlockLayouts.Q8_0Bytes);
         }
-        if (b < blocks) even = Q8_0Block(even, w, x);
+        if (b < blocks) even = Block<TBlocks>(even, w, x);
         return Sum(even, odd);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q8_0Block(Vector256<float> acc, byte* w, byte* x)
+    private static Vector256<float> Block<TBlocks>(Vector256<float> acc, byte* w, byte* x) where TBlocks : BatchDot.IWeightBlocks
     {
-        var products = SignedBytePairSums(Avx.LoadVector256((sbyte*)(w + 2)), Avx.LoadVector256((sbyte*)(x + 2)));
-        return Fma.MultiplyAdd(Vector256.Create(HalfAt(w) * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Q4_0Avx2(byte* w, byte* x, int blocks)
-    {
-        Vector256<float> even = default, odd = default;
-        var b = 0;
-        for (; b + 2 <= blocks; b += 2, w += 2 * BlockLayouts.Q4_0Bytes, x += 2 * BlockLayouts.Q8_0Bytes)
-        {
-            even = Q4_0Block(even, w, x);
-            odd = Q4_0Block(odd, w + BlockLayouts.Q4_0Bytes, x + BlockLayouts.Q8_0Bytes);
-        }
-        if (b < blocks) even = Q4_0Block(even, w, x);
-        return Sum(even, odd);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q4_0Block(Vector256<float> acc, byte* w, byte* x)
-    {
-        var products = SignedBytePairSums(Q4_0Weights(w), Avx.LoadVector256((sbyte*)(x + 2)));
+        var products = SignedBytePairSums(TBlocks.Load(w), Avx.LoadVector256((sbyte*)(x + 2)));
         return Fma.MultiplyAdd(Vector256.Create(HalfAt(w) * HalfAt(x)), Avx.ConvertToVector256Single(products), acc);
     }
 
