@@ -23,25 +23,15 @@ internal static unsafe class KQuantAvx2
         for (var b = 0; b < blocks; b++, w += BlockLayouts.Q4_KBytes, x += BlockLayouts.Q8_KBytes)
         {
             var scales = new ReadOnlySpan<byte>(w + 4, 12);
-            var sums = (short*)(x + Q8Sums);
             var acc = Vector256<int>.Zero;
             var mins = 0;
             for (var pair = 0; pair < 4; pair++)
             {
-                // 32 bytes hold two sub-blocks of 32: low nibbles the first, high nibbles the second.
-                var packed = Avx.LoadVector256(w + 16 + pair * 32);
-                var first = packed & low;
-                var second = Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low;
-                Dequantizer.ScaleMinK4(2 * pair, scales, out var sc1, out var m1);
-                Dequantizer.ScaleMinK4(2 * pair + 1, scales, out var sc2, out var m2);
-                var q8 = (sbyte*)(x + Q8Quants + pair * 64);
-                acc += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(first, Avx.LoadVector256(q8)), Vector256.Create((short)sc1));
-                acc += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(second, Avx.LoadVector256(q8 + 32)), Vector256.Create((short)sc2));
-                mins += m1 * (sums[4 * pair] + sums[4 * pair + 1]) + m2 * (sums[4 * pair + 2] + sums[4 * pair + 3]);
+                Q4Unpack(w, pair, low, scales, out var first, out var second, out var scale1, out var scale2, out var min1, out var min2);
+                acc += Q4Pair(first, second, scale1, scale2, x + Q8Quants + pair * 64);
+                mins += Mins(min1, min2, (short*)(x + Q8Sums + pair * 8));
             }
-            var scaled = Vector256.Sum(acc);
-            var yd = Unsafe.ReadUnaligned<float>(x);
-            sum += QuantizedDot.HalfAt(w) * yd * scaled - QuantizedDot.HalfAt(w + 2) * yd * mins;
+            sum += Q4Block(QuantizedDot.HalfAt(w), QuantizedDot.HalfAt(w + 2), x, acc, mins);
         }
         return sum;
     }
@@ -51,31 +41,53 @@ internal static unsafe class KQuantAvx2
     {
         var sum = 0f;
         var low = Vector256.Create((byte)0x0F);
+        var high = Vector256.Create((byte)0x30);
         var bias = Vector256.Create((byte)32);
         for (var b = 0; b < blocks; b++, w += BlockLayouts.Q6_KBytes, x += BlockLayouts.Q8_KBytes)
         {
-            var scales = (sbyte*)(w + 192);
             var acc = Vector256<int>.Zero;
             for (var half = 0; half < 2; half++)
             {
-                var ql0 = Avx.LoadVector256(w + half * 64);
-                var ql1 = Avx.LoadVector256(w + half * 64 + 32);
-                var qh = Avx.LoadVector256(w + 128 + half * 32).AsUInt16();
-                // Four runs of 32 elements: low nibbles of ql0, ql1, then high nibbles, each with two bits of qh.
-                var q0 = (ql0 & low) | Avx2.ShiftLeftLogical(qh, 4).AsByte() & Vector256.Create((byte)0x30);
-                var q1 = (ql1 & low) | Avx2.ShiftLeftLogical(qh, 2).AsByte() & Vector256.Create((byte)0x30);
-                var q2 = (Avx2.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & low) | (qh.AsByte() & Vector256.Create((byte)0x30));
-                var q3 = (Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & low) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & Vector256.Create((byte)0x30));
-                var q8 = (sbyte*)(x + Q8Quants + half * 128);
-                var g = scales + half * 8;
-                acc += Run(q0, q8, g[0], g[1], bias);
-                acc += Run(q1, q8 + 32, g[2], g[3], bias);
-                acc += Run(q2, q8 + 64, g[4], g[5], bias);
-                acc += Run(q3, q8 + 96, g[6], g[7], bias);
+                Q6Unpack(w, half, low, high, out var q0, out var q1, out var q2, out var q3);
+                acc += Q6Half(q0, q1, q2, q3, (sbyte*)(x + Q8Quants + half * 128), (sbyte*)(w + 192) + half * 8, bias);
             }
             sum += QuantizedDot.HalfAt(w + 208) * Unsafe.ReadUnaligned<float>(x) * Vector256.Sum(acc);
         }
         return sum;
+    }
+
+    /// <summary>
+    /// Sub-blocks 2·pair and 2·pair+1 of a Q4_K block: 32 bytes hold both, low nibbles the first, high nibbles the
+    /// second; with their 6-bit scales (broadcast for <c>vpmaddwd</c>) and mins.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q4Unpack(byte* w, int pair, Vector256<byte> low, ReadOnlySpan<byte> scales, out Vector256<byte> first, out Vector256<byte> second,
+        out Vector256<short> scale1, out Vector256<short> scale2, out int min1, out int min2)
+    {
+        var packed = Avx.LoadVector256(w + 16 + pair * 32);
+        first = packed & low;
+        second = Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low;
+        Dequantizer.ScaleMinK4(2 * pair, scales, out var sc1, out min1);
+        Dequantizer.ScaleMinK4(2 * pair + 1, scales, out var sc2, out min2);
+        scale1 = Vector256.Create((short)sc1);
+        scale2 = Vector256.Create((short)sc2);
+    }
+
+    /// <summary>
+    /// One half (128 elements) of a Q6_K block as four runs of 32 unsigned 6-bit values: low nibbles of ql[0..32),
+    /// ql[32..64), then their high nibbles, each with its two bits of qh.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q6Unpack(byte* w, int half, Vector256<byte> low, Vector256<byte> high,
+        out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3)
+    {
+        var ql0 = Avx.LoadVector256(w + half * 64);
+        var ql1 = Avx.LoadVector256(w + half * 64 + 32);
+        var qh = Avx.LoadVector256(w + 128 + half * 32).AsUInt16();
+        q0 = (ql0 & low) | Avx2.ShiftLeftLogical(qh, 4).AsByte() & high;
+        q1 = (ql1 & low) | Avx2.ShiftLeftLogical(qh, 2).AsByte() & high;
+        q2 = (Avx2.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & low) | (qh.AsByte() & high);
+        q3 = (Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & low) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & high);
     }
 
     /// <summary>
@@ -97,13 +109,7 @@ internal static unsafe class KQuantAvx2
             var offset = b * BlockLayouts.Q8_KBytes;
             for (var pair = 0; pair < 4; pair++)
             {
-                var packed = Avx.LoadVector256(w + 16 + pair * 32);
-                var first = packed & low;
-                var second = Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low;
-                Dequantizer.ScaleMinK4(2 * pair, scales, out var sc1, out var min1);
-                Dequantizer.ScaleMinK4(2 * pair + 1, scales, out var sc2, out var min2);
-                var scale1 = Vector256.Create((short)sc1);
-                var scale2 = Vector256.Create((short)sc2);
+                Q4Unpack(w, pair, low, scales, out var first, out var second, out var scale1, out var scale2, out var min1, out var min2);
                 var q = offset + Q8Quants + pair * 64;
                 var sum = offset + Q8Sums + pair * 8;
                 a0 += Q4Pair(first, second, scale1, scale2, x0 + q);
@@ -158,13 +164,7 @@ internal static unsafe class KQuantAvx2
             var offset = b * BlockLayouts.Q8_KBytes;
             for (var half = 0; half < 2; half++)
             {
-                var ql0 = Avx.LoadVector256(w + half * 64);
-                var ql1 = Avx.LoadVector256(w + half * 64 + 32);
-                var qh = Avx.LoadVector256(w + 128 + half * 32).AsUInt16();
-                var q0 = (ql0 & low) | Avx2.ShiftLeftLogical(qh, 4).AsByte() & high;
-                var q1 = (ql1 & low) | Avx2.ShiftLeftLogical(qh, 2).AsByte() & high;
-                var q2 = (Avx2.ShiftRightLogical(ql0.AsUInt16(), 4).AsByte() & low) | (qh.AsByte() & high);
-                var q3 = (Avx2.ShiftRightLogical(ql1.AsUInt16(), 4).AsByte() & low) | (Avx2.ShiftRightLogical(qh, 2).AsByte() & high);
+                Q6Unpack(w, half, low, high, out var q0, out var q1, out var q2, out var q3);
                 var g = scales + half * 8;
                 var q = offset + Q8Quants + half * 128;
                 a0 += Q6Half(q0, q1, q2, q3, (sbyte*)(x0 + q), g, bias);
