@@ -5,9 +5,26 @@ using Switchboard.Routing;
 
 namespace Switchboard.Api;
 
-/// <summary>The OpenAI-compatible surface under <c>/v1</c>.</summary>
+/// <summary>The OpenAI-compatible surface under <c>/v1</c>, and OpenAI's answers for every path and method it does not serve.</summary>
 public static class OpenAiApi
 {
+    private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
+    private const string PostAllowed = "POST, OPTIONS";
+    private const string GetAllowed = "GET, HEAD, OPTIONS";
+
+    // The methods each path answers, for 405 and OPTIONS (routing matches paths case-insensitively; so does this).
+    private static readonly Dictionary<string, string> Allowed = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/v1/chat/completions"] = PostAllowed,
+        ["/v1/completions"] = PostAllowed,
+        ["/v1/embeddings"] = PostAllowed,
+        ["/v1/images/generations"] = PostAllowed,
+        ["/v1/moderations"] = PostAllowed,
+        ["/v1/models"] = GetAllowed,
+        ["/healthz"] = GetAllowed,
+        ["/readyz"] = GetAllowed,
+    };
+
     public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1");
@@ -16,9 +33,10 @@ public static class OpenAiApi
         MapForwarded(v1, "/embeddings", ApiEndpoint.Embeddings);
         MapForwarded(v1, "/images/generations", ApiEndpoint.ImageGenerations);
         MapForwarded(v1, "/moderations", ApiEndpoint.Moderations);
-        v1.MapGet("/models", ListModels);
-        v1.MapGet("/models/{**model}", RetrieveModel);
-        v1.Map("/{**path}", (HttpContext context) => new ErrorResult(GatewayErrors.UnknownRoute(context.Request.Method, context.Request.Path)));
+        v1.MapMethods("/models", GetAndHead, ListModels);
+        v1.MapMethods("/models/{**model}", GetAndHead, RetrieveModel);
+        // Everything else, any method: a path we serve with another method gets 405 (204 for OPTIONS), the rest 404.
+        app.MapFallback("{**path}", Unmatched);
         return app;
     }
 
@@ -36,5 +54,20 @@ public static class OpenAiApi
     {
         var entry = (await catalog.ListAsync(cancellationToken)).FirstOrDefault(m => m.Id == model);
         return entry is null ? new ErrorResult(GatewayErrors.ModelNotFound(model)) : TypedResults.Ok(entry);
+    }
+
+    private static IResult Unmatched(HttpContext context)
+    {
+        var request = context.Request;
+        var path = request.Path.Value ?? "/";
+        var trimmed = path.Length > 1 ? path.TrimEnd('/') : path;
+        var allowed = Allowed.GetValueOrDefault(trimmed) ?? (trimmed.StartsWith("/v1/models/", StringComparison.OrdinalIgnoreCase) ? GetAllowed : null);
+        if (allowed is null) return new ErrorResult(GatewayErrors.UnknownRoute(request.Method, path));
+        if (HttpMethods.IsOptions(request.Method))
+        {
+            context.Response.Headers.Allow = allowed;
+            return TypedResults.NoContent();
+        }
+        return new ErrorResult(GatewayErrors.MethodNotAllowed(request.Method, path, allowed));
     }
 }

@@ -16,7 +16,6 @@ public static class ConfigurationSources
     public static IConfigurationRoot Build(ConfigurationInputs inputs)
     {
         var builder = new ConfigurationBuilder();
-        builder.AddInMemoryCollection(Defaults());
         if (inputs.HomeDirectory is { } home)
             builder.AddInMemoryCollection(ReadOpenAiConfig(Path.Combine(home, ".openai", "config")));
         builder.AddInMemoryCollection(ReadConfigFile(inputs));
@@ -25,13 +24,6 @@ public static class ConfigurationSources
         builder.AddInMemoryCollection(inputs.Overrides);
         return builder.Build();
     }
-
-    private static Dictionary<string, string?> Defaults() => new()
-    {
-        ["Logging:LogLevel:Default"] = "Information",
-        ["Logging:LogLevel:Microsoft"] = "Warning",
-        ["Logging:LogLevel:System.Net.Http"] = "Warning",
-    };
 
     /// <summary>The classic OpenAI CLI file: an INI with <c>[default]</c> and <c>api_key = …</c>.</summary>
     internal static Dictionary<string, string?> ReadOpenAiConfig(string path)

@@ -7,11 +7,44 @@ public sealed record GatewayOptions
     public required string DataDirectory { get; init; }
     /// <summary>When set, every <c>/v1</c> call must present it as a bearer token.</summary>
     public string? MasterKey { get; init; }
-    public long MaxRequestBodyBytes { get; init; } = 32 * 1024 * 1024;
+    /// <summary>Without a master key the gateway is open to whoever reaches it; <see cref="CrossSite"/> then also guards Host and Content-Type.</summary>
+    public bool IsKeyless => MasterKey is null;
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public required LimitOptions Limits { get; init; }
+    public required CrossSiteOptions CrossSite { get; init; }
     public required LogOptions Logging { get; init; }
     public required IReadOnlyList<ProviderOptions> Providers { get; init; }
     public required IReadOnlyList<ModelOptions> Models { get; init; }
+}
+
+/// <summary>Bounds on what one client, one upstream or all of them together can make the gateway hold.</summary>
+public sealed record LimitOptions
+{
+    public const int DefaultMaxRequestBodyBytes = 32 * 1024 * 1024;
+    /// <summary>Largest request body, after Content-Encoding is decoded.</summary>
+    public int MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
+    /// <summary>Largest non-streamed upstream response.</summary>
+    public int MaxResponseBodyBytes { get; init; } = 64 * 1024 * 1024;
+    /// <summary>Largest single event of an upstream stream.</summary>
+    public int MaxEventBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>All request and response buffers together; past it requests get a retryable 503.</summary>
+    public required long MaxBufferedBytes { get; init; }
+    /// <summary>Open client connections; further ones are closed at once.</summary>
+    public required int MaxConnections { get; init; }
+    /// <summary>How long a client may take to send its request headers.</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>A request body arriving slower than this (after the grace period) gets 408.</summary>
+    public double MinRequestBodyBytesPerSecond { get; init; } = 240;
+    public TimeSpan RequestBodyGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>What browsers on other sites may do (<c>Switchboard:Cors</c>, <c>Switchboard:AllowedHosts</c>).</summary>
+public sealed record CrossSiteOptions
+{
+    /// <summary>Web origins (<c>https://app.example.com</c>) whose pages may call the API; <c>*</c> allows any.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    /// <summary>Host names a keyless gateway answers to besides IP addresses and localhost; <c>*</c> allows any.</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 }
 
 public sealed record LogOptions
@@ -56,6 +89,8 @@ public sealed record TimeoutOptions
     public TimeSpan FirstByte { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>Longest silence between two reads of a response body.</summary>
     public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Longest whole attempt, from sending the request to the last byte of the response (a stream's total duration).</summary>
+    public TimeSpan Total { get; init; } = TimeSpan.FromMinutes(30);
 }
 
 public sealed record RetryOptions

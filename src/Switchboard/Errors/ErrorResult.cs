@@ -13,6 +13,7 @@ internal sealed class ErrorResult(OpenAiError error) : IResult
     {
         response.StatusCode = error.Status;
         response.ContentType = "application/json";
+        foreach (var (name, value) in error.Headers) response.Headers[name] = value;
         if (error.ShouldRetry is bool retry)
             response.Headers["x-should-retry"] = retry ? "true" : "false";
         if (error.RetryAfterSeconds is int seconds)

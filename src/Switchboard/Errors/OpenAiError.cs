@@ -8,16 +8,21 @@ namespace Switchboard.Errors;
 /// </summary>
 public sealed record OpenAiError(int Status, string Message, string Type, string? Param = null, string? Code = null)
 {
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>False when retrying the same request cannot succeed; sent as <c>x-should-retry</c>.</summary>
     public bool? ShouldRetry { get; init; }
 
     /// <summary>Seconds after which a retry may succeed; sent as <c>retry-after</c>.</summary>
     public int? RetryAfterSeconds { get; init; }
 
+    /// <summary>More response headers: an upstream's own retry guidance passed on with its error, <c>Allow</c> on a 405.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
     public byte[] ToJsonBytes()
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             WriteTo(writer);
         }

@@ -1,6 +1,6 @@
-using System.Net.ServerSentEvents;
 using Switchboard.Buffers;
 using Switchboard.Errors;
+using Switchboard.Metering;
 using Switchboard.Providers;
 using Switchboard.Streaming;
 
@@ -12,28 +12,22 @@ internal abstract record ForwardOutcome(UpstreamProvider? Provider) : IDisposabl
     public abstract void Dispose();
 }
 
-/// <summary>A complete upstream response (success or an upstream error to pass through), read into a pooled buffer.</summary>
-internal sealed record BufferedResponse(UpstreamProvider Provider, HttpResponseMessage Message, PooledBufferWriter Body) : ForwardOutcome(Provider)
+/// <summary>A complete successful upstream response: a JSON object, read into a buffer, with its usage.</summary>
+internal sealed record BufferedResponse(UpstreamProvider Provider, int Status, ByteBuffer Body, Usage? Usage, IReadOnlyList<KeyValuePair<string, string>> Headers)
+    : ForwardOutcome(Provider)
 {
-    public int Status => (int)Message.StatusCode;
-
-    public override void Dispose()
-    {
-        Body.Dispose();
-        Message.Dispose();
-    }
+    public override void Dispose() => Body.Dispose();
 }
 
-/// <summary>An upstream SSE stream whose first event has already arrived (so nothing was committed to the client before it did).</summary>
-internal sealed record StreamingResponse(UpstreamProvider Provider, HttpResponseMessage Message, Stream Body, IAsyncEnumerator<SseItem<SseChunk>> Events) : ForwardOutcome(Provider)
+/// <summary>An upstream SSE stream whose first event has already been read (so nothing was committed to the client before it arrived).</summary>
+internal sealed record StreamingResponse(UpstreamProvider Provider, HttpResponseMessage Message, SseReader Events) : ForwardOutcome(Provider)
 {
     public override void Dispose()
     {
         // Disposing the message before the body is drained closes the upstream connection: that is how a client's
         // disconnect reaches the upstream.
         Message.Dispose();
-        _ = Events.DisposeAsync().AsTask();
-        Body.Dispose();
+        Events.Dispose();
     }
 }
 
@@ -47,7 +41,7 @@ internal sealed record RawStreamResponse(UpstreamProvider Provider, HttpResponse
     }
 }
 
-/// <summary>The gateway's own error: no provider answered usably.</summary>
+/// <summary>An error for the client: the gateway's own, or an upstream's normalised to OpenAI's shape.</summary>
 internal sealed record FailedResponse(UpstreamProvider? Provider, OpenAiError Error) : ForwardOutcome(Provider)
 {
     public override void Dispose() { }

@@ -1,9 +1,12 @@
 using System.Diagnostics;
+using System.Text;
 using Switchboard.Api;
+using Switchboard.Buffers;
 using Switchboard.Configuration;
 using Switchboard.Errors;
 using Switchboard.Logging;
 using Switchboard.Metering;
+using Switchboard.Requests;
 using Switchboard.Routing;
 using Switchboard.Streaming;
 
@@ -11,10 +14,10 @@ namespace Switchboard.Forwarding;
 
 /// <summary>
 /// One forwarded API call, stage by stage: read and validate → route the model → forward (retries,
-/// breaker, fallback) → relay body or stream → record usage. Authentication and the request id happen
-/// before this, in middleware.
+/// breaker, fallback) → relay body or stream → record usage. The request id, the cross-site guard and
+/// authentication happen before this, in middleware; an unexpected exception is answered by the error guard.
 /// </summary>
-internal sealed class ProxyHandler(GatewayOptions options, ModelRouter router, UpstreamForwarder forwarder, RequestRecorder recorder, ILogger<ProxyHandler> logger)
+internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, ModelRouter router, UpstreamForwarder forwarder, RequestRecorder recorder, ILogger<ProxyHandler> logger)
 {
     public async Task HandleAsync(HttpContext context, ApiEndpoint endpoint)
     {
@@ -28,9 +31,11 @@ internal sealed class ProxyHandler(GatewayOptions options, ModelRouter router, U
         var status = 0;
         try
         {
-            var (request, error) = await RequestReader.ReadAsync(context.Request, endpoint, options.MaxRequestBodyBytes, clientAborted);
+            var (body, bodyError) = await RequestBodyReader.ReadAsync(context.Request, options.Limits, budget, clientAborted);
+            var (request, error) = bodyError is null ? RequestParser.Parse(body!, endpoint) : (null, bodyError);
             if (error is not null)
             {
+                body?.Dispose();
                 status = error.Status;
                 await ErrorResult.WriteAsync(response, error);
                 return;
@@ -40,7 +45,7 @@ internal sealed class ProxyHandler(GatewayOptions options, ModelRouter router, U
                 model = request!.Model;
                 stream = request.Stream;
                 if (options.Logging.LogContent)
-                    Log.RequestContent(logger, context.TraceIdentifier, request.Document.RootElement.GetRawText());
+                    Log.RequestContent(logger, context.TraceIdentifier, Encoding.UTF8.GetString(request.Body.WrittenSpan));
                 if (router.Resolve(model) is not { } route)
                 {
                     error = GatewayErrors.ModelNotFound(model);
@@ -55,13 +60,14 @@ internal sealed class ProxyHandler(GatewayOptions options, ModelRouter router, U
                 {
                     case BufferedResponse buffered:
                         status = buffered.Status;
-                        usage = buffered.Message.IsSuccessStatusCode ? Usage.FromResponseBody(buffered.Body.WrittenSpan) : null;
+                        usage = buffered.Usage;
                         await BufferedRelay.WriteAsync(response, buffered, clientAborted);
                         break;
                     case StreamingResponse streaming:
-                        var (end, streamUsage) = await StreamRelay.RelayAsync(response, streaming, request.ClientWantsUsage, clientAborted);
-                        usage = streamUsage;
-                        status = StatusFor(end);
+                        var result = await StreamRelay.RelayAsync(response, streaming, request.ClientWantsUsage, clientAborted);
+                        usage = result.Usage;
+                        status = StatusFor(result.End);
+                        if (result.Fault is { } fault) Log.UnhandledError(logger, fault, context.TraceIdentifier);
                         break;
                     case RawStreamResponse raw:
                         status = StatusFor(await StreamRelay.RelayRawAsync(response, raw, clientAborted));
@@ -73,15 +79,14 @@ internal sealed class ProxyHandler(GatewayOptions options, ModelRouter router, U
                 }
             }
         }
-        catch (OperationCanceledException) when (clientAborted.IsCancellationRequested)
+        catch (Exception) when (clientAborted.IsCancellationRequested)
         {
             status = StatusCodes.Status499ClientClosedRequest;
         }
-        catch (Exception e) when (!response.HasStarted)
+        catch
         {
-            Log.UnhandledError(logger, e, context.TraceIdentifier);
-            status = 500;
-            await ErrorResult.WriteAsync(response, GatewayErrors.Internal());
+            status = StatusCodes.Status500InternalServerError;
+            throw;
         }
         finally
         {

@@ -1,9 +1,14 @@
 using System.Net.Http.Headers;
-using System.Net.ServerSentEvents;
+using System.Text.Json;
+using System.Text.Unicode;
 using Switchboard.Buffers;
+using Switchboard.Configuration;
 using Switchboard.Errors;
+using Switchboard.Json;
 using Switchboard.Logging;
+using Switchboard.Metering;
 using Switchboard.Providers;
+using Switchboard.Requests;
 using Switchboard.Resilience;
 using Switchboard.Routing;
 using Switchboard.Streaming;
@@ -13,24 +18,26 @@ namespace Switchboard.Forwarding;
 /// <summary>
 /// Sends a request to the model's providers in order: per provider, retries with backoff (honouring the
 /// upstream's retry-after) while nothing has reached the client; skips providers whose circuit is open;
-/// falls back to the next provider when one is exhausted. Every outcome is a value.
+/// falls back to the next provider when one is exhausted or refuses the gateway's key. Responses are bounded
+/// (<see cref="LimitOptions"/>) and checked: a success must be a JSON object or an event stream, an error is
+/// normalised to OpenAI's shape. Every outcome is a value.
 /// </summary>
-internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwarder> logger)
+internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget budget, RetryPolicy retries, TimeProvider time, ILogger<UpstreamForwarder> logger)
 {
-    private const long MaxUpstreamBodyBytes = 256L * 1024 * 1024;
-    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+    // Retry guidance and timing an SDK reads, passed from the upstream's response to the client's.
+    private static readonly string[] PassedHeaders = ["retry-after", "retry-after-ms", "x-should-retry", "openai-processing-ms"];
 
-    private enum AttemptKind { Done, Retryable, Final }
+    private enum AttemptKind { Done, Retryable, NextProvider, Final }
 
-    private readonly record struct Attempt(AttemptKind Kind, ForwardOutcome Outcome, HttpResponseHeaders? Headers = null);
+    private readonly record struct Attempt(AttemptKind Kind, ForwardOutcome Outcome);
 
     public async Task<ForwardOutcome> ForwardAsync(ProxyRequest request, ModelRoute route, CancellationToken clientAborted)
     {
         ForwardOutcome? last = null;
         var anyTried = false;
         var soonestProbe = TimeSpan.MaxValue;
-        using var body = new PooledBufferWriter(4096);
-        string? bodyModel = null;
+        JsonEdit[] edits = [];
+        string? editsFor = null;
 
         foreach (var candidate in route.Candidates)
         {
@@ -43,36 +50,24 @@ internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwa
                 continue;
             }
             anyTried = true;
-            if (bodyModel != candidate.UpstreamModel)
+            if (editsFor != candidate.UpstreamModel)
             {
-                body.Clear();
-                RequestRewriter.Write(request, candidate.UpstreamModel, body);
-                bodyModel = candidate.UpstreamModel;
+                edits = UpstreamContent.EditsFor(request, candidate.UpstreamModel);
+                editsFor = candidate.UpstreamModel;
             }
 
             var retry = provider.Options.Retry;
             for (var attempt = 0; ; attempt++)
             {
-                var result = await AttemptAsync(provider, candidate.UpstreamModel, request, body.WrittenMemory, clientAborted);
-                if (result.Kind != AttemptKind.Retryable)
-                {
-                    last?.Dispose();
-                    return result.Outcome;
-                }
+                var result = await AttemptAsync(provider, candidate.UpstreamModel, request, edits, clientAborted);
                 last?.Dispose();
                 last = result.Outcome;
-                if (attempt >= retry.MaxRetries || provider.Breaker.State != CircuitState.Closed) break;
-                if (RetryDelays.Next(attempt, retry, result.Headers, time) is not { } delay) break;
+                if (result.Kind is AttemptKind.Done or AttemptKind.Final) return result.Outcome;
+                if (result.Kind == AttemptKind.NextProvider || attempt >= retry.MaxRetries || provider.Breaker.State != CircuitState.Closed) break;
+                var headers = (result.Outcome as FailedResponse)?.Error.Headers ?? [];
+                if (retries.NextDelay(attempt, retry, headers) is not { } delay) break;
                 Log.RetryingUpstream(logger, provider.Name, attempt + 1, (long)delay.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(delay, time, clientAborted);
-                }
-                catch (OperationCanceledException)
-                {
-                    last.Dispose();
-                    throw;
-                }
+                await Task.Delay(delay, time, clientAborted);
             }
             Log.FallingBack(logger, provider.Name, route.Model);
         }
@@ -86,19 +81,19 @@ internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwa
         return new FailedResponse(null, GatewayErrors.Internal());
     }
 
-    private async Task<Attempt> AttemptAsync(UpstreamProvider provider, string upstreamModel, ProxyRequest request, ReadOnlyMemory<byte> requestBody, CancellationToken clientAborted)
+    private async Task<Attempt> AttemptAsync(UpstreamProvider provider, string upstreamModel, ProxyRequest request, JsonEdit[] edits, CancellationToken clientAborted)
     {
-        var content = new ReadOnlyMemoryContent(requestBody);
-        content.Headers.ContentType = JsonContentType;
-        using var message = provider.CreateRequest(HttpMethod.Post, request.Endpoint.Path, upstreamModel, content);
+        using var message = provider.CreateRequest(HttpMethod.Post, request.Endpoint.Path, upstreamModel, UpstreamContent.Create(request, edits));
         if (message is null)
-            return new Attempt(AttemptKind.Final, new FailedResponse(provider, GatewayErrors.ModelNotFound(request.Model)));
-        message.Headers.Accept.ParseAdd(request.Stream ? "text/event-stream" : "application/json");
+            return new Attempt(AttemptKind.NextProvider, new FailedResponse(provider, GatewayErrors.ModelNotFound(request.Model)));
+        message.Headers.TryAddWithoutValidation("Accept", request.Stream ? "text/event-stream" : "application/json");
 
         // One token source times this attempt: first the response headers, then (re-armed per read) the body.
         // It is linked to the client, so a client that leaves cancels the upstream call too.
+        var timeouts = provider.Options.Timeouts;
+        var deadline = time.GetTimestamp() + (long)(timeouts.Total.TotalSeconds * time.TimestampFrequency);
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
-        timeout.CancelAfter(provider.Options.Timeouts.FirstByte);
+        timeout.CancelAfter(timeouts.FirstByte < timeouts.Total ? timeouts.FirstByte : timeouts.Total);
         HttpResponseMessage response;
         try
         {
@@ -121,88 +116,146 @@ internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwa
             throw;
         }
         timeout.CancelAfter(Timeout.InfiniteTimeSpan);
-        var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(clientAborted), provider.Options.Timeouts.Idle, timeout, clientAborted);
+        var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(clientAborted), timeouts.Idle, deadline, time, timeout, clientAborted);
 
-        var status = (int)response.StatusCode;
         if (response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
             return await OpenStreamAsync(provider, request, response, body, clientAborted);
-
-        var buffer = new PooledBufferWriter(16 * 1024);
-        var bodyError = await ReadBodyAsync(provider, body, buffer, clientAborted);
-        if (bodyError is not null)
+        using (response)
+        await using (body)
         {
-            buffer.Dispose();
-            response.Dispose();
-            return TransportFailure(provider, bodyError);
+            return await ReadBufferedAsync(provider, response, body, clientAborted);
         }
-        var outcome = new BufferedResponse(provider, response, buffer);
-        if (response.IsSuccessStatusCode)
-        {
-            provider.Breaker.RecordSuccess();
-            return new Attempt(AttemptKind.Done, outcome);
-        }
-        var unhealthy = status >= 500 || status == 408;
-        if (unhealthy) provider.Breaker.RecordFailure();
-        else provider.Breaker.RecordSuccess();
-        Log.UpstreamError(logger, provider.Name, status);
-        var shouldRetry = status is 408 or 409 or 429 or >= 500 && !ForbidsRetry(response.Headers);
-        return new Attempt(shouldRetry ? AttemptKind.Retryable : AttemptKind.Final, outcome, response.Headers);
     }
 
-    private static async Task<Attempt> OpenStreamAsync(UpstreamProvider provider, ProxyRequest request, HttpResponseMessage response, IdleTimeoutStream stream, CancellationToken clientAborted)
+    private async Task<Attempt> OpenStreamAsync(UpstreamProvider provider, ProxyRequest request, HttpResponseMessage response, IdleTimeoutStream body, CancellationToken clientAborted)
     {
         if (!request.Endpoint.HasUsageStream)
         {
             provider.Breaker.RecordSuccess();
-            return new Attempt(AttemptKind.Done, new RawStreamResponse(provider, response, stream));
+            return new Attempt(AttemptKind.Done, new RawStreamResponse(provider, response, body));
         }
-        var events = SseParser.Create(stream, SseChunk.Copy).EnumerateAsync(clientAborted).GetAsyncEnumerator(clientAborted);
-        OpenAiError? error;
+        var events = new SseReader(body, budget, options.Limits.MaxEventBytes);
+        OpenAiError error;
         try
         {
             // Wait for the first event before committing anything to the client, so a stream that dies
             // at once can still be retried or fall back.
-            if (await events.MoveNextAsync())
+            var first = await events.ReadAsync(clientAborted);
+            if (first == SseReadStatus.Event)
             {
                 provider.Breaker.RecordSuccess();
-                return new Attempt(AttemptKind.Done, new StreamingResponse(provider, response, stream, events));
+                return new Attempt(AttemptKind.Done, new StreamingResponse(provider, response, events));
             }
-            error = GatewayErrors.UpstreamStreamBroken(provider.Name);
+            error = first switch
+            {
+                SseReadStatus.TooLarge => GatewayErrors.UpstreamEventTooLarge(provider.Name),
+                SseReadStatus.OverBudget => GatewayErrors.Overloaded(),
+                _ => GatewayErrors.UpstreamStreamBroken(provider.Name),
+            };
         }
-        catch (UpstreamIdleTimeoutException)
+        catch (UpstreamTimeoutException e)
         {
-            error = GatewayErrors.UpstreamTimeout(provider.Name, "first chunk");
+            error = GatewayErrors.UpstreamTimeout(provider.Name, e.Phase("first chunk"));
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
             error = GatewayErrors.UpstreamStreamBroken(provider.Name);
         }
-        await events.DisposeAsync();
-        await stream.DisposeAsync();
+        catch
+        {
+            response.Dispose();
+            events.Dispose();
+            throw;
+        }
         response.Dispose();
+        events.Dispose();
         return TransportFailure(provider, error);
     }
 
-    private static async Task<OpenAiError?> ReadBodyAsync(UpstreamProvider provider, IdleTimeoutStream body, PooledBufferWriter buffer, CancellationToken clientAborted)
+    private async Task<Attempt> ReadBufferedAsync(UpstreamProvider provider, HttpResponseMessage response, IdleTimeoutStream body, CancellationToken clientAborted)
+    {
+        var status = (int)response.StatusCode;
+        var headers = Passed(response.Headers);
+        var limit = options.Limits.MaxResponseBodyBytes;
+        if (response.Content.Headers.ContentLength > limit)
+            return new Attempt(AttemptKind.Final, new FailedResponse(provider, GatewayErrors.UpstreamResponseTooLarge(provider.Name, limit)));
+
+        var buffer = new ByteBuffer(budget, limit);
+        var (error, final) = await ReadAllAsync(provider, body, buffer, response.Content.Headers.ContentLength, clientAborted);
+        if (error is not null)
+        {
+            buffer.Dispose();
+            return final ? new Attempt(AttemptKind.Final, new FailedResponse(provider, error)) : TransportFailure(provider, error);
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            if (!TryReadSuccess(buffer.WrittenSpan, out var usage))
+            {
+                buffer.Dispose();
+                return TransportFailure(provider, GatewayErrors.UpstreamBadResponse(provider.Name));
+            }
+            provider.Breaker.RecordSuccess();
+            return new Attempt(AttemptKind.Done, new BufferedResponse(provider, status, buffer, usage, headers));
+        }
+
+        var upstreamError = UpstreamError.From(provider.Name, provider.Options.ApiKey, status, buffer.WrittenSpan) with { Headers = headers };
+        buffer.Dispose();
+        Log.UpstreamError(logger, provider.Name, status);
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            // The gateway's own key was refused: no retry can fix that, another provider may.
+            provider.Breaker.RecordFailure();
+            return new Attempt(AttemptKind.NextProvider, new FailedResponse(provider, upstreamError));
+        }
+        if (status >= 500 || status == 408) provider.Breaker.RecordFailure();
+        else provider.Breaker.RecordSuccess();
+        var shouldRetry = status is 408 or 409 or 429 or >= 500 && !ForbidsRetry(headers);
+        return new Attempt(shouldRetry ? AttemptKind.Retryable : AttemptKind.Final, new FailedResponse(provider, upstreamError));
+    }
+
+    /// <summary>Reads the whole body into <paramref name="buffer"/>; an error, and whether retrying cannot help.</summary>
+    private static async Task<(OpenAiError? Error, bool Final)> ReadAllAsync(UpstreamProvider provider, IdleTimeoutStream body, ByteBuffer buffer, long? length, CancellationToken clientAborted)
     {
         try
         {
-            await using var stream = body;
-            while (true)
+            return await buffer.ReadToEndAsync(body, length, clientAborted) switch
             {
-                var read = await stream.ReadAsync(buffer.GetMemory(16 * 1024), clientAborted);
-                if (read == 0) return null;
-                buffer.Advance(read);
-                if (buffer.WrittenCount > MaxUpstreamBodyBytes) return GatewayErrors.UpstreamBadResponse(provider.Name);
-            }
+                GrowResult.Ok => (null, false),
+                GrowResult.TooLarge => (GatewayErrors.UpstreamResponseTooLarge(provider.Name, buffer.MaxBytes), true),
+                _ => (GatewayErrors.Overloaded(), true),
+            };
         }
-        catch (UpstreamIdleTimeoutException)
+        catch (UpstreamTimeoutException e)
         {
-            return GatewayErrors.UpstreamTimeout(provider.Name, "response body");
+            return (GatewayErrors.UpstreamTimeout(provider.Name, e.Phase("response body")), false);
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
-            return GatewayErrors.UpstreamStreamBroken(provider.Name);
+            return (GatewayErrors.UpstreamStreamBroken(provider.Name), false);
+        }
+    }
+
+    /// <summary>Whether a success body is one JSON object in UTF-8 (what every SDK expects), and its top-level usage.</summary>
+    private static bool TryReadSuccess(ReadOnlySpan<byte> json, out Usage? usage)
+    {
+        usage = null;
+        if (!Utf8.IsValid(json)) return false;
+        try
+        {
+            var scanner = new JsonObjectScanner(json);
+            if (!scanner.TryReadStart()) return false;
+            while (scanner.MoveNext())
+            {
+                var isUsage = scanner.NameIs("usage"u8);
+                var value = scanner.ReadValue();
+                if (isUsage && value.Kind == JsonTokenType.StartObject) usage = Usage.Read(json[value.ValueStart..value.End]);
+            }
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 
@@ -212,6 +265,16 @@ internal sealed class UpstreamForwarder(TimeProvider time, ILogger<UpstreamForwa
         return new Attempt(AttemptKind.Retryable, new FailedResponse(provider, error));
     }
 
-    private static bool ForbidsRetry(HttpResponseHeaders headers) =>
-        headers.TryGetValues("x-should-retry", out var values) && values.FirstOrDefault() == "false";
+    private static List<KeyValuePair<string, string>> Passed(HttpResponseHeaders headers)
+    {
+        var passed = new List<KeyValuePair<string, string>>(0);
+        foreach (var name in PassedHeaders)
+        {
+            if (headers.TryGetValues(name, out var values) && values.FirstOrDefault() is { } value) passed.Add(new(name, value));
+        }
+        return passed;
+    }
+
+    private static bool ForbidsRetry(List<KeyValuePair<string, string>> headers) =>
+        headers.Exists(h => h.Key == "x-should-retry" && h.Value == "false");
 }

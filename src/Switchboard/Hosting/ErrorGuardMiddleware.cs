@@ -1,12 +1,13 @@
+using Switchboard.Configuration;
 using Switchboard.Errors;
 using Switchboard.Logging;
 
 namespace Switchboard.Hosting;
 
-/// <summary>Last line of defence: an unexpected exception becomes OpenAI's error shape with status 500, never a bare crash page.</summary>
+/// <summary>Last line of defence: an unexpected exception becomes OpenAI's error shape with status 500, never a bare crash page; the one place a 500 is answered.</summary>
 internal static class ErrorGuardMiddleware
 {
-    public static IApplicationBuilder UseErrorGuard(this IApplicationBuilder app)
+    public static IApplicationBuilder UseErrorGuard(this IApplicationBuilder app, GatewayOptions options)
     {
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard.Hosting");
         return app.Use(async (context, next) =>
@@ -17,9 +18,7 @@ internal static class ErrorGuardMiddleware
             }
             catch (BadHttpRequestException e) when (!context.Response.HasStarted)
             {
-                await ErrorResult.WriteAsync(context.Response, e.StatusCode == StatusCodes.Status413PayloadTooLarge
-                    ? GatewayErrors.BodyTooLarge(context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? 0)
-                    : GatewayErrors.InvalidJson(e.Message));
+                await ErrorResult.WriteAsync(context.Response, GatewayErrors.FromBadRequest(e, options.Limits.MaxRequestBodyBytes));
             }
             catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
             {

@@ -1,11 +1,18 @@
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Switchboard.Api;
 using Switchboard.Authentication;
+using Switchboard.Buffers;
 using Switchboard.Configuration;
+using Switchboard.Connections;
+using Switchboard.CrossSite;
 using Switchboard.Forwarding;
 using Switchboard.Logging;
 using Switchboard.Metering;
 using Switchboard.Providers;
+using Switchboard.Resilience;
 using Switchboard.Routing;
 
 namespace Switchboard.Hosting;
@@ -13,7 +20,7 @@ namespace Switchboard.Hosting;
 /// <summary>Builds the gateway: configuration, services, middleware and endpoints, in the order a request meets them.</summary>
 public static class GatewayApp
 {
-    /// <exception cref="ConfigurationException">The configuration is invalid; the message names the key.</exception>
+    /// <exception cref="ConfigurationException">The configuration is invalid; the message names every bad key.</exception>
     public static WebApplication Build(ConfigurationInputs inputs, Action<IServiceCollection>? configureServices = null)
     {
         var configuration = ConfigurationSources.Build(inputs);
@@ -23,31 +30,44 @@ public static class GatewayApp
         // An empty builder: no appsettings files or watchers, no configuration we did not layer ourselves.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = inputs.WorkingDirectory, Args = [] });
         builder.Configuration.AddConfiguration(configuration);
+        var limits = options.Limits;
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
+            kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(limits.MinRequestBodyBytesPerSecond, limits.RequestBodyGracePeriod);
         });
         builder.WebHost.UseUrls([.. options.Urls]);
-        // Requests run on the socket thread that read them instead of hopping to the thread pool: +18% throughput
-        // on one core (docs/benchmarks.md). Safe because nothing on the request path blocks a thread.
-        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         builder.Services.AddRouting();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
-        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        // One minimum level, from Switchboard:Logging:Level; the framework's own chatter only from Warning up.
+        builder.Logging.SetMinimumLevel(options.Logging.MinimumLevel);
+        builder.Logging.AddFilter("Microsoft", (LogLevel)Math.Max((int)LogLevel.Warning, (int)options.Logging.MinimumLevel));
+        builder.Logging.AddFilter("System", (LogLevel)Math.Max((int)LogLevel.Warning, (int)options.Logging.MinimumLevel));
         // Registered by factory so the container owns it: disposing the app drains what is still queued.
         builder.Services.AddSingleton<ILoggerProvider>(_ =>
         {
             List<LogSink> sinks = [];
             if (options.Logging.ConsoleEnabled) sinks.Add(new ConsoleSink());
             if (options.Logging.FileEnabled) sinks.Add(new RollingFileSink(Path.Combine(options.DataDirectory, "logs"), options.Logging));
-            return new BatchingLoggerProvider(sinks, options.Logging.MinimumLevel, TimeProvider.System);
+            return new BatchingLoggerProvider(sinks, TimeProvider.System);
         });
 
         var services = builder.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(Random.Shared);
+        services.AddSingleton(new BufferBudget(limits.MaxBufferedBytes));
+        // Requests run on the socket thread that read them instead of hopping to the thread pool: +18% throughput
+        // on one core (docs/benchmarks.md). Safe because nothing on the request path blocks a thread.
+        services.AddSingleton(provider => new SocketConnectionContextFactory(
+            new SocketConnectionFactoryOptions { UnsafePreferInlineScheduling = true },
+            provider.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets")));
+        services.AddSingleton<IConnectionListenerFactory, SocketListenerFactory>();
+        services.AddSingleton<RetryPolicy>();
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<ModelRouter>();
         services.AddSingleton<ModelCatalog>();
@@ -58,7 +78,9 @@ public static class GatewayApp
 
         var app = builder.Build();
         app.UseRequestId();
-        app.UseErrorGuard();
+        app.UseErrorGuard(options);
+        app.UseRouting();
+        app.UseCrossSiteGuard(options);
         app.UseMasterKeyAuthentication(options);
         app.MapHealthApi();
         app.MapOpenAiApi();

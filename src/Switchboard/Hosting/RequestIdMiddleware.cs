@@ -1,6 +1,9 @@
 namespace Switchboard.Hosting;
 
-/// <summary>Gives every request an id (OpenAI's <c>req_…</c> form) and sends it as <c>x-request-id</c> on every response, errors included.</summary>
+/// <summary>
+/// Gives every request an id (OpenAI's <c>req_…</c> form) and sends it as <c>x-request-id</c> on every response,
+/// errors included, with <c>X-Content-Type-Options: nosniff</c> so no browser reads an answer as anything but its declared type.
+/// </summary>
 internal static class RequestIdMiddleware
 {
     public static IApplicationBuilder UseRequestId(this IApplicationBuilder app) => app.Use((context, next) =>
@@ -11,7 +14,9 @@ internal static class RequestIdMiddleware
             guid.TryFormat(span[4..], out _, "N");
         });
         context.TraceIdentifier = id;
-        context.Response.Headers["x-request-id"] = id;
+        var headers = context.Response.Headers;
+        headers["x-request-id"] = id;
+        headers.XContentTypeOptions = "nosniff";
         return next(context);
     });
 }

@@ -17,16 +17,14 @@ public sealed class BatchingLoggerProvider : ILoggerProvider
     private readonly ConcurrentQueue<LogEntry> _queue = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly IReadOnlyList<LogSink> _sinks;
-    private readonly LogLevel _minimumLevel;
     private readonly TimeProvider _time;
     private readonly Thread _writer;
     private int _queued;
     private int _disposed;
 
-    public BatchingLoggerProvider(IReadOnlyList<LogSink> sinks, LogLevel minimumLevel, TimeProvider time)
+    public BatchingLoggerProvider(IReadOnlyList<LogSink> sinks, TimeProvider time)
     {
         _sinks = sinks;
-        _minimumLevel = minimumLevel;
         _time = time;
         _writer = new Thread(DrainLoop) { IsBackground = true, Name = "Switchboard log writer" };
         _writer.Start();
@@ -92,7 +90,8 @@ public sealed class BatchingLoggerProvider : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= provider._minimumLevel && logLevel != LogLevel.None;
+        // Levels are filtered by the logging framework (one minimum, set from Switchboard:Logging:Level).
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -42,4 +42,11 @@ internal static partial class Log
 
     [LoggerMessage(LogEvents.ModelListFailed, LogLevel.Warning, "Listing models of provider {Provider} failed: {Reason}")]
     public static partial void ModelListFailed(ILogger logger, string provider, string reason);
+
+    [LoggerMessage(LogEvents.DescriptorsExhausted, LogLevel.Warning,
+        "Out of file descriptors: accepting paused for {PauseMs} ms at a time until some are free (raise 'ulimit -n', or lower Switchboard:Limits:MaxConnections)")]
+    public static partial void DescriptorsExhausted(ILogger logger, double pauseMs);
+
+    [LoggerMessage(LogEvents.DescriptorsAvailable, LogLevel.Information, "File descriptors available again: accepting connections")]
+    public static partial void DescriptorsAvailable(ILogger logger);
 }

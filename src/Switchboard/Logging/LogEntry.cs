@@ -22,7 +22,7 @@ public sealed class LogEntry(DateTimeOffset timestamp, LogLevel level, string ca
     public IReadOnlyList<KeyValuePair<string, object?>> Properties { get; } = properties ?? [];
     public string? Exception { get; } = exception;
 
-    /// <summary>The template with its <c>{Name}</c> holes filled in; <c>{{</c> and <c>}}</c> are literal braces.</summary>
+    /// <summary>The template with its <c>{Name}</c> holes filled in (values cleaned by <see cref="LogValue"/>); <c>{{</c> and <c>}}</c> are literal braces.</summary>
     public string Message => _message ??= Format(Template, Properties);
 
     private static string Format(string template, IReadOnlyList<KeyValuePair<string, object?>> values)
@@ -52,7 +52,7 @@ public sealed class LogEntry(DateTimeOffset timestamp, LogLevel level, string ca
             {
                 if (name.SequenceEqual(key)) { value = v; break; }
             }
-            text.Append(value switch
+            LogValue.AppendClean(text, value switch
             {
                 null => "(null)",
                 IFormattable formattable => formattable.ToString(colon < 0 ? null : hole[(colon + 1)..].ToString(), CultureInfo.InvariantCulture),

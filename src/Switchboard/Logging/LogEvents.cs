@@ -7,6 +7,8 @@ internal static class LogEvents
     public const int Listening = 1001;
     public const int OpenOnNonLoopback = 1002;
     public const int Stopping = 1003;
+    public const int DescriptorsExhausted = 1004;
+    public const int DescriptorsAvailable = 1005;
 
     public const int RequestCompleted = 2000;
     public const int RequestContent = 2001;

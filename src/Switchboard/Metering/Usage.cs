@@ -1,51 +1,70 @@
 using System.Text.Json;
+using Switchboard.Json;
 
 namespace Switchboard.Metering;
 
 /// <summary>Token counts of one request, as the upstream reported them.</summary>
 public readonly record struct Usage(int PromptTokens, int CompletionTokens, int TotalTokens, int CachedTokens)
 {
-    /// <summary>Reads a <c>usage</c> object: chat/completions/embeddings names, and the images API's input/output names.</summary>
-    public static Usage FromElement(JsonElement usage)
+    /// <summary>
+    /// Reads a <c>usage</c> object (<paramref name="json"/> is exactly its text): the chat, completions and embeddings
+    /// names, and the images API's <c>input_tokens</c>/<c>output_tokens</c>. Fields it cannot read count as 0.
+    /// </summary>
+    public static Usage Read(ReadOnlySpan<byte> json)
     {
-        if (usage.ValueKind != JsonValueKind.Object) return default;
-        var prompt = Int(usage, "prompt_tokens") ?? Int(usage, "input_tokens") ?? 0;
-        var completion = Int(usage, "completion_tokens") ?? Int(usage, "output_tokens") ?? 0;
-        var total = Int(usage, "total_tokens") ?? prompt + completion;
-        var cached = 0;
-        if (usage.TryGetProperty("prompt_tokens_details"u8, out var details) && details.ValueKind == JsonValueKind.Object)
-            cached = Int(details, "cached_tokens") ?? 0;
-        return new Usage(prompt, completion, total, cached);
-    }
-
-    /// <summary>Finds the top-level <c>usage</c> of a complete JSON response body, if any.</summary>
-    public static Usage? FromResponseBody(ReadOnlySpan<byte> json)
-    {
-        if (json.IndexOf("\"usage\""u8) < 0) return null;
-        var reader = new Utf8JsonReader(json);
-        try
+        int? prompt = null, completion = null, total = null, input = null, output = null, cached = null;
+        var scanner = new JsonObjectScanner(json);
+        if (!scanner.TryReadStart()) return default;
+        while (scanner.MoveNext())
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            var field = Field(ref scanner);
+            var value = scanner.ReadValue();
+            if (field == "prompt_tokens_details")
             {
-                var isUsage = reader.ValueTextEquals("usage"u8);
-                reader.Read();
-                if (isUsage)
-                {
-                    if (reader.TokenType != JsonTokenType.StartObject) return null;
-                    using var doc = JsonDocument.ParseValue(ref reader);
-                    return FromElement(doc.RootElement);
-                }
-                reader.Skip();
+                if (value.Kind == JsonTokenType.StartObject) cached = ReadCachedTokens(json[value.ValueStart..value.End]);
+                continue;
+            }
+            if (field is null || value.Kind != JsonTokenType.Number) continue;
+            var count = scanner.TryGetCount();
+            switch (field)
+            {
+                case "prompt_tokens": prompt = count; break;
+                case "completion_tokens": completion = count; break;
+                case "total_tokens": total = count; break;
+                case "input_tokens": input = count; break;
+                case "output_tokens": output = count; break;
             }
         }
-        catch (JsonException)
+        var p = prompt ?? input ?? 0;
+        var c = completion ?? output ?? 0;
+        return new Usage(p, c, total ?? p + c, cached ?? 0);
+    }
+
+    private static string? Field(ref JsonObjectScanner scanner)
+    {
+        foreach (var name in Fields)
         {
-            // An unreadable body is passed to the client as-is; it just has no usage to meter.
+            if (scanner.NameIs(name.Utf8)) return name.Text;
         }
         return null;
     }
 
-    private static int? Int(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : null;
+    private static readonly (string Text, byte[] Utf8)[] Fields = [.. new[]
+    {
+        "prompt_tokens", "completion_tokens", "total_tokens", "input_tokens", "output_tokens", "prompt_tokens_details",
+    }.Select(name => (name, System.Text.Encoding.UTF8.GetBytes(name)))];
+
+    private static int? ReadCachedTokens(ReadOnlySpan<byte> details)
+    {
+        var scanner = new JsonObjectScanner(details);
+        scanner.TryReadStart();
+        int? cached = null;
+        while (scanner.MoveNext())
+        {
+            var isCached = scanner.NameIs("cached_tokens"u8);
+            var value = scanner.ReadValue();
+            if (isCached && value.Kind == JsonTokenType.Number) cached = scanner.TryGetCount();
+        }
+        return cached;
+    }
 }

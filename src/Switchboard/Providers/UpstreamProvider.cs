@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
 using Switchboard.Configuration;
 using Switchboard.Resilience;
 
@@ -6,12 +8,14 @@ namespace Switchboard.Providers;
 
 /// <summary>
 /// One configured upstream: its connection pool, its circuit breaker, and how to address it.
-/// URLs are built only from configuration; a client's input never picks the host or the path prefix.
+/// URLs are built only from configuration; a client's input never picks the host or the path prefix, and an
+/// Azure deployment name taken from a client's model must be a plain name (letters, digits, <c>.</c>, <c>_</c>, <c>-</c>).
 /// </summary>
-public sealed class UpstreamProvider : IDisposable
+public sealed partial class UpstreamProvider : IDisposable
 {
     private readonly HttpMessageInvoker _client;
     private readonly string _baseUrl;
+    private readonly ConcurrentDictionary<string, Uri> _urls = new(StringComparer.Ordinal);
 
     public UpstreamProvider(ProviderOptions options, TimeProvider time)
     {
@@ -39,20 +43,33 @@ public sealed class UpstreamProvider : IDisposable
     public CircuitBreaker Breaker { get; }
     public HttpMessageInvoker Client => _client;
 
-    /// <summary>Builds the upstream request for an API path such as <c>chat/completions</c>, or null when the model cannot be addressed safely.</summary>
+    /// <summary>Azure's rule for deployment names, which also keeps a name from changing the URL it is put in.</summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    public static partial Regex DeploymentName();
+
+    /// <summary>Builds the upstream request for an API path such as <c>chat/completions</c>, or null when the model cannot be addressed here.</summary>
     public HttpRequestMessage? CreateRequest(HttpMethod method, string apiPath, string upstreamModel, HttpContent? content)
     {
-        string url;
+        Uri url;
         if (Options.Kind == ProviderKind.Azure)
         {
-            if (!IsSafePathSegment(upstreamModel)) return null;
-            url = $"{_baseUrl}/openai/deployments/{Uri.EscapeDataString(upstreamModel)}/{apiPath}?api-version={Uri.EscapeDataString(Options.ApiVersion!)}";
+            if (!DeploymentName().IsMatch(upstreamModel)) return null;
+            url = new Uri($"{_baseUrl}/openai/deployments/{upstreamModel}/{apiPath}?api-version={Uri.EscapeDataString(Options.ApiVersion!)}");
         }
         else
         {
-            url = $"{_baseUrl}/{apiPath}";
+            url = _urls.GetOrAdd(apiPath, static (path, baseUrl) => new Uri($"{baseUrl}/{path}"), _baseUrl);
         }
-        var request = new HttpRequestMessage(method, url) { Content = content, Version = System.Net.HttpVersion.Version11 };
+        return Authorize(new HttpRequestMessage(method, url) { Content = content });
+    }
+
+    public HttpRequestMessage CreateListModelsRequest() => Authorize(new HttpRequestMessage(HttpMethod.Get, Options.Kind == ProviderKind.Azure
+        ? $"{_baseUrl}/openai/models?api-version={Uri.EscapeDataString(Options.ApiVersion!)}"
+        : $"{_baseUrl}/models"));
+
+    private HttpRequestMessage Authorize(HttpRequestMessage request)
+    {
+        request.Version = System.Net.HttpVersion.Version11;
         var headers = request.Headers;
         if (!string.IsNullOrEmpty(Options.ApiKey))
         {
@@ -63,40 +80,9 @@ public sealed class UpstreamProvider : IDisposable
         return request;
     }
 
-    public HttpRequestMessage CreateListModelsRequest()
-    {
-        var url = Options.Kind == ProviderKind.Azure
-            ? $"{_baseUrl}/openai/models?api-version={Uri.EscapeDataString(Options.ApiVersion!)}"
-            : $"{_baseUrl}/models";
-        var request = CreateRequest(HttpMethod.Get, "models", "", null)!;
-        request.RequestUri = new Uri(url);
-        return request;
-    }
-
     /// <summary>The name this provider knows a model by: for Azure, its deployment.</summary>
     public string UpstreamName(string model) =>
         Options.Kind == ProviderKind.Azure && Options.Deployments.TryGetValue(model, out var deployment) ? deployment : model;
-
-    /// <summary>Whether this provider serves <paramref name="model"/> by its <c>Models</c> patterns.</summary>
-    public bool Serves(string model) => MatchScore(model) >= 0;
-
-    /// <summary>How specifically this provider claims <paramref name="model"/>: an exact name beats a longer prefix beats <c>*</c>; -1 when it does not.</summary>
-    public int MatchScore(string model)
-    {
-        if (Options.Kind == ProviderKind.Azure && Options.Deployments.ContainsKey(model)) return int.MaxValue;
-        var best = -1;
-        foreach (var pattern in Options.Models)
-        {
-            if (pattern == model) return int.MaxValue;
-            if (pattern.EndsWith('*') && model.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal))
-                best = Math.Max(best, pattern.Length - 1);
-        }
-        return best;
-    }
-
-    // Dot segments would be normalised away by Uri and let a model name climb out of /deployments/.
-    private static bool IsSafePathSegment(string segment) =>
-        segment.Length is > 0 and <= 256 && segment != "." && segment != ".." && !segment.Any(char.IsControl);
 
     public void Dispose() => _client.Dispose();
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Switchboard.Buffers;
+using Switchboard.Configuration;
 using Switchboard.Logging;
 using Switchboard.Providers;
 
@@ -26,7 +28,7 @@ public sealed record ModelList([property: JsonPropertyName("data")] IReadOnlyLis
 /// The union of what every provider serves: configured models and aliases, names providers list
 /// explicitly, and — for providers that serve by pattern — the upstream's own list, cached briefly.
 /// </summary>
-public sealed class ModelCatalog(ModelRouter router, ProviderRegistry providers, TimeProvider time, ILogger<ModelCatalog> logger)
+internal sealed class ModelCatalog(GatewayOptions options, BufferBudget budget, ModelRouter router, ProviderRegistry providers, TimeProvider time, ILogger<ModelCatalog> logger)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan ListTimeout = TimeSpan.FromSeconds(5);
@@ -67,13 +69,21 @@ public sealed class ModelCatalog(ModelRouter router, ProviderRegistry providers,
                 return [];
             }
             await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
-            using var document = await JsonDocument.ParseAsync(body, default, timeout.Token);
+            // Bounded like every upstream response: a huge or endless list cannot grow the gateway.
+            using var buffer = new ByteBuffer(budget, options.Limits.MaxResponseBodyBytes);
+            var read = await buffer.ReadToEndAsync(body, response.Content.Headers.ContentLength, timeout.Token);
+            if (read != GrowResult.Ok)
+            {
+                Log.ModelListFailed(logger, provider.Name, read.ToString());
+                return [];
+            }
+            using var document = JsonDocument.Parse(buffer.Written);
             var models = new List<ModelEntry>();
             if (document.RootElement.TryGetProperty("data"u8, out var data) && data.ValueKind == JsonValueKind.Array)
             {
                 foreach (var item in data.EnumerateArray())
                 {
-                    if (!item.TryGetProperty("id"u8, out var id) || id.GetString() is not { } name || !provider.Serves(name)) continue;
+                    if (!item.TryGetProperty("id"u8, out var id) || id.GetString() is not { } name || !ModelRouter.Serves(provider.Options, name)) continue;
                     var created = item.TryGetProperty("created"u8, out var c) && c.TryGetInt64(out var at) ? at : _started;
                     var owner = item.TryGetProperty("owned_by"u8, out var o) && o.GetString() is { } by ? by : provider.Name;
                     models.Add(new ModelEntry(name, created, owner));
@@ -82,7 +92,7 @@ public sealed class ModelCatalog(ModelRouter router, ProviderRegistry providers,
             _upstreamLists[provider.Name] = (time.GetUtcNow(), models);
             return models;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException or InvalidOperationException)
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or JsonException or InvalidOperationException)
         {
             if (cancellationToken.IsCancellationRequested) throw;
             Log.ModelListFailed(logger, provider.Name, e.GetType().Name);

@@ -12,7 +12,7 @@ public sealed record ModelRoute(string Model, IReadOnlyList<RouteCandidate> Cand
 
 /// <summary>
 /// Maps the <c>model</c> a client names to providers: configured models and their aliases first,
-/// then the provider(s) whose <c>Models</c> patterns match it most specifically.
+/// then the provider(s) whose <c>Models</c> patterns match it most specifically. The one home of model matching.
 /// </summary>
 public sealed class ModelRouter
 {
@@ -44,12 +44,29 @@ public sealed class ModelRouter
         var best = -1;
         foreach (var provider in _providers.All)
         {
-            var score = provider.MatchScore(model);
+            var score = MatchScore(provider.Options, model);
             if (score < 0 || score < best) continue;
             if (score > best) candidates?.Clear();
             best = score;
             (candidates ??= []).Add(new RouteCandidate(provider, provider.UpstreamName(model)));
         }
         return candidates is null ? null : new ModelRoute(model, candidates, null);
+    }
+
+    /// <summary>Whether <paramref name="provider"/> serves <paramref name="model"/> by its <c>Models</c> patterns or Azure deployments.</summary>
+    public static bool Serves(ProviderOptions provider, string model) => MatchScore(provider, model) >= 0;
+
+    /// <summary>How specifically a provider claims <paramref name="model"/>: an exact name beats a longer prefix beats <c>*</c>; -1 when it does not.</summary>
+    public static int MatchScore(ProviderOptions provider, string model)
+    {
+        if (provider.Kind == ProviderKind.Azure && provider.Deployments.ContainsKey(model)) return int.MaxValue;
+        var best = -1;
+        foreach (var pattern in provider.Models)
+        {
+            if (pattern == model) return int.MaxValue;
+            if (pattern.EndsWith('*') && model.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal))
+                best = Math.Max(best, pattern.Length - 1);
+        }
+        return best;
     }
 }

@@ -1,6 +1,6 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using Switchboard.Buffers;
+using System.Text.Unicode;
+using Switchboard.Json;
 using Switchboard.Metering;
 
 namespace Switchboard.Streaming;
@@ -14,129 +14,103 @@ internal enum ChunkAction
     ForwardRewritten,
     /// <summary>Relay nothing: the chunk only carried usage.</summary>
     Drop,
+    /// <summary>Relay it, and end the stream after it: the upstream sent an error event.</summary>
+    ForwardError,
+    /// <summary>Not a JSON object in valid UTF-8: no SDK could read it, so the stream ends with an error instead.</summary>
+    Invalid,
 }
 
 /// <summary>
-/// Normalises usage in a chat/completions stream. The gateway always asks the upstream for usage, and
-/// upstreams differ in where they put it (a final <c>choices: []</c> chunk, a chunk that still has
-/// choices, <c>choices: null</c>, or a running total on every chunk). This keeps the last usage seen,
-/// strips it from content chunks, and — only for a client that asked with <c>stream_options.include_usage</c> —
-/// emits it once, OpenAI-style, as a <c>choices: []</c> chunk just before <c>[DONE]</c>.
-/// Chunks without usage are relayed as the exact upstream bytes (the common, fast path).
+/// Checks each chunk of a chat/completions stream and normalises its usage. The gateway always asks the upstream
+/// for usage, and upstreams differ in where they put it (a final <c>choices: []</c> chunk, a chunk that still has
+/// choices, <c>choices: null</c>, or a running total on every chunk). This keeps the last usage seen, strips it
+/// from content chunks, and — only for a client that asked with <c>stream_options.include_usage</c> — emits it
+/// once, OpenAI-style, as a <c>choices: []</c> chunk just before <c>[DONE]</c>. Edits are byte splices, so
+/// everything else in a chunk reaches the client exactly as the upstream sent it.
 /// </summary>
-internal sealed class ChunkUsageFilter(bool clientWantsUsage) : IDisposable
+internal sealed class ChunkUsageFilter(bool clientWantsUsage)
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private readonly PooledBufferWriter _rewritten = new(1024);
-    private byte[]? _lastUsageChunk;
+    private static readonly byte[] Null = "null"u8.ToArray();
+    private static readonly byte[] EmptyArray = "[]"u8.ToArray();
+    private static readonly byte[] AppendedChoices = ",\"choices\":[]"u8.ToArray();
+    private byte[] _rewritten = new byte[512];
+    private int _rewrittenLength;
+    private byte[] _usageChunk = [];
+    private int _usageChunkLength;
+    private JsonPropertyRange _usageChunkChoices;
 
     public Usage? Usage { get; private set; }
 
-    public ReadOnlyMemory<byte> Rewritten => _rewritten.WrittenMemory;
+    public ReadOnlySpan<byte> Rewritten => _rewritten.AsSpan(0, _rewrittenLength);
 
     public ChunkAction Process(ReadOnlySpan<byte> chunk)
     {
-        var at = chunk.IndexOf("\"usage\""u8);
-        if (at < 0) return ChunkAction.Forward;
-        if (chunk[at..].StartsWith("\"usage\":null"u8))
-            return clientWantsUsage ? ChunkAction.Forward : SpliceOutNullUsage(chunk, at);
-        return ProcessSlow(chunk);
-    }
-
-    private ChunkAction SpliceOutNullUsage(ReadOnlySpan<byte> chunk, int at)
-    {
-        var end = at + "\"usage\":null".Length;
-        int from = at, to = end;
-        if (at > 0 && chunk[at - 1] == (byte)',') from = at - 1;
-        else if (end < chunk.Length && chunk[end] == (byte)',') to = end + 1;
-        _rewritten.Clear();
-        _rewritten.Write(chunk[..from]);
-        _rewritten.Write(chunk[to..]);
-        return ChunkAction.ForwardRewritten;
-    }
-
-    private ChunkAction ProcessSlow(ReadOnlySpan<byte> chunk)
-    {
-        JsonDocument document;
+        if (!Utf8.IsValid(chunk)) return ChunkAction.Invalid;
+        JsonPropertyRange usage = JsonPropertyRange.None, choices = JsonPropertyRange.None;
+        var isError = false;
         try
         {
-            var reader = new Utf8JsonReader(chunk);
-            document = JsonDocument.ParseValue(ref reader);
+            var scanner = new JsonObjectScanner(chunk);
+            if (!scanner.TryReadStart()) return ChunkAction.Invalid;
+            while (scanner.MoveNext())
+            {
+                var isUsage = scanner.NameIs("usage"u8);
+                var isChoices = !isUsage && scanner.NameIs("choices"u8);
+                isError |= !isUsage && !isChoices && scanner.NameIs("error"u8);
+                var value = scanner.ReadValue();
+                if (isUsage) usage = value;
+                else if (isChoices) choices = value;
+            }
         }
         catch (JsonException)
         {
-            return ChunkAction.Forward;
+            return ChunkAction.Invalid;
         }
-        using (document)
+        if (isError) return ChunkAction.ForwardError;
+        if (!usage.Exists) return ChunkAction.Forward;
+
+        if (usage.Kind == JsonTokenType.StartObject)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("usage"u8, out var usage))
-                return ChunkAction.Forward;
-            if (usage.ValueKind == JsonValueKind.Object)
-            {
-                // Providers that send running totals are covered too: the last one wins.
-                Usage = Metering.Usage.FromElement(usage);
-                _lastUsageChunk = chunk.ToArray();
-                var hasChoices = root.TryGetProperty("choices"u8, out var choices) &&
-                                 choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0;
-                if (!hasChoices) return ChunkAction.Drop;
-            }
-            else if (clientWantsUsage)
-            {
-                return ChunkAction.Forward;
-            }
-            _rewritten.Clear();
-            using var writer = new Utf8JsonWriter(_rewritten, WriterOptions);
-            writer.WriteStartObject();
-            foreach (var property in root.EnumerateObject())
-            {
-                if (property.NameEquals("usage"u8))
-                {
-                    if (clientWantsUsage) writer.WriteNull("usage"u8);
-                    continue;
-                }
-                property.WriteTo(writer);
-            }
-            writer.WriteEndObject();
-            writer.Flush();
-            return ChunkAction.ForwardRewritten;
+            // Providers that send running totals are covered too: the last one wins.
+            Usage = Metering.Usage.Read(chunk[usage.ValueStart..usage.End]);
+            RememberUsageChunk(chunk, choices);
+            if (!JsonObjectScanner.IsNonEmptyArray(chunk, choices)) return ChunkAction.Drop;
         }
+        else if (usage.Kind == JsonTokenType.Null && clientWantsUsage)
+        {
+            return ChunkAction.Forward;    // OpenAI's own content chunks carry "usage": null for such clients
+        }
+        // A content chunk keeps its choices; its usage becomes null for a client that asked, and goes otherwise.
+        var edit = clientWantsUsage ? new JsonEdit(usage.ValueStart, usage.End, Null) : JsonEdit.RemoveProperty(chunk, usage);
+        Rewrite(chunk, [edit]);
+        return ChunkAction.ForwardRewritten;
     }
 
-    /// <summary>The final usage chunk for a client that asked for it, or null.</summary>
-    public byte[]? BuildFinalUsageChunk()
+    /// <summary>The final usage chunk for a client that asked for it (the last usage chunk, with <c>choices: []</c>), or empty.</summary>
+    public ReadOnlySpan<byte> FinalUsageChunk()
     {
-        if (!clientWantsUsage || _lastUsageChunk is null) return null;
-        using var document = JsonDocument.Parse(_lastUsageChunk);
-        var root = document.RootElement;
-        var output = new System.Buffers.ArrayBufferWriter<byte>(_lastUsageChunk.Length);
-        using (var writer = new Utf8JsonWriter(output, WriterOptions))
-        {
-            writer.WriteStartObject();
-            var wroteChoices = false;
-            foreach (var property in root.EnumerateObject())
-            {
-                if (property.NameEquals("usage"u8)) continue;
-                if (property.NameEquals("choices"u8))
-                {
-                    writer.WriteStartArray("choices"u8);
-                    writer.WriteEndArray();
-                    wroteChoices = true;
-                    continue;
-                }
-                property.WriteTo(writer);
-            }
-            if (!wroteChoices)
-            {
-                writer.WriteStartArray("choices"u8);
-                writer.WriteEndArray();
-            }
-            writer.WritePropertyName("usage"u8);
-            root.GetProperty("usage"u8).WriteTo(writer);
-            writer.WriteEndObject();
-        }
-        return output.WrittenSpan.ToArray();
+        if (!clientWantsUsage || Usage is null) return default;
+        var chunk = _usageChunk.AsSpan(0, _usageChunkLength);
+        var choices = _usageChunkChoices;
+        Rewrite(chunk, choices.Exists
+            ? [new JsonEdit(choices.ValueStart, choices.End, EmptyArray)]
+            : [new JsonEdit(chunk.LastIndexOf((byte)'}'), chunk.LastIndexOf((byte)'}'), AppendedChoices)]);
+        return Rewritten;
     }
 
-    public void Dispose() => _rewritten.Dispose();
+    private void RememberUsageChunk(ReadOnlySpan<byte> chunk, JsonPropertyRange choices)
+    {
+        if (_usageChunk.Length < chunk.Length) _usageChunk = new byte[Math.Max(chunk.Length, 2 * _usageChunk.Length)];
+        chunk.CopyTo(_usageChunk);
+        _usageChunkLength = chunk.Length;
+        _usageChunkChoices = choices;
+    }
+
+    private void Rewrite(ReadOnlySpan<byte> chunk, ReadOnlySpan<JsonEdit> edits)
+    {
+        var length = JsonEdit.EditedLength(chunk.Length, edits);
+        if (_rewritten.Length < length) _rewritten = new byte[Math.Max(length, 2 * _rewritten.Length)];
+        JsonEdit.Apply(chunk, edits, _rewritten);
+        _rewrittenLength = length;
+    }
 }

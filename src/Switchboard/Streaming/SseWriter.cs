@@ -1,22 +1,41 @@
+using System.Buffers;
 using System.IO.Pipelines;
 
 namespace Switchboard.Streaming;
 
-/// <summary>Writes SSE <c>data:</c> events straight into the response pipe.</summary>
+/// <summary>Writes SSE responses straight into the response pipe.</summary>
 internal static class SseWriter
 {
-    public const string ContentType = "text/event-stream; charset=utf-8";
+    private const int SingleSpanLimit = 4096;
 
-    public static void WriteData(PipeWriter writer, ReadOnlySpan<byte> data)
+    /// <summary>Status and the headers every relayed event stream carries.</summary>
+    public static void StartResponse(HttpResponse response, int status)
+    {
+        response.StatusCode = status;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+    }
+
+    /// <summary>Writes <c>data: …\n\n</c>; returns the bytes written.</summary>
+    public static int WriteData(PipeWriter writer, ReadOnlySpan<byte> data)
     {
         var length = 6 + data.Length + 2;
+        if (length > SingleSpanLimit)
+        {
+            // A large event goes in pieces, so the pipe never has to find one segment of its size.
+            writer.Write("data: "u8);
+            writer.Write(data);
+            writer.Write("\n\n"u8);
+            return length;
+        }
         var span = writer.GetSpan(length);
         "data: "u8.CopyTo(span);
         data.CopyTo(span[6..]);
         span[6 + data.Length] = (byte)'\n';
         span[7 + data.Length] = (byte)'\n';
         writer.Advance(length);
+        return length;
     }
 
-    public static void WriteDone(PipeWriter writer) => WriteData(writer, "[DONE]"u8);
+    public static int WriteDone(PipeWriter writer) => WriteData(writer, "[DONE]"u8);
 }

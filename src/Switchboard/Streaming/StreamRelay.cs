@@ -7,65 +7,91 @@ namespace Switchboard.Streaming;
 /// <summary>How a relayed stream ended.</summary>
 internal enum StreamEnd { Completed, UpstreamFailed, ClientGone }
 
+/// <summary>The end of a relayed stream, the usage it reported, and an unexpected fault to log (already reported to the client as an error event).</summary>
+internal readonly record struct StreamResult(StreamEnd End, Usage? Usage, Exception? Fault = null);
+
 /// <summary>
-/// Relays an upstream chat/completions SSE stream to the client event by event as it arrives. Event data is copied as raw bytes, so multi-byte UTF-8 split across TCP reads is reassembled by the
-/// SSE parser before anything is written and never reaches the client split or re-encoded.
+/// Relays an upstream chat/completions SSE stream to the client event by event as it arrives. Event data is
+/// relayed as the upstream's bytes, so multi-byte UTF-8 split across TCP reads is reassembled by the reader
+/// before anything is written and never reaches the client split or re-encoded. A slow client slows the upstream:
+/// the relay awaits the response pipe at least every <see cref="FlushThreshold"/> bytes, and reads the upstream
+/// only after that, so what one stream holds is bounded by the pipe and one event.
 /// </summary>
 internal static class StreamRelay
 {
-    public static async Task<(StreamEnd End, Usage? Usage)> RelayAsync(HttpResponse response, StreamingResponse upstream, bool clientWantsUsage, CancellationToken clientAborted)
+    private const int FlushThreshold = 32 * 1024;
+
+    public static async Task<StreamResult> RelayAsync(HttpResponse response, StreamingResponse upstream, bool clientWantsUsage, CancellationToken clientAborted)
     {
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = SseWriter.ContentType;
-        response.Headers.CacheControl = "no-cache";
+        SseWriter.StartResponse(response, StatusCodes.Status200OK);
         var writer = response.BodyWriter;
-        using var filter = new ChunkUsageFilter(clientWantsUsage);
+        var filter = new ChunkUsageFilter(clientWantsUsage);
         var events = upstream.Events;
+        var provider = upstream.Provider!.Name;
         OpenAiError? failure = null;
         var sawDone = false;
+        var sawError = false;    // the upstream's own error event, relayed as it is
+        Exception? fault = null;
+        var unflushed = 0;
         try
         {
-            while (true)
+            // Committed before the first event: from here on, a failure is reported as an event, never as a status.
+            await response.StartAsync(clientAborted);
+            var status = SseReadStatus.Event;    // the forwarder has already read the first event
+            while (status == SseReadStatus.Event)
             {
-                var chunk = events.Current.Data;
-                try
+                var data = events.Data.Span;
+                if (data.SequenceEqual("[DONE]"u8))
                 {
-                    if (chunk.IsDone)
-                    {
-                        sawDone = true;
-                        break;
-                    }
-                    var action = filter.Process(chunk.Span);
-                    if (action == ChunkAction.Forward) SseWriter.WriteData(writer, chunk.Span);
-                    else if (action == ChunkAction.ForwardRewritten) SseWriter.WriteData(writer, filter.Rewritten.Span);
+                    sawDone = true;
+                    break;
                 }
-                finally
+                var action = filter.Process(data);
+                if (action == ChunkAction.Invalid)
                 {
-                    chunk.Dispose();
+                    failure = GatewayErrors.UpstreamBadEvent(provider);
+                    break;
                 }
-                // Flush exactly when the next event is not already here: events that arrived together leave in one
-                // write, and nothing is ever held back while the upstream is being waited for.
-                var next = events.MoveNextAsync();
-                if (!next.IsCompleted)
+                if (action is ChunkAction.Forward or ChunkAction.ForwardError) unflushed += SseWriter.WriteData(writer, data);
+                else if (action == ChunkAction.ForwardRewritten) unflushed += SseWriter.WriteData(writer, filter.Rewritten);
+                if (action == ChunkAction.ForwardError)
                 {
+                    sawError = true;
+                    break;
+                }
+                // Flush when about to wait for the upstream (events that arrived together leave in one write) or when
+                // enough has piled up; awaiting the flush is what lets a client that does not read slow the upstream.
+                if (unflushed >= FlushThreshold || !events.HasBufferedEvent)
+                {
+                    unflushed = 0;
                     var flushed = await writer.FlushAsync(clientAborted);
-                    if (flushed.IsCanceled || flushed.IsCompleted) return (StreamEnd.ClientGone, filter.Usage);
+                    if (flushed.IsCanceled || flushed.IsCompleted) return new StreamResult(StreamEnd.ClientGone, filter.Usage);
                 }
-                if (!await next) break;
+                status = await events.ReadAsync(clientAborted);
             }
-            if (!sawDone) failure = GatewayErrors.UpstreamStreamBroken(upstream.Provider!.Name);
+            if (!sawDone && !sawError) failure ??= status switch
+            {
+                SseReadStatus.TooLarge => GatewayErrors.UpstreamEventTooLarge(provider),
+                SseReadStatus.OverBudget => GatewayErrors.Overloaded(),
+                _ => GatewayErrors.UpstreamStreamBroken(provider),
+            };
         }
         catch (OperationCanceledException) when (clientAborted.IsCancellationRequested)
         {
-            return (StreamEnd.ClientGone, filter.Usage);
+            return new StreamResult(StreamEnd.ClientGone, filter.Usage);
         }
-        catch (UpstreamIdleTimeoutException)
+        catch (UpstreamTimeoutException e)
         {
-            failure = GatewayErrors.UpstreamTimeout(upstream.Provider!.Name, "next chunk");
+            failure = GatewayErrors.UpstreamTimeout(provider, e.Phase("next chunk"));
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
-            failure = GatewayErrors.UpstreamStreamBroken(upstream.Provider!.Name);
+            failure = GatewayErrors.UpstreamStreamBroken(provider);
+        }
+        catch (Exception e) when (response.HasStarted)
+        {
+            fault = e;
+            failure = GatewayErrors.Internal();
         }
 
         try
@@ -75,26 +101,25 @@ internal static class StreamRelay
                 // After the first byte the status is sent; OpenAI reports the error as an event instead.
                 SseWriter.WriteData(writer, failure.ToJsonBytes());
             }
-            else
+            else if (sawDone)
             {
-                if (filter.BuildFinalUsageChunk() is { } usageChunk) SseWriter.WriteData(writer, usageChunk);
+                var usageChunk = filter.FinalUsageChunk();
+                if (!usageChunk.IsEmpty) SseWriter.WriteData(writer, usageChunk);
                 SseWriter.WriteDone(writer);
             }
             await writer.FlushAsync(clientAborted);
         }
-        catch (OperationCanceledException) when (clientAborted.IsCancellationRequested)
+        catch (Exception e) when (clientAborted.IsCancellationRequested || e is IOException)
         {
-            return (StreamEnd.ClientGone, filter.Usage);
+            return new StreamResult(StreamEnd.ClientGone, filter.Usage);
         }
-        return (failure is null ? StreamEnd.Completed : StreamEnd.UpstreamFailed, filter.Usage);
+        return new StreamResult(failure is null && !sawError ? StreamEnd.Completed : StreamEnd.UpstreamFailed, filter.Usage, fault);
     }
 
     /// <summary>Relays an SSE body the gateway does not interpret, flushing after every read.</summary>
     public static async Task<StreamEnd> RelayRawAsync(HttpResponse response, RawStreamResponse upstream, CancellationToken clientAborted)
     {
-        response.StatusCode = (int)upstream.Message.StatusCode;
-        response.ContentType = SseWriter.ContentType;
-        response.Headers.CacheControl = "no-cache";
+        SseWriter.StartResponse(response, (int)upstream.Message.StatusCode);
         var writer = response.BodyWriter;
         try
         {

@@ -98,7 +98,7 @@ public sealed class ErrorTests(GatewaySuite suite) : GatewaySuiteTests(suite)
     [Fact]
     public async Task Oversized_body_is_a_413_in_openai_shape()
     {
-        await using var small = await GatewayHost.StartAsync(new Dictionary<string, string?> { ["Switchboard:MaxRequestBodyBytes"] = "2048" });
+        await using var small = await GatewayHost.StartAsync(new Dictionary<string, string?> { ["Switchboard:Limits:MaxRequestBodyBytes"] = "2048" });
         var big = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + new string('x', 4096) + "\"}]}";
         using var response = await Sse.PostAsync(small.Http, "/v1/chat/completions", big);
         await AssertOpenAiError(response, HttpStatusCode.RequestEntityTooLarge, "invalid_request_error", "request_too_large");

@@ -16,7 +16,7 @@ public sealed class RollingFileSinkTests
     public void Rolls_by_size_and_keeps_only_the_newest_files()
     {
         var dir = Directory.CreateTempSubdirectory("switchboard-logs-").FullName;
-        using (var provider = new BatchingLoggerProvider([new RollingFileSink(dir, new LogOptions { MaxFileBytes = 4096, RetainedFiles = 3 })], LogLevel.Information, TimeProvider.System))
+        using (var provider = new BatchingLoggerProvider([new RollingFileSink(dir, new LogOptions { MaxFileBytes = 4096, RetainedFiles = 3 })], TimeProvider.System))
         {
             var logger = provider.CreateLogger("test");
             for (var i = 0; i < 400; i++) logger.LogInformation("line {Number} {Padding}", i, new string('x', 60));
@@ -33,14 +33,14 @@ public sealed class RollingFileSinkTests
     {
         var dir = Directory.CreateTempSubdirectory("switchboard-logs-").FullName;
         var time = new SettableTime();
-        using (var provider = new BatchingLoggerProvider([new RollingFileSink(dir, new LogOptions())], LogLevel.Information, time))
+        using (var provider = new BatchingLoggerProvider([new RollingFileSink(dir, new LogOptions())], time))
         {
             var logger = provider.CreateLogger("test");
             logger.LogInformation("before midnight");
             provider.Dispose();
         }
         time.Now = time.Now.AddMinutes(2);
-        using (var provider = new BatchingLoggerProvider([new RollingFileSink(dir, new LogOptions())], LogLevel.Information, time))
+        using (var provider = new BatchingLoggerProvider([new RollingFileSink(dir, new LogOptions())], time))
         {
             provider.CreateLogger("test").LogInformation("after midnight");
         }

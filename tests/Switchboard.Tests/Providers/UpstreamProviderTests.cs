@@ -22,39 +22,33 @@ public sealed class UpstreamProviderTests
     [InlineData("..")]
     [InlineData(".")]
     [InlineData("bad\nname")]
-    public void A_model_name_cannot_climb_out_of_the_deployment_path(string model)
+    [InlineData("../../admin?x=1#y")]
+    [InlineData("a%2F..%2Fb")]
+    [InlineData("deploy ment")]
+    [InlineData("名前")]
+    public void A_model_name_that_is_not_a_deployment_name_is_not_addressed(string model)
     {
         using var azure = Azure();
         Assert.Null(azure.CreateRequest(HttpMethod.Post, "chat/completions", model, null));
     }
 
     [Fact]
-    public void Slashes_and_queries_in_a_model_name_stay_inside_one_escaped_segment()
+    public void A_deployment_name_becomes_one_path_segment_with_the_api_version()
     {
         using var azure = Azure();
-        using var request = azure.CreateRequest(HttpMethod.Post, "chat/completions", "../../admin?x=1#y", null)!;
+        using var request = azure.CreateRequest(HttpMethod.Post, "chat/completions", "gpt-4o_prod.2", null)!;
         Assert.Equal("res.openai.azure.com", request.RequestUri!.Host);
-        Assert.Equal("/openai/deployments/..%2F..%2Fadmin%3Fx%3D1%23y/chat/completions", request.RequestUri.AbsolutePath);
+        Assert.Equal("/openai/deployments/gpt-4o_prod.2/chat/completions", request.RequestUri.AbsolutePath);
         Assert.Equal("?api-version=2024-10-21", request.RequestUri.Query);
+        Assert.Equal("k", request.Headers.GetValues("api-key").Single());
     }
 
-    [Theory]
-    [InlineData("gpt-4o", "gpt-4o", int.MaxValue)]
-    [InlineData("gpt-*", "gpt-4o", 4)]
-    [InlineData("*", "anything", 0)]
-    [InlineData("gpt-*", "claude", -1)]
-    public void Match_scores_prefer_exact_then_longer_prefixes(string pattern, string model, int score)
+    [Fact]
+    public void Azure_lists_models_under_openai_models_with_its_key()
     {
-        using var provider = new UpstreamProvider(new ProviderOptions
-        {
-            Name = "p",
-            Kind = ProviderKind.OpenAiCompatible,
-            BaseUrl = new Uri("http://127.0.0.1:1/v1"),
-            Models = [pattern],
-            Timeouts = new TimeoutOptions(),
-            Retry = new RetryOptions(),
-            CircuitBreaker = new CircuitBreakerOptions(),
-        }, TimeProvider.System);
-        Assert.Equal(score, provider.MatchScore(model));
+        using var azure = Azure();
+        using var request = azure.CreateListModelsRequest();
+        Assert.Equal("https://res.openai.azure.com/openai/models?api-version=2024-10-21", request.RequestUri!.AbsoluteUri);
+        Assert.Equal("k", request.Headers.GetValues("api-key").Single());
     }
 }

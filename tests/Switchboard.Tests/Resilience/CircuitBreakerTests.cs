@@ -1,18 +1,11 @@
 using Switchboard.Configuration;
 using Switchboard.Resilience;
+using Switchboard.Tests.Fixtures;
 
 namespace Switchboard.Tests.Resilience;
 
 public sealed class CircuitBreakerTests
 {
-    private sealed class ManualTime : TimeProvider
-    {
-        private long _ticks;
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-        public override long GetTimestamp() => _ticks;
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
-    }
-
     private static readonly CircuitBreakerOptions Options = new()
     {
         FailureThreshold = 3,

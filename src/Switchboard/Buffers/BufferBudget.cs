@@ -1,0 +1,31 @@
+namespace Switchboard.Buffers;
+
+/// <summary>
+/// The process-wide cap on bytes held in request and response buffers (<c>Switchboard:Limits:MaxBufferedBytes</c>).
+/// Every <see cref="ByteBuffer"/> reserves its capacity here before it grows, so a burst of large bodies is
+/// refused with a retryable 503 instead of growing the heap without bound.
+/// </summary>
+public sealed class BufferBudget(long limit)
+{
+    private long _used;
+
+    public long Limit { get; } = limit;
+
+    /// <summary>Bytes reserved by buffers alive now.</summary>
+    public long Used => Volatile.Read(ref _used);
+
+    public bool TryReserve(long bytes)
+    {
+        var used = Volatile.Read(ref _used);
+        while (true)
+        {
+            var next = used + bytes;
+            if (next > Limit) return false;
+            var seen = Interlocked.CompareExchange(ref _used, next, used);
+            if (seen == used) return true;
+            used = seen;
+        }
+    }
+
+    public void Release(long bytes) => Interlocked.Add(ref _used, -bytes);
+}

@@ -1,0 +1,112 @@
+using System.Buffers;
+
+namespace Switchboard.Buffers;
+
+/// <summary>Why a <see cref="ByteBuffer"/> could not take more.</summary>
+internal enum GrowResult
+{
+    Ok,
+    /// <summary>The content would pass the buffer's own maximum.</summary>
+    TooLarge,
+    /// <summary>The process-wide <see cref="BufferBudget"/> is spent.</summary>
+    OverBudget,
+}
+
+/// <summary>
+/// A growable byte buffer holding at most <see cref="MaxBytes"/>, whose capacity is reserved against the
+/// <see cref="BufferBudget"/>. Arrays up to 1 MiB come from the shared pool; larger ones are allocated for one
+/// use and dropped, because the shared pool keeps what it is given for the life of the process.
+/// </summary>
+internal sealed class ByteBuffer(BufferBudget budget, int maxBytes) : IDisposable
+{
+    private const int PooledLimit = 1024 * 1024;
+    private const int ReadSize = 16 * 1024;
+    private byte[] _array = [];
+    private int _count;
+
+    public int MaxBytes { get; } = maxBytes;
+    public int Count => _count;
+    public ReadOnlyMemory<byte> Written => _array.AsMemory(0, _count);
+    public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _count);
+
+    /// <summary>The room after the content, never past <see cref="MaxBytes"/>.</summary>
+    public Memory<byte> Free => _array.AsMemory(_count, Math.Min(_array.Length, MaxBytes) - _count);
+
+    /// <summary>Makes room for at least <paramref name="bytes"/> more, growing (and reserving) by doubling.</summary>
+    public GrowResult TryEnsureFree(int bytes)
+    {
+        if (Free.Length >= bytes) return GrowResult.Ok;
+        var needed = (long)_count + bytes;
+        if (needed > MaxBytes) return GrowResult.TooLarge;
+        var capacity = (int)Math.Min(MaxBytes, Math.Max(needed, Math.Max(4096L, 2L * _array.Length)));
+        var grown = capacity <= PooledLimit ? ArrayPool<byte>.Shared.Rent(capacity) : GC.AllocateUninitializedArray<byte>(capacity);
+        if (!budget.TryReserve(grown.Length))
+        {
+            if (grown.Length <= PooledLimit) ArrayPool<byte>.Shared.Return(grown);
+            return GrowResult.OverBudget;
+        }
+        _array.AsSpan(0, _count).CopyTo(grown);
+        ReturnArray();
+        _array = grown;
+        return GrowResult.Ok;
+    }
+
+    public void Advance(int bytes) => _count += bytes;
+
+    public GrowResult TryWrite(ReadOnlySpan<byte> bytes)
+    {
+        var grown = TryEnsureFree(bytes.Length);
+        if (grown != GrowResult.Ok) return grown;
+        bytes.CopyTo(Free.Span);
+        _count += bytes.Length;
+        return GrowResult.Ok;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="stream"/> to its end. With <paramref name="knownLength"/> the buffer is sized once;
+    /// otherwise it doubles. <see cref="GrowResult.TooLarge"/> as soon as the stream proves longer than <see cref="MaxBytes"/>.
+    /// </summary>
+    public async ValueTask<GrowResult> ReadToEndAsync(Stream stream, long? knownLength, CancellationToken cancellationToken)
+    {
+        if (knownLength > MaxBytes - _count) return GrowResult.TooLarge;
+        // Room for the announced length and one byte more, so the read that finds the end needs no growth.
+        var first = knownLength is { } length ? (int)Math.Min(length + 1, MaxBytes - _count) : Math.Min(ReadSize, MaxBytes - _count);
+        if (first > 0 && TryEnsureFree(first) is var grown && grown != GrowResult.Ok) return grown;
+        while (true)
+        {
+            if (Free.Length == 0)
+            {
+                if (_count >= MaxBytes) return await stream.ReadAsync(new byte[1], cancellationToken) == 0 ? GrowResult.Ok : GrowResult.TooLarge;
+                var more = TryEnsureFree(Math.Min(ReadSize, MaxBytes - _count));
+                if (more != GrowResult.Ok) return more;
+            }
+            var read = await stream.ReadAsync(Free, cancellationToken);
+            if (read == 0) return GrowResult.Ok;
+            _count += read;
+        }
+    }
+
+    /// <summary>Drops the first <paramref name="bytes"/> bytes, moving the rest to the front.</summary>
+    public void DiscardPrefix(int bytes)
+    {
+        if (bytes == 0) return;
+        _array.AsSpan(bytes, _count - bytes).CopyTo(_array);
+        _count -= bytes;
+    }
+
+    public void Clear() => _count = 0;
+
+    private void ReturnArray()
+    {
+        if (_array.Length == 0) return;
+        budget.Release(_array.Length);
+        if (_array.Length <= PooledLimit) ArrayPool<byte>.Shared.Return(_array);
+    }
+
+    public void Dispose()
+    {
+        ReturnArray();
+        _array = [];
+        _count = 0;
+    }
+}

@@ -1,0 +1,28 @@
+using Switchboard.Api;
+using Switchboard.Buffers;
+using Switchboard.Json;
+
+namespace Switchboard.Requests;
+
+/// <summary>
+/// A client request that parsed and validated: its body exactly as sent (decoded from any Content-Encoding),
+/// the fields routing and streaming need, and where in the body the fields the gateway rewrites are.
+/// </summary>
+internal sealed class ProxyRequest(ApiEndpoint endpoint, ByteBuffer body, string model, bool stream, bool clientWantsUsage,
+    int objectStart, JsonPropertyRange modelProperty, JsonPropertyRange streamOptions) : IDisposable
+{
+    public ApiEndpoint Endpoint { get; } = endpoint;
+    public ByteBuffer Body { get; } = body;
+    public string Model { get; } = model;
+    public bool Stream { get; } = stream;
+    /// <summary>Whether the client itself asked for <c>stream_options.include_usage</c> (the gateway always asks upstream).</summary>
+    public bool ClientWantsUsage { get; } = clientWantsUsage;
+    /// <summary>The offset of the body's opening brace.</summary>
+    public int ObjectStart { get; } = objectStart;
+    /// <summary>The <c>model</c> property, when the client sent one.</summary>
+    public JsonPropertyRange ModelProperty { get; } = modelProperty;
+    /// <summary>The <c>stream_options</c> property, when the client sent one (an object or null).</summary>
+    public JsonPropertyRange StreamOptions { get; } = streamOptions;
+
+    public void Dispose() => Body.Dispose();
+}

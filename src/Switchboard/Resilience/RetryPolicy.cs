@@ -1,0 +1,51 @@
+using System.Globalization;
+using Switchboard.Configuration;
+
+namespace Switchboard.Resilience;
+
+/// <summary>
+/// How long to wait before the next attempt: the upstream's own <c>retry-after-ms</c>/<c>retry-after</c> when it
+/// sent one, else exponential backoff with equal jitter. Time and randomness are injected so tests can see both.
+/// </summary>
+public sealed class RetryPolicy(TimeProvider time, Random random)
+{
+    /// <summary>
+    /// The wait before retry <paramref name="retryNumber"/> (0 for the first), given the upstream's retry headers
+    /// (<paramref name="headers"/>, names in lower case) and the provider's <paramref name="options"/>; null when the
+    /// upstream asked for a wait longer than <see cref="RetryOptions.MaxDelay"/>, so waiting here is pointless.
+    /// </summary>
+    public TimeSpan? NextDelay(int retryNumber, RetryOptions options, IReadOnlyList<KeyValuePair<string, string>> headers)
+    {
+        if (Requested(headers) is { } asked) return asked <= options.MaxDelay ? asked : null;
+        var exponential = options.BaseDelay.TotalMilliseconds * Math.Pow(2, retryNumber);
+        var capped = Math.Min(exponential, options.MaxDelay.TotalMilliseconds);
+        // Equal jitter: half fixed so retries keep backing off, half random so clients do not retry in lockstep.
+        return TimeSpan.FromMilliseconds(capped / 2 + random.NextDouble() * capped / 2);
+    }
+
+    /// <summary>The wait the upstream asked for, if any.</summary>
+    public TimeSpan? Requested(IReadOnlyList<KeyValuePair<string, string>> headers)
+    {
+        if (Header(headers, "retry-after-ms") is { } ms &&
+            double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds >= 0)
+            return TimeSpan.FromMilliseconds(milliseconds);
+        if (Header(headers, "retry-after") is not { } after) return null;
+        if (double.TryParse(after, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+            return seconds <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(seconds);
+        if (DateTimeOffset.TryParseExact(after, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+        {
+            var wait = date - time.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+        return null;
+    }
+
+    private static string? Header(IReadOnlyList<KeyValuePair<string, string>> headers, string name)
+    {
+        foreach (var (key, value) in headers)
+        {
+            if (key == name) return value;
+        }
+        return null;
+    }
+}
