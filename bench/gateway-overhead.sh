@@ -3,10 +3,13 @@
 # through the gateway. Pinning on 2 cores: upstream + load generators on core 0, the gateway alone on core 1.
 # Needs: wrk (apt-get install wrk), taskset; nginx optional (a reference proxy in the same setup).
 # Usage: bench/gateway-overhead.sh [seconds-per-run]
+# BASELINE_DLL=/path/to/other/switchboard.dll measures a second build too (another checkout's Release
+# build, e.g. main before a change), row by row in the same run: "before" vs "now" without the machine's drift.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
-UP_PORT=9100 GW_PORT=9101 NGINX_PORT=9102
+UP_PORT=9100 GW_PORT=9101 NGINX_PORT=9102 BASE_PORT=9103
+BASELINE_DLL="${BASELINE_DLL:-}"
 WORK="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
 
@@ -17,14 +20,16 @@ GW_DLL=src/Switchboard/bin/Release/net10.0/switchboard.dll
 
 taskset -c 0 dotnet "$UP_DLL" --urls "http://127.0.0.1:$UP_PORT" >/dev/null 2>&1 &
 # The gateway as shipped: console and rolling-file request log on, one line per request.
-start_gateway() {
+start_gateway() { # [dll] [port]
+  local dll="${1:-$PWD/$GW_DLL}" port="${2:-$GW_PORT}"
   ( cd "$WORK" && SWITCHBOARD__PROVIDERS__BENCH__BASEURL="http://127.0.0.1:$UP_PORT/v1" \
     SWITCHBOARD__PROVIDERS__BENCH__MODELS__0='*' \
-    exec taskset -c 1 dotnet "$OLDPWD/$GW_DLL" serve --urls "http://127.0.0.1:$GW_PORT" --data "$WORK/data" >/dev/null 2>&1 ) &
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GW_PORT/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
-  curl -sf "http://127.0.0.1:$GW_PORT/healthz" >/dev/null
+    exec taskset -c 1 dotnet "$dll" serve --urls "http://127.0.0.1:$port" --data "$WORK/data-$port" >/dev/null 2>&1 ) &
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
+  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null
 }
 start_gateway
+[ -n "$BASELINE_DLL" ] && start_gateway "$BASELINE_DLL" "$BASE_PORT"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$UP_PORT/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
 GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
 
@@ -46,9 +51,11 @@ NGINX
   taskset -c 1 nginx -c "$WORK/nginx.conf"
 fi
 
-# Warm the gateway until the JIT has settled on optimised code (tier-1 after PGO): 20 s of load.
-WRK_STREAM=0 taskset -c 0 wrk -t1 -c64 -d20s -s bench/wrk/chat.lua "http://127.0.0.1:$GW_PORT/v1/chat/completions" >/dev/null
-WRK_STREAM=1 taskset -c 0 wrk -t1 -c64 -d5s -s bench/wrk/chat.lua "http://127.0.0.1:$GW_PORT/v1/chat/completions" >/dev/null
+# Warm the gateway(s) until the JIT has settled on optimised code (tier-1 after PGO): 20 s of load.
+for port in $GW_PORT $([ -n "$BASELINE_DLL" ] && echo $BASE_PORT); do
+  WRK_STREAM=0 taskset -c 0 wrk -t1 -c64 -d20s -s bench/wrk/chat.lua "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
+  WRK_STREAM=1 taskset -c 0 wrk -t1 -c64 -d5s -s bench/wrk/chat.lua "http://127.0.0.1:$port/v1/chat/completions" >/dev/null
+done
 
 run_wrk() { # target conns stream -> "rps p50_us p99_us"
   local url="$1/v1/chat/completions" conns="$2" stream="$3"
@@ -61,15 +68,29 @@ run_wrk() { # target conns stream -> "rps p50_us p99_us"
 ms() { awk -v v="$1" 'BEGIN { printf "%.3f", v / 1000 }'; }
 echo "| mode | conns | direct req/s | gateway req/s | direct p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms | added p99 ms |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
+BASE_ROWS=""
 for stream in 0 1; do
   for conns in 1 16 64; do
     read -r d_rps d50 d99 < <(run_wrk "http://127.0.0.1:$UP_PORT" "$conns" "$stream")
     read -r g_rps g50 g99 < <(run_wrk "http://127.0.0.1:$GW_PORT" "$conns" "$stream")
-    awk -v m="$([ "$stream" = 1 ] && echo stream || echo json)" -v c="$conns" -v dr="$d_rps" -v gr="$g_rps" \
+    m="$([ "$stream" = 1 ] && echo stream || echo json)"
+    awk -v m="$m" -v c="$conns" -v dr="$d_rps" -v gr="$g_rps" \
         -v d50="$d50" -v g50="$g50" -v d99="$d99" -v g99="$g99" \
         'BEGIN { printf "| %s | %d | %.0f | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", m, c, dr, gr, d50/1000, g50/1000, (g50-d50)/1000, d99/1000, g99/1000, (g99-d99)/1000 }'
+    if [ -n "$BASELINE_DLL" ]; then
+      read -r b_rps b50 b99 < <(run_wrk "http://127.0.0.1:$BASE_PORT" "$conns" "$stream")
+      BASE_ROWS+="$(awk -v m="$m" -v c="$conns" -v br="$b_rps" -v gr="$g_rps" -v d50="$d50" -v b50="$b50" -v g50="$g50" -v d99="$d99" -v b99="$b99" -v g99="$g99" \
+        'BEGIN { printf "| %s | %d | %.0f | %.0f | %.2f | %.3f | %.3f | %.3f | %.3f |", m, c, br, gr, gr/br, (b50-d50)/1000, (g50-d50)/1000, (b99-d99)/1000, (g99-d99)/1000 }')"$'\n'
+    fi
   done
 done
+if [ -n "$BASELINE_DLL" ]; then
+  echo
+  echo "Before ($BASELINE_DLL) vs now, each row measured right after the other:"
+  echo "| mode | conns | before req/s | now req/s | now/before | before added p50 ms | now added p50 ms | before added p99 ms | now added p99 ms |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  printf "%s" "$BASE_ROWS"
+fi
 
 if [ -f "$WORK/nginx.pid" ]; then
   echo
@@ -93,6 +114,6 @@ echo "Gateway memory with 1000 concurrent open streams (a fresh gateway, so its 
 kill "$GW_PID"; while kill -0 "$GW_PID" 2>/dev/null; do sleep 0.1; done
 start_gateway
 GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
-curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/chat/completions" -d '{"model":"m","stream":true,"messages":[]}' >/dev/null
+curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'Content-Type: application/json' -d '{"model":"m","stream":true,"messages":[]}' >/dev/null
 echo "  idle:    $(grep -E 'VmRSS' /proc/"$GW_PID"/status | tr -s ' ')"
 echo "  $(taskset -c 0 dotnet "$LOAD_DLL" streams "http://127.0.0.1:$GW_PORT/v1/chat/completions" 1000 "$GW_PID")"

@@ -8,13 +8,18 @@ namespace Switchboard.Connections;
 /// </summary>
 internal static class DescriptorLimit
 {
-    // Descriptors kept for everything that is not a client connection: logs, the runtime, the listening sockets.
-    private const int Reserved = 64;
+    // Descriptors kept for everything that is not a client connection: the runtime holds about two per loaded
+    // assembly (an idle gateway has ~170 open, more as code paths load), plus logs and listening sockets.
+    private const int Reserved = 384;
 
-    /// <summary>Client connections that fit: each may also hold one pooled upstream connection.</summary>
-    public static int DefaultMaxConnections() => Read() is { } limit ? (int)Math.Clamp((limit - Reserved) / 2, 64, 100_000) : 10_000;
+    /// <summary>Client connections that fit under the open-file limit (10,000 where it cannot be read).</summary>
+    public static int DefaultMaxConnections() => Read() is { } limit ? ConnectionsFor(limit) : 10_000;
 
-    private static long? Read()
+    /// <summary>Each client connection may also hold one pooled upstream connection.</summary>
+    public static int ConnectionsFor(long descriptors) => (int)Math.Clamp((descriptors - Reserved) / 2, 16, 100_000);
+
+    /// <summary>The soft open-file limit, or null where <c>/proc</c> does not say.</summary>
+    public static long? Read()
     {
         const string Path = "/proc/self/limits";
         if (!File.Exists(Path)) return null;

@@ -2,18 +2,22 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Switchboard.Configuration;
 using Switchboard.Logging;
 
 namespace Switchboard.Connections;
 
 /// <summary>
-/// Kestrel's socket transport with an accept loop of our own. Kestrel's retries a failed accept at once, so when
-/// the process runs out of file descriptors (a flood of idle connections) it spins on EMFILE, allocating an
-/// exception per turn, until the process dies. This one pauses accepting for a moment instead, as nginx does,
-/// and carries on when descriptors are free again; connections wait in the kernel's backlog meanwhile.
-/// Registered after Kestrel's own factory, so Kestrel binds with this one.
+/// Kestrel's socket transport with an accept loop of our own, so that a flood of connections cannot exhaust the
+/// process's file descriptors. Kestrel enforces its connection limit only after accepting (it accepts, then
+/// closes), so a flood still takes a descriptor per connection faster than they are closed; and once
+/// descriptors run out the runtime itself fails (an assembly or a thread cannot be loaded or started) and
+/// Kestrel's own loop retries the failed accept at once, forever. Here at most
+/// <see cref="LimitOptions.MaxConnections"/> connections are open: further ones wait in the kernel's backlog
+/// until one closes. Should descriptors run out anyway (upstream connections, files), accepting pauses
+/// briefly, as nginx does, instead of spinning. Registered after Kestrel's own factory, so Kestrel binds with this one.
 /// </summary>
-internal sealed class SocketListenerFactory(SocketConnectionContextFactory contexts, TimeProvider time, ILogger<SocketListenerFactory> logger)
+internal sealed class SocketListenerFactory(SocketConnectionContextFactory contexts, GatewayOptions options, TimeProvider time, ILogger<SocketListenerFactory> logger)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
     private const int Backlog = 512;
@@ -40,16 +44,21 @@ internal sealed class SocketListenerFactory(SocketConnectionContextFactory conte
             socket.Dispose();
             throw;
         }
-        return new ValueTask<IConnectionListener>(new SocketListener(socket, contexts, time, logger));
+        // The runtime starts its timer thread on first use; start it now, while descriptors are free, because the
+        // pause after an exhausted accept needs it exactly when they are not.
+        time.CreateTimer(static _ => { }, null, TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan).Dispose();
+        return new ValueTask<IConnectionListener>(new SocketListener(socket, contexts, options.Limits.MaxConnections, time, logger));
     }
 
     public void Dispose() => contexts.Dispose();
 }
 
-internal sealed class SocketListener(Socket socket, SocketConnectionContextFactory contexts, TimeProvider time, ILogger logger) : IConnectionListener
+internal sealed class SocketListener(Socket socket, SocketConnectionContextFactory contexts, int maxConnections, TimeProvider time, ILogger logger) : IConnectionListener
 {
     /// <summary>How long accepting pauses when descriptors run out (nginx pauses 500 ms).</summary>
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(100);
+    private static readonly Action<object?> ReleaseSlot = static slots => ((SemaphoreSlim)slots!).Release();
+    private readonly SemaphoreSlim _slots = new(maxConnections, maxConnections);
     private bool _exhausted;
 
     public EndPoint EndPoint { get; } = socket.LocalEndPoint!;
@@ -58,17 +67,27 @@ internal sealed class SocketListener(Socket socket, SocketConnectionContextFacto
     {
         while (true)
         {
+            try
+            {
+                await _slots.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
             Socket accepted;
             try
             {
                 accepted = await socket.AcceptAsync(cancellationToken);
             }
-            catch (Exception e) when (e is ObjectDisposedException || e is SocketException { SocketErrorCode: SocketError.OperationAborted })
+            catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException || e is SocketException { SocketErrorCode: SocketError.OperationAborted })
             {
+                _slots.Release();
                 return null;    // unbound: the accept loop ends
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.TooManyOpenSockets)
             {
+                _slots.Release();
                 if (!_exhausted) Log.DescriptorsExhausted(logger, Pause.TotalMilliseconds);
                 _exhausted = true;
                 try
@@ -83,6 +102,7 @@ internal sealed class SocketListener(Socket socket, SocketConnectionContextFacto
             }
             catch (SocketException)
             {
+                _slots.Release();
                 continue;    // reset while it waited in the backlog
             }
             if (_exhausted)
@@ -91,7 +111,9 @@ internal sealed class SocketListener(Socket socket, SocketConnectionContextFacto
                 Log.DescriptorsAvailable(logger);
             }
             if (accepted.LocalEndPoint is IPEndPoint) accepted.NoDelay = true;
-            return contexts.Create(accepted);
+            var connection = contexts.Create(accepted);
+            connection.ConnectionClosed.Register(ReleaseSlot, _slots);
+            return connection;
         }
     }
 
@@ -104,6 +126,7 @@ internal sealed class SocketListener(Socket socket, SocketConnectionContextFacto
     public ValueTask DisposeAsync()
     {
         socket.Dispose();
+        _slots.Dispose();
         return default;
     }
 }

@@ -35,7 +35,7 @@ public static class GatewayApp
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
-            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
+            // The connection limit is enforced before accepting, by SocketListenerFactory.
             kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(limits.MinRequestBodyBytesPerSecond, limits.RequestBodyGracePeriod);
         });
@@ -92,6 +92,8 @@ public static class GatewayApp
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard");
         Log.Starting(logger, options.Providers.Count, options.Models.Count, options.DataDirectory);
+        if (DescriptorLimit.Read() is { } descriptors && options.Limits.MaxConnections > DescriptorLimit.ConnectionsFor(descriptors))
+            Log.ConnectionsAboveDescriptorLimit(logger, options.Limits.MaxConnections, descriptors);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             Log.Listening(logger, string.Join(", ", app.Urls));

@@ -47,6 +47,10 @@ internal static partial class Log
         "Out of file descriptors: accepting paused for {PauseMs} ms at a time until some are free (raise 'ulimit -n', or lower Switchboard:Limits:MaxConnections)")]
     public static partial void DescriptorsExhausted(ILogger logger, double pauseMs);
 
+    [LoggerMessage(LogEvents.ConnectionsAboveDescriptorLimit, LogLevel.Warning,
+        "Switchboard:Limits:MaxConnections is {MaxConnections}, more than the open-file limit of {Descriptors} can hold (each connection may need two descriptors): raise 'ulimit -n' or lower it")]
+    public static partial void ConnectionsAboveDescriptorLimit(ILogger logger, int maxConnections, long descriptors);
+
     [LoggerMessage(LogEvents.DescriptorsAvailable, LogLevel.Information, "File descriptors available again: accepting connections")]
     public static partial void DescriptorsAvailable(ILogger logger);
 }

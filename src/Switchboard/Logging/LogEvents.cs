@@ -9,6 +9,7 @@ internal static class LogEvents
     public const int Stopping = 1003;
     public const int DescriptorsExhausted = 1004;
     public const int DescriptorsAvailable = 1005;
+    public const int ConnectionsAboveDescriptorLimit = 1006;
 
     public const int RequestCompleted = 2000;
     public const int RequestContent = 2001;

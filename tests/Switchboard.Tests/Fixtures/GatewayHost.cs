@@ -27,7 +27,8 @@ public sealed class GatewayHost : IAsyncDisposable
     public string DataDirectory => Path.Combine(WorkDirectory, "data");
     public HttpClient Http { get; }
 
-    public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings, IDictionary<string, string?>? environment = null, string? workDirectory = null)
+    public static async Task<GatewayHost> StartAsync(IDictionary<string, string?> settings, IDictionary<string, string?>? environment = null, string? workDirectory = null,
+        Action<IServiceCollection>? configureServices = null)
     {
         workDirectory ??= Directory.CreateTempSubdirectory("switchboard-test-").FullName;
         var overrides = new Dictionary<string, string?>(settings)
@@ -41,7 +42,7 @@ public sealed class GatewayHost : IAsyncDisposable
             HomeDirectory = workDirectory,
             Environment = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>()),
             Overrides = overrides,
-        });
+        }, configureServices);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GatewayHost(app, address.TrimEnd('/'), workDirectory);

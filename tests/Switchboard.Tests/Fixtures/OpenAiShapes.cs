@@ -6,7 +6,7 @@ public static class OpenAiShapes
     public const string ChunkHead = "\"id\":\"chatcmpl-fx\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"up-model\"";
 
     public static string Completion(string content, int prompt = 7, int completion = 3) =>
-        $$$"""{"id":"chatcmpl-fx","object":"chat.completion","created":1700000000,"model":"up-model","choices":[{"index":0,"message":{"role":"assistant","content":"{{{content}}}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":{{{prompt}}},"completion_tokens":{{{completion}}},"total_tokens":{{{prompt + completion}}}}}""";
+        $$$"""{"id":"chatcmpl-fx","object":"chat.completion","created":1700000000,"model":"up-model","choices":[{"index":0,"message":{"role":"assistant","content":"{{{content}}}","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":{{{prompt}}},"completion_tokens":{{{completion}}},"total_tokens":{{{prompt + completion}}}}}""";
 
     public static string RoleChunk() => $$"""{{{ChunkHead}},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}""";
 
