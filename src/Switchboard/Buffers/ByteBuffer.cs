@@ -15,13 +15,15 @@ internal enum GrowResult
 /// <summary>
 /// A growable byte buffer holding at most <see cref="MaxBytes"/>, whose capacity is reserved against the
 /// <see cref="BufferBudget"/>. Arrays up to 1 MiB come from the shared pool; larger ones are allocated for one
-/// use and dropped, because the shared pool keeps what it is given for the life of the process.
+/// use and dropped, because the shared pool keeps what it is given for the life of the process. The budget is
+/// charged the capacity asked for, and the buffer uses no more than that even when the pool hands out a larger array.
 /// </summary>
 internal sealed class ByteBuffer(BufferBudget budget, int maxBytes) : IDisposable
 {
     private const int PooledLimit = 1024 * 1024;
     private const int ReadSize = 16 * 1024;
     private byte[] _array = [];
+    private int _capacity;
     private int _count;
 
     public int MaxBytes { get; } = maxBytes;
@@ -30,7 +32,7 @@ internal sealed class ByteBuffer(BufferBudget budget, int maxBytes) : IDisposabl
     public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _count);
 
     /// <summary>The room after the content, never past <see cref="MaxBytes"/>.</summary>
-    public Memory<byte> Free => _array.AsMemory(_count, Math.Min(_array.Length, MaxBytes) - _count);
+    public Memory<byte> Free => _array.AsMemory(_count, _capacity - _count);
 
     /// <summary>Makes room for at least <paramref name="bytes"/> more, growing (and reserving) by doubling.</summary>
     public GrowResult TryEnsureFree(int bytes)
@@ -38,16 +40,13 @@ internal sealed class ByteBuffer(BufferBudget budget, int maxBytes) : IDisposabl
         if (Free.Length >= bytes) return GrowResult.Ok;
         var needed = (long)_count + bytes;
         if (needed > MaxBytes) return GrowResult.TooLarge;
-        var capacity = (int)Math.Min(MaxBytes, Math.Max(needed, Math.Max(4096L, 2L * _array.Length)));
+        var capacity = (int)Math.Min(MaxBytes, Math.Max(needed, Math.Max(4096L, 2L * _capacity)));
+        if (!budget.TryReserve(capacity)) return GrowResult.OverBudget;
         var grown = capacity <= PooledLimit ? ArrayPool<byte>.Shared.Rent(capacity) : GC.AllocateUninitializedArray<byte>(capacity);
-        if (!budget.TryReserve(grown.Length))
-        {
-            if (grown.Length <= PooledLimit) ArrayPool<byte>.Shared.Return(grown);
-            return GrowResult.OverBudget;
-        }
         _array.AsSpan(0, _count).CopyTo(grown);
         ReturnArray();
         _array = grown;
+        _capacity = capacity;
         return GrowResult.Ok;
     }
 
@@ -98,15 +97,16 @@ internal sealed class ByteBuffer(BufferBudget budget, int maxBytes) : IDisposabl
 
     private void ReturnArray()
     {
-        if (_array.Length == 0) return;
-        budget.Release(_array.Length);
-        if (_array.Length <= PooledLimit) ArrayPool<byte>.Shared.Return(_array);
+        if (_capacity == 0) return;
+        budget.Release(_capacity);
+        if (_capacity <= PooledLimit) ArrayPool<byte>.Shared.Return(_array);
     }
 
     public void Dispose()
     {
         ReturnArray();
         _array = [];
+        _capacity = 0;
         _count = 0;
     }
 }

@@ -46,7 +46,7 @@ internal sealed class SocketListenerFactory(SocketConnectionContextFactory conte
         }
         // The runtime starts its timer thread on first use; start it now, while descriptors are free, because the
         // pause after an exhausted accept needs it exactly when they are not.
-        time.CreateTimer(static _ => { }, null, TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan).Dispose();
+        TimeProvider.System.CreateTimer(static _ => { }, null, TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan).Dispose();
         return new ValueTask<IConnectionListener>(new SocketListener(socket, contexts, options.Limits.MaxConnections, time, logger));
     }
 

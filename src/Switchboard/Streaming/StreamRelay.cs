@@ -46,7 +46,8 @@ internal static class StreamRelay
                     sawDone = true;
                     break;
                 }
-                var action = filter.Process(data);
+                // An empty event (a bare "data:" line) carries nothing to relay; some servers send them as keep-alives.
+                var action = data.IsEmpty ? ChunkAction.Drop : filter.Process(data);
                 if (action == ChunkAction.Invalid)
                 {
                     failure = GatewayErrors.UpstreamBadEvent(provider);

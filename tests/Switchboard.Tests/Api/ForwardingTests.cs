@@ -84,8 +84,6 @@ public sealed class ForwardingTests(GatewaySuite suite) : GatewaySuiteTests(suit
     [Fact]
     public async Task Models_lists_the_union_of_configured_models_aliases_and_upstream_lists()
     {
-        Upstream.ListedModels.Add("listed-by-upstream");
-
         var models = (await Gateway.Sdk().GetOpenAIModelClient().GetModelsAsync()).Value.Select(m => m.Id).ToList();
 
         Assert.Contains("friendly", models);
@@ -97,5 +95,24 @@ public sealed class ForwardingTests(GatewaySuite suite) : GatewaySuiteTests(suit
         Assert.Equal("primary", one.Value.OwnedBy);
         using var missing = await Gateway.Http.GetAsync("/v1/models/not-a-model");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Models_of_an_azure_provider_serving_any_name_are_listed_from_its_models_endpoint()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.ListedModels.Add("azure-listed");
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Switchboard:Providers:az:Type"] = "azure",
+            ["Switchboard:Providers:az:BaseUrl"] = upstream.BaseUrl,
+            ["Switchboard:Providers:az:ApiVersion"] = "2024-10-21",
+            ["Switchboard:Providers:az:Models:0"] = "*",
+        });
+
+        using var response = await gateway.Http.GetAsync("/v1/models");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("azure-listed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

@@ -130,4 +130,70 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Contains("switchboard.json", error.Message, StringComparison.Ordinal);
         Assert.Contains("not valid JSON", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once_with_its_key()
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Read(flags: new()
+        {
+            ["Switchboard:Providers:a:BaseUrl"] = "ftp://x",
+            ["Switchboard:Providers:a:Timeouts:Idle"] = "soon",
+            ["Switchboard:Providers:b:Type"] = "bedrock",
+            ["Switchboard:Providers:b:BaseUrl"] = "http://127.0.0.1:1",
+            ["Switchboard:Limits:MaxRequestBodyBytes"] = "-5",
+            ["Switchboard:Models:m:Providers:0"] = "nobody",
+            ["Switchboard:MasterKey"] = "short",
+        }));
+        Assert.Equal(6, error.Problems.Count);
+        foreach (var key in new[] { "Providers:a:BaseUrl", "Providers:a:Timeouts:Idle", "Providers:b:Type", "Limits:MaxRequestBodyBytes", "Models:m:Providers", "MasterKey" })
+            Assert.Contains(error.Problems, p => p.StartsWith("Switchboard:" + key + ":", StringComparison.Ordinal));
+        Assert.Contains("6 problems", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Switchboard:Providers:p:Timeout:Idle")]
+    [InlineData("Switchboard:Providers:p:Apikey:Value")]
+    [InlineData("Switchboard:MaxRequestBodyBytes")]
+    [InlineData("Switchboard:Limit:MaxConnections")]
+    [InlineData("Switchboard:Logging:Levle")]
+    public void Keys_nothing_reads_are_reported_rather_than_ignored(string typo)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Read(flags: new()
+        {
+            ["Switchboard:Providers:p:BaseUrl"] = "http://127.0.0.1:1/v1",
+            [typo] = "1",
+        }));
+        Assert.Equal($"{typo}: not a setting Switchboard knows (check its spelling and nesting).", Assert.Single(error.Problems));
+    }
+
+    [Fact]
+    public void Limits_and_cross_site_settings_are_read_and_checked()
+    {
+        var options = Read(flags: new()
+        {
+            ["Switchboard:Limits:MaxRequestBodyBytes"] = "2048",
+            ["Switchboard:Limits:MaxBufferedBytes"] = "1048576",
+            ["Switchboard:Limits:MaxEventBytes"] = "4096",
+            ["Switchboard:Limits:MaxConnections"] = "77",
+            ["Switchboard:Cors:AllowedOrigins:0"] = "https://console.example.com",
+            ["Switchboard:AllowedHosts"] = "gw.internal, gw2.internal",
+        });
+        Assert.Equal(2048, options.Limits.MaxRequestBodyBytes);
+        Assert.Equal(77, options.Limits.MaxConnections);
+        Assert.Equal(["https://console.example.com"], options.CrossSite.AllowedOrigins);
+        Assert.Equal(["gw.internal", "gw2.internal"], options.CrossSite.AllowedHosts);
+
+        var error = Assert.Throws<ConfigurationException>(() => Read(flags: new()
+        {
+            ["Switchboard:Limits:MaxBufferedBytes"] = "1048576",
+            ["Switchboard:Cors:AllowedOrigins:0"] = "https://console.example.com/path",
+            ["Switchboard:Providers:az:Type"] = "azure",
+            ["Switchboard:Providers:az:BaseUrl"] = "https://x.openai.azure.com",
+            ["Switchboard:Providers:az:ApiVersion"] = "2024-10-21",
+            ["Switchboard:Providers:az:Deployments:gpt-4o"] = "../admin",
+        }));
+        Assert.Contains(error.Problems, p => p.StartsWith("Switchboard:Limits:MaxBufferedBytes:", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("Switchboard:Cors:AllowedOrigins:", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("Switchboard:Providers:az:Deployments:gpt-4o:", StringComparison.Ordinal));
+    }
 }

@@ -13,6 +13,8 @@ public sealed class GatewaySuite : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Upstream = await ScriptedUpstream.StartAsync();
+        // Listed before the first /v1/models call of any test: the gateway caches upstream lists.
+        Upstream.ListedModels.Add("listed-by-upstream");
         var up = Upstream.BaseUrl;
         Gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
         {

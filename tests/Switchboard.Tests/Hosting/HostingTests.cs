@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Cli;
 using Switchboard.Tests.Fixtures;
 using static Switchboard.Tests.Fixtures.OpenAiShapes;
@@ -16,8 +17,50 @@ public sealed class HostingTests
         using var ready = await gateway.Http.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Contains("ready", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("ready", Sse.Json(await ready.Content.ReadAsStringAsync()).GetProperty("status").GetString());
         Assert.True(health.Headers.Contains("x-request-id"));
+    }
+
+    [Fact]
+    public async Task Readiness_fails_while_shutting_down_so_load_balancers_stop_sending()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        upstream.On("keeps-running", async x =>
+        {
+            await x.StartSse();
+            await x.Event(ContentChunk("held"));
+            await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), x.Aborted);
+            await x.Done();
+        });
+        var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
+            ["Switchboard:Providers:up:Models:0"] = "*",
+        });
+        await using (gateway)
+        {
+            // An open stream keeps the server draining, and its connection lets readiness be asked meanwhile.
+            using var stream = await Sse.PostAsync(gateway.Http, "/v1/chat/completions", Sse.ChatRequest("keeps-running"), HttpCompletionOption.ResponseHeadersRead);
+            var body = await stream.Content.ReadAsStreamAsync();
+            Assert.True(await body.ReadAsync(new byte[1]) > 0);
+            var stoppingSignalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            gateway.App.Lifetime.ApplicationStopping.Register(() => stoppingSignalled.TrySetResult());
+            var stopping = gateway.App.StopAsync();
+            await stoppingSignalled.Task.WaitAsync(TimeSpan.FromSeconds(15));
+
+            var readiness = gateway.App.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+                .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>().Single(e => e.RoutePattern.RawText == "/readyz");
+            var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = gateway.App.Services };
+            context.Response.Body = new MemoryStream();
+            await readiness.RequestDelegate!(context);
+            Assert.Equal(503, context.Response.StatusCode);
+            context.Response.Body.Position = 0;
+            Assert.Equal("not_ready", Sse.Json(await new StreamReader(context.Response.Body).ReadToEndAsync()).GetProperty("status").GetString());
+
+            gate.SetResult();
+            await stopping.WaitAsync(TimeSpan.FromSeconds(15));
+        }
     }
 
     [Fact]

@@ -21,4 +21,19 @@ public sealed class LogEntryTests
     {
         Assert.Equal("plain {text}", Entry("plain {text}").Message);
     }
+
+    [Fact]
+    public void A_value_cannot_forge_a_line_of_its_own_or_flood_the_log()
+    {
+        var forged = "gpt\n2026-12-01T00:00:00.000Z info: Switchboard[2000] forged\r\u001b[31m";
+        var entry = Entry("model={Model} path={Path}", ("Model", forged), ("Path", new string('p', 100_000)));
+        var message = entry.Message;
+        Assert.DoesNotContain('\n', message);
+        Assert.DoesNotContain('\r', message);
+        Assert.DoesNotContain('\u001b', message);
+        Assert.Contains("gpt\\n2026", message, StringComparison.Ordinal);
+        Assert.Contains("\\u001b", message, StringComparison.Ordinal);
+        Assert.True(message.Length < 2 * LogValue.MaxLength, $"{message.Length} characters");
+        Assert.Contains($"…(+{100_000 - LogValue.MaxLength} chars)", message, StringComparison.Ordinal);
+    }
 }

@@ -47,4 +47,18 @@ public sealed class RollingFileSinkTests
         Assert.Contains("before midnight", File.ReadAllText(Path.Combine(dir, "switchboard-20261121.log")), StringComparison.Ordinal);
         Assert.Contains("after midnight", File.ReadAllText(Path.Combine(dir, "switchboard-20261122.log")), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Long_values_are_truncated_in_the_file_too()
+    {
+        var dir = Directory.CreateTempSubdirectory("switchboard-logs-").FullName;
+        using (var provider = new BatchingLoggerProvider([new RollingFileSink(dir, new LogOptions())], TimeProvider.System))
+        {
+            provider.CreateLogger("test").LogInformation("model {Model}", new string('m', 1_000_000));
+        }
+        var line = File.ReadAllLines(Directory.GetFiles(dir).Single()).Single();
+        var model = System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("Model").GetString()!;
+        Assert.StartsWith(new string('m', LogValue.MaxLength) + "…", model, StringComparison.Ordinal);
+        Assert.True(line.Length < 4 * LogValue.MaxLength);
+    }
 }

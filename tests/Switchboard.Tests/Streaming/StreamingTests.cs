@@ -301,4 +301,43 @@ public sealed class StreamingTests(GatewaySuite suite) : GatewaySuiteTests(suite
         Assert.True(response.Headers.Contains("x-request-id"));
         _ = JsonDocument.Parse(events[0]);
     }
+
+    [Fact]
+    public async Task Clients_leaving_at_every_point_of_a_stream_leave_no_unhandled_errors()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("trickle", async x =>
+        {
+            await x.StartSse();
+            for (var i = 0; i < 20; i++) await x.Event(ContentChunkWithUsage($"piece {i} ", 5, i));
+            await x.Stall();
+        });
+        string dataDirectory;
+        var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Switchboard:Logging:File:Enabled"] = "true",
+            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
+            ["Switchboard:Providers:up:Models:0"] = "*",
+        });
+        await using (gateway)
+        {
+            // Each client leaves after reading a different number of bytes, some while the relay waits on the upstream.
+            await Parallel.ForAsync(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, cancellation) =>
+            {
+                var response = await Sse.PostAsync(gateway.Http, "/v1/chat/completions", Sse.ChatRequest("trickle"), HttpCompletionOption.ResponseHeadersRead);
+                var body = await response.Content.ReadAsStreamAsync(cancellation);
+                var buffer = new byte[1 + i * 17 % 3000];
+                await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellation).AsTask().WaitAsync(Guard, cancellation);
+                response.Dispose();
+            });
+            using var health = await gateway.Http.GetAsync("/healthz");
+            Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+            dataDirectory = gateway.DataDirectory;
+        }
+        var log = string.Concat(Directory.GetFiles(Path.Combine(dataDirectory, "logs")).Select(File.ReadAllText));
+        Assert.DoesNotContain("\"event\":2002", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"level\":\"Error\"", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"level\":\"Critical\"", log, StringComparison.Ordinal);
+        Assert.Equal(200, log.Split('\n').Count(l => l.Contains("\"event\":2000", StringComparison.Ordinal) && l.Contains("\"Model\":\"trickle\"", StringComparison.Ordinal)));
+    }
 }
