@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 using Switchboard.Configuration;
 using Switchboard.Errors;
@@ -52,14 +53,11 @@ internal static class CrossSiteGuard
                 }
             }
 
-            if (HasBody(request) && !IsJson(request.ContentType))
+            if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true && !IsJson(request.ContentType))
                 return ErrorResult.WriteAsync(context.Response, GatewayErrors.UnsupportedMediaType(request.ContentType));
             return next(context);
         });
     }
-
-    private static bool HasBody(HttpRequest request) =>
-        request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey("Transfer-Encoding"));
 
     /// <summary><c>application/json</c> or any <c>…/…+json</c>, with or without parameters.</summary>
     private static bool IsJson(string? contentType)

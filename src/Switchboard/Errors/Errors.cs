@@ -83,6 +83,10 @@ internal static class GatewayErrors
         $"The upstream provider '{provider}' could not be reached. Try again later; if it persists, check the provider's BaseUrl and network.",
         "api_error", null, "upstream_unreachable");
 
+    public static OpenAiError UpstreamClosedEarly(string provider) => new(502,
+        $"The upstream provider '{provider}' closed the connection without a valid answer. Try again later; if it persists, check the provider.",
+        "api_error", null, "upstream_connection_closed");
+
     public static OpenAiError UpstreamTimeout(string provider, string phase) => new(504,
         $"The upstream provider '{provider}' timed out waiting for the {phase}. Try again, or raise the provider's Timeouts setting.",
         "api_error", null, "upstream_timeout");

@@ -108,7 +108,8 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         {
             timeout.Dispose();
             Log.UpstreamUnreachable(logger, provider.Name, e.HttpRequestError.ToString());
-            return TransportFailure(provider, GatewayErrors.UpstreamUnreachable(provider.Name));
+            // Reached but hung up before answering is not the same as unreachable: the hint to the operator differs.
+            return TransportFailure(provider, ClosedEarly(e) ? GatewayErrors.UpstreamClosedEarly(provider.Name) : GatewayErrors.UpstreamUnreachable(provider.Name));
         }
         catch
         {
@@ -176,11 +177,8 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
     {
         var status = (int)response.StatusCode;
         var headers = Passed(response.Headers);
-        var limit = options.Limits.MaxResponseBodyBytes;
-        if (response.Content.Headers.ContentLength > limit)
-            return new Attempt(AttemptKind.Final, new FailedResponse(provider, GatewayErrors.UpstreamResponseTooLarge(provider.Name, limit)));
-
-        var buffer = new ByteBuffer(budget, limit);
+        // An announced length over the limit is refused before a byte is read.
+        var buffer = new ByteBuffer(budget, options.Limits.MaxResponseBodyBytes);
         var (error, final) = await ReadAllAsync(provider, body, buffer, response.Content.Headers.ContentLength, clientAborted);
         if (error is not null)
         {
@@ -257,6 +255,17 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         {
             return false;
         }
+    }
+
+    private static bool ClosedEarly(HttpRequestException e)
+    {
+        if (e.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse) return true;
+        for (Exception? inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset or System.Net.Sockets.SocketError.ConnectionAborted })
+                return true;
+        }
+        return false;
     }
 
     private static Attempt TransportFailure(UpstreamProvider provider, OpenAiError error)

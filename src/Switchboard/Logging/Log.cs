@@ -34,7 +34,7 @@ internal static partial class Log
     [LoggerMessage(LogEvents.FallingBack, LogLevel.Warning, "Provider {Provider} failed for {Model}; trying the next provider if any")]
     public static partial void FallingBack(ILogger logger, string provider, string model);
 
-    [LoggerMessage(LogEvents.UpstreamUnreachable, LogLevel.Warning, "Provider {Provider} unreachable: {Reason}")]
+    [LoggerMessage(LogEvents.UpstreamUnreachable, LogLevel.Warning, "Provider {Provider} failed before answering: {Reason}")]
     public static partial void UpstreamUnreachable(ILogger logger, string provider, string reason);
 
     [LoggerMessage(LogEvents.UpstreamError, LogLevel.Information, "Provider {Provider} answered {Status}")]

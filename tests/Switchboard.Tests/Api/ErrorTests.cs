@@ -61,7 +61,7 @@ public sealed class ErrorTests(GatewaySuite suite) : GatewaySuiteTests(suite)
     }
 
     [Fact]
-    public async Task Unreachable_upstream_is_a_502_after_retries()
+    public async Task Unreachable_upstream_is_a_502_upstream_unreachable()
     {
         using var response = await Sse.PostAsync(Gateway.Http, "/v1/chat/completions", "{\"model\":\"unreachable-model\",\"messages\":[]}");
         await AssertOpenAiError(response, HttpStatusCode.BadGateway, "api_error", "upstream_unreachable");

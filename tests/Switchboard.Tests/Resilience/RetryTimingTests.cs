@@ -72,7 +72,7 @@ public sealed class RetryTimingTests
         using var response = await Sse.PostAsync(gateway.Http, "/v1/chat/completions", """{"model":"always-reset","messages":[]}""");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Equal("upstream_unreachable", OpenAiErrors.AssertShape(await response.Content.ReadAsStringAsync()).GetProperty("code").GetString());
+        Assert.Equal("upstream_connection_closed", OpenAiErrors.AssertShape(await response.Content.ReadAsStringAsync()).GetProperty("code").GetString());
         Assert.Equal(4, upstream.CallsFor("always-reset").Count);
     }
 }
