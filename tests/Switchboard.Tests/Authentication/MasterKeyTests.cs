@@ -19,12 +19,7 @@ public sealed class GuardedGateway : IAsyncLifetime
         Upstream = await ScriptedUpstream.StartAsync();
         Upstream.On("guarded", x => x.Json(200, Completion("spent")));
         Upstream.ListedModels.Add("guarded");
-        Gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:MasterKey"] = MasterKey,
-            ["Switchboard:Providers:up:BaseUrl"] = Upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-        });
+        Gateway = await GatewayHost.StartAsync(Upstream.GatewaySettings(("MasterKey", MasterKey)));
     }
 
     public async Task DisposeAsync()

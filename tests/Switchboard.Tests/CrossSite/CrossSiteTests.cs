@@ -111,13 +111,9 @@ public sealed class CrossSiteTests(GatewaySuite suite) : GatewaySuiteTests(suite
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
         upstream.On("cross-site", x => x.Json(200, Completion("ok")));
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-            ["Switchboard:Cors:AllowedOrigins:0"] = "https://console.example.com",
-            ["Switchboard:AllowedHosts:0"] = "gateway.internal",
-        });
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(
+            ("Cors:AllowedOrigins:0", "https://console.example.com"),
+            ("AllowedHosts:0", "gateway.internal")));
 
         using var preflight = new HttpRequestMessage(HttpMethod.Options, "/v1/chat/completions");
         preflight.Headers.Add("Origin", "https://console.example.com");
@@ -143,12 +139,7 @@ public sealed class CrossSiteTests(GatewaySuite suite) : GatewaySuiteTests(suite
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
         upstream.On("cross-site", x => x.Json(200, Completion("ok")));
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:MasterKey"] = "sb-master-0123456789",
-            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-        });
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", "sb-master-0123456789")));
         gateway.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "sb-master-0123456789");
         using var response = await SendAsync(gateway.Http, "application/json", host: "gateway.example.com");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -48,6 +48,10 @@ public sealed class GatewayHost : IAsyncDisposable
         return new GatewayHost(app, address.TrimEnd('/'), workDirectory);
     }
 
+    /// <summary>Everything a gateway wrote to its rolling log files under <paramref name="dataDirectory"/> (complete once it has been disposed).</summary>
+    public static string ReadLogs(string dataDirectory) =>
+        string.Concat(Directory.GetFiles(Path.Combine(dataDirectory, "logs")).Order(StringComparer.Ordinal).Select(File.ReadAllText));
+
     /// <summary>The official OpenAI .NET SDK pointed at this gateway, with its own retries off so tests see the gateway's behaviour.</summary>
     public OpenAIClient Sdk(string apiKey = "sk-client-key") => new(new ApiKeyCredential(apiKey), new OpenAIClientOptions
     {

@@ -49,6 +49,18 @@ public sealed class ScriptedUpstream : IAsyncDisposable
 
     public void On(string model, Func<UpstreamExchange, Task> script) => _scripts[model] = script;
 
+    /// <summary>Gateway settings with this upstream as provider <c>up</c> serving every model, plus <paramref name="more"/> (keys without the <c>Switchboard:</c> prefix).</summary>
+    public Dictionary<string, string?> GatewaySettings(params (string Key, string? Value)[] more)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Switchboard:Providers:up:BaseUrl"] = BaseUrl + "/v1",
+            ["Switchboard:Providers:up:Models:0"] = "*",
+        };
+        foreach (var (key, value) in more) settings["Switchboard:" + key] = value;
+        return settings;
+    }
+
     public IReadOnlyList<RecordedCall> CallsFor(string model) =>
         _calls.TryGetValue(model, out var calls) ? calls.ToList() : [];
 

@@ -16,19 +16,15 @@ public sealed class UpstreamResponseTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await ScriptedUpstream.StartAsync();
-        _gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Providers:up:BaseUrl"] = _upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:ApiKey"] = Secret,
-            ["Switchboard:Providers:up:Models:0"] = "*",
-            ["Switchboard:Providers:up:Retry:MaxRetries"] = "0",
-            ["Switchboard:Providers:up:CircuitBreaker:FailureThreshold"] = "1000",
-            ["Switchboard:Providers:backup:BaseUrl"] = _upstream.BaseUrl + "/backup/v1",
-            ["Switchboard:Providers:backup:CircuitBreaker:FailureThreshold"] = "1000",
-            ["Switchboard:Models:with-backup:Providers:0"] = "up:bad-key",
-            ["Switchboard:Models:with-backup:Providers:1"] = "backup:good-key",
-            ["Switchboard:Limits:MaxResponseBodyBytes"] = "65536",
-        });
+        _gateway = await GatewayHost.StartAsync(_upstream.GatewaySettings(
+            ("Providers:up:ApiKey", Secret),
+            ("Providers:up:Retry:MaxRetries", "0"),
+            ("Providers:up:CircuitBreaker:FailureThreshold", "1000"),
+            ("Providers:backup:BaseUrl", _upstream.BaseUrl + "/backup/v1"),
+            ("Providers:backup:CircuitBreaker:FailureThreshold", "1000"),
+            ("Models:with-backup:Providers:0", "up:bad-key"),
+            ("Models:with-backup:Providers:1", "backup:good-key"),
+            ("Limits:MaxResponseBodyBytes", "65536")));
     }
 
     public async Task DisposeAsync()

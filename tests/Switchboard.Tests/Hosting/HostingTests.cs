@@ -33,11 +33,7 @@ public sealed class HostingTests
             await gate.Task.WaitAsync(TimeSpan.FromSeconds(30), x.Aborted);
             await x.Done();
         });
-        var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-        });
+        var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings());
         await using (gateway)
         {
             // An open stream keeps the server draining, and its connection lets readiness be asked meanwhile.
@@ -76,11 +72,7 @@ public sealed class HostingTests
             await x.Event(ContentChunk("after"));
             await x.Done();
         });
-        var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-        });
+        var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings());
         await using (gateway)
         {
             using var response = await Sse.PostAsync(gateway.Http, "/v1/chat/completions", Sse.ChatRequest("long-stream"), HttpCompletionOption.ResponseHeadersRead);

@@ -32,7 +32,7 @@ public sealed class RequestLogTests
             dataDirectory = gateway.DataDirectory;
         }
         // Stopping the gateway flushes the file sink.
-        var log = string.Concat(Directory.GetFiles(Path.Combine(dataDirectory, "logs")).Select(File.ReadAllText));
+        var log = GatewayHost.ReadLogs(dataDirectory);
         return (requestId, log);
     }
 

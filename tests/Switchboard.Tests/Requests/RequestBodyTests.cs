@@ -18,14 +18,10 @@ public sealed class RequestBodyTests : IAsyncLifetime
     {
         _upstream = await ScriptedUpstream.StartAsync();
         _upstream.On("body-model", x => x.Json(200, Completion("ok")));
-        _gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Providers:up:BaseUrl"] = _upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-            ["Switchboard:Limits:MaxRequestBodyBytes"] = Limit.ToString(),
-            ["Switchboard:Limits:MinRequestBodyBytesPerSecond"] = "100",
-            ["Switchboard:Limits:RequestBodyGracePeriod"] = "2s",
-        });
+        _gateway = await GatewayHost.StartAsync(_upstream.GatewaySettings(
+            ("Limits:MaxRequestBodyBytes", Limit.ToString()),
+            ("Limits:MinRequestBodyBytesPerSecond", "100"),
+            ("Limits:RequestBodyGracePeriod", "2s")));
     }
 
     public async Task DisposeAsync()
@@ -160,14 +156,10 @@ public sealed class RequestBodyTests : IAsyncLifetime
             await x.Json(200, Completion("held"));
         });
         upstream.On("second", x => x.Json(200, Completion("second")));
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-            ["Switchboard:Limits:MaxBufferedBytes"] = (1024 * 1024).ToString(),
-            ["Switchboard:Limits:MaxRequestBodyBytes"] = (1024 * 1024).ToString(),
-            ["Switchboard:Limits:MaxEventBytes"] = (64 * 1024).ToString(),
-        });
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(
+            ("Limits:MaxBufferedBytes", (1024 * 1024).ToString()),
+            ("Limits:MaxRequestBodyBytes", (1024 * 1024).ToString()),
+            ("Limits:MaxEventBytes", (64 * 1024).ToString())));
         var big = 600 * 1024;
 
         var first = Sse.PostAsync(gateway.Http, "/v1/chat/completions", Chat(big).Replace("body-model", "holding", StringComparison.Ordinal));

@@ -17,15 +17,11 @@ public sealed class RetryTimingTests
             ? x.Json(500, Error("boom", "server_error", null))
             : x.Json(200, Completion("third time")));
         var time = new ManualTime();
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-            ["Switchboard:Providers:up:Retry:MaxRetries"] = "2",
-            ["Switchboard:Providers:up:Retry:BaseDelay"] = "400ms",
-            ["Switchboard:Providers:up:Retry:MaxDelay"] = "10s",
-            ["Switchboard:Providers:up:CircuitBreaker:FailureThreshold"] = "1000",
-        }, configureServices: services =>
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(
+            ("Providers:up:Retry:MaxRetries", "2"),
+            ("Providers:up:Retry:BaseDelay", "400ms"),
+            ("Providers:up:Retry:MaxDelay", "10s"),
+            ("Providers:up:CircuitBreaker:FailureThreshold", "1000")), configureServices: services =>
         {
             services.AddSingleton<TimeProvider>(time);
             services.AddSingleton<Random>(new RetryPolicyTests.FixedRandom(0.25));
@@ -60,14 +56,10 @@ public sealed class RetryTimingTests
             x.Reset();
             return Task.CompletedTask;
         });
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-            ["Switchboard:Providers:up:Retry:MaxRetries"] = "3",
-            ["Switchboard:Providers:up:Retry:BaseDelay"] = "1ms",
-            ["Switchboard:Providers:up:CircuitBreaker:FailureThreshold"] = "1000",
-        });
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(
+            ("Providers:up:Retry:MaxRetries", "3"),
+            ("Providers:up:Retry:BaseDelay", "1ms"),
+            ("Providers:up:CircuitBreaker:FailureThreshold", "1000")));
 
         using var response = await Sse.PostAsync(gateway.Http, "/v1/chat/completions", """{"model":"always-reset","messages":[]}""");
 

@@ -14,18 +14,14 @@ public sealed class StreamFaultTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await ScriptedUpstream.StartAsync();
-        _gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Providers:up:BaseUrl"] = _upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-            ["Switchboard:Providers:up:Retry:MaxRetries"] = "0",
-            ["Switchboard:Providers:up:CircuitBreaker:FailureThreshold"] = "1000",
-            ["Switchboard:Providers:short:BaseUrl"] = _upstream.BaseUrl + "/short/v1",
-            ["Switchboard:Providers:short:Models:0"] = "endless-*",
-            ["Switchboard:Providers:short:Timeouts:Total"] = "1500ms",
-            ["Switchboard:Providers:short:Retry:MaxRetries"] = "0",
-            ["Switchboard:Limits:MaxEventBytes"] = "65536",
-        });
+        _gateway = await GatewayHost.StartAsync(_upstream.GatewaySettings(
+            ("Providers:up:Retry:MaxRetries", "0"),
+            ("Providers:up:CircuitBreaker:FailureThreshold", "1000"),
+            ("Providers:short:BaseUrl", _upstream.BaseUrl + "/short/v1"),
+            ("Providers:short:Models:0", "endless-*"),
+            ("Providers:short:Timeouts:Total", "1500ms"),
+            ("Providers:short:Retry:MaxRetries", "0"),
+            ("Limits:MaxEventBytes", "65536")));
     }
 
     public async Task DisposeAsync()

@@ -313,12 +313,7 @@ public sealed class StreamingTests(GatewaySuite suite) : GatewaySuiteTests(suite
             await x.Stall();
         });
         string dataDirectory;
-        var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Switchboard:Logging:File:Enabled"] = "true",
-            ["Switchboard:Providers:up:BaseUrl"] = upstream.BaseUrl + "/v1",
-            ["Switchboard:Providers:up:Models:0"] = "*",
-        });
+        var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("Logging:File:Enabled", "true")));
         await using (gateway)
         {
             // Each client leaves after reading a different number of bytes, some while the relay waits on the upstream.
@@ -334,7 +329,7 @@ public sealed class StreamingTests(GatewaySuite suite) : GatewaySuiteTests(suite
             Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
             dataDirectory = gateway.DataDirectory;
         }
-        var log = string.Concat(Directory.GetFiles(Path.Combine(dataDirectory, "logs")).Select(File.ReadAllText));
+        var log = GatewayHost.ReadLogs(dataDirectory);
         Assert.DoesNotContain("\"event\":2002", log, StringComparison.Ordinal);
         Assert.DoesNotContain("\"level\":\"Error\"", log, StringComparison.Ordinal);
         Assert.DoesNotContain("\"level\":\"Critical\"", log, StringComparison.Ordinal);
