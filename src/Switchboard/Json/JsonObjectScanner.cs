@@ -61,6 +61,8 @@ internal ref struct JsonObjectScanner
     /// <summary>Whether the current property's name, unescaped, is <paramref name="name"/>.</summary>
     public readonly bool NameIs(ReadOnlySpan<byte> name)
     {
+        // Names are almost never escaped: then the raw bytes are the name, and comparing them is a memcmp.
+        if (!_reader.ValueIsEscaped) return _reader.ValueSpan.SequenceEqual(name);
         try
         {
             return _reader.ValueTextEquals(name);
