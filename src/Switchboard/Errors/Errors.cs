@@ -49,6 +49,14 @@ internal static class GatewayErrors
     public static OpenAiError InvalidEncodedBody(string encoding) => new(400,
         $"The request body is not valid {encoding} data, as its Content-Encoding says it is.", "invalid_request_error") { ShouldRetry = false };
 
+    public static OpenAiError UnreadableBody(string detail) => new(400,
+        $"The request body could not be read ({detail}).", "invalid_request_error") { ShouldRetry = false };
+
+    public static OpenAiError UnexpectedStreaming(string provider, bool sentStream) => new(502, sentStream
+            ? $"The upstream provider '{provider}' answered with an event stream to a request that did not ask for one."
+            : $"The upstream provider '{provider}' does not stream: it answered a streaming request with a complete response.",
+        "api_error", null, "upstream_bad_response");
+
     /// <summary>A client request Kestrel itself refused while the body was read.</summary>
     public static OpenAiError FromBadRequest(BadHttpRequestException e, long bodyLimit) => e.StatusCode switch
     {

@@ -3,10 +3,11 @@ using System.Text.Json;
 namespace Switchboard.Errors;
 
 /// <summary>
-/// Turns an upstream's error response into the gateway's answer: always OpenAI's JSON shape (whatever the upstream
-/// sent, an HTML page included), with its status and its message, type, param and code where it sent them. An
-/// upstream 401 means the gateway's own provider key was refused: the client gets a 502 that says so, never the
-/// upstream's text, which may echo that key. Any other message is passed with the provider's key blanked out.
+/// Turns an upstream's error — a response, or an error event in a stream — into the gateway's: always OpenAI's
+/// JSON shape (whatever the upstream sent, an HTML page included), with its status and its message, type, param
+/// and code where it sent them. An upstream 401 means the gateway's own provider key was refused: the client gets
+/// a 502 that says so, never the upstream's text, which may echo that key. Anything else passed on has the
+/// provider's key blanked out.
 /// </summary>
 internal static class UpstreamError
 {
@@ -23,9 +24,24 @@ internal static class UpstreamError
             return new OpenAiError(status, $"The upstream provider '{provider}' answered HTTP {status} without an error the gateway could read.",
                 fallbackType, null, "upstream_error");
         }
-        if (!string.IsNullOrEmpty(secret)) message = message.Replace(secret, "[redacted]", StringComparison.Ordinal);
-        if (message.Length > MessageLimit) message = string.Concat(message.AsSpan(0, MessageLimit), "…");
-        return new OpenAiError(status, message, type ?? fallbackType, param, code);
+        return new OpenAiError(status, Clean(message, secret), Clean(type, secret) ?? fallbackType, Clean(param, secret), Clean(code, secret));
+    }
+
+    /// <summary>An error event an upstream sent in the middle of a stream (the status is not sent: the stream began with 200).</summary>
+    public static OpenAiError FromEvent(string provider, string? secret, ReadOnlySpan<byte> data)
+    {
+        var (message, type, param, code) = TryRead(data);
+        if (message is null)
+            return new OpenAiError(502, $"The upstream provider '{provider}' reported an error it did not describe.", "api_error", null, "upstream_error");
+        return new OpenAiError(502, Clean(message, secret), Clean(type, secret) ?? "api_error", Clean(param, secret), Clean(code, secret));
+    }
+
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    private static string? Clean(string? text, string? secret)
+    {
+        if (text is null) return null;
+        if (!string.IsNullOrEmpty(secret)) text = text.Replace(secret, "[redacted]", StringComparison.Ordinal);
+        return text.Length > MessageLimit ? string.Concat(text.AsSpan(0, MessageLimit), "…") : text;
     }
 
     /// <summary>OpenAI's <c>{"error":{…}}</c>, an <c>{"error":"text"}</c> (Ollama) or a top-level <c>message</c> (vLLM).</summary>

@@ -119,7 +119,15 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         timeout.CancelAfter(Timeout.InfiniteTimeSpan);
         var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(clientAborted), timeouts.Idle, deadline, time, timeout, clientAborted);
 
-        if (response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+        if (response.IsSuccessStatusCode && (response.Content.Headers.ContentType?.MediaType == "text/event-stream") is var isStream && isStream != request.Stream)
+        {
+            // Neither can be handed to the client as it is: its SDK parses what it asked for.
+            response.Dispose();
+            await body.DisposeAsync();
+            provider.Breaker.RecordFailure();
+            return new Attempt(AttemptKind.NextProvider, new FailedResponse(provider, GatewayErrors.UnexpectedStreaming(provider.Name, sentStream: isStream)));
+        }
+        if (response.IsSuccessStatusCode && request.Stream)
             return await OpenStreamAsync(provider, request, response, body, clientAborted);
         using (response)
         await using (body)

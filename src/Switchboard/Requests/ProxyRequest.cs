@@ -8,12 +8,14 @@ namespace Switchboard.Requests;
 /// A client request that parsed and validated: its body exactly as sent (decoded from any Content-Encoding),
 /// the fields routing and streaming need, and where in the body the fields the gateway rewrites are.
 /// </summary>
-internal sealed class ProxyRequest(ApiEndpoint endpoint, ByteBuffer body, string model, bool stream, bool clientWantsUsage,
+internal sealed class ProxyRequest(ApiEndpoint endpoint, ByteBuffer body, string model, bool modelDefaulted, bool stream, bool clientWantsUsage,
     int objectStart, JsonPropertyRange modelProperty, JsonPropertyRange streamOptions) : IDisposable
 {
     public ApiEndpoint Endpoint { get; } = endpoint;
     public ByteBuffer Body { get; } = body;
     public string Model { get; } = model;
+    /// <summary>Whether <see cref="Model"/> is the endpoint's default because the body's was absent, null or empty (so the body must be edited to name it).</summary>
+    public bool ModelDefaulted { get; } = modelDefaulted;
     public bool Stream { get; } = stream;
     /// <summary>Whether the client itself asked for <c>stream_options.include_usage</c> (the gateway always asks upstream).</summary>
     public bool ClientWantsUsage { get; } = clientWantsUsage;

@@ -40,9 +40,14 @@ internal static class RequestBodyReader
         {
             return Fail(buffer, GatewayErrors.FromBadRequest(e, max));
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (encoding is not null && e is InvalidDataException or InvalidOperationException)
         {
-            return Fail(buffer, GatewayErrors.InvalidEncodedBody(encoding!));
+            // Each decoder has its own way to say the data is not what the header claims (Brotli's is InvalidOperationException).
+            return Fail(buffer, GatewayErrors.InvalidEncodedBody(encoding));
+        }
+        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Fail(buffer, GatewayErrors.UnreadableBody(e.Message));    // e.g. chunked framing Kestrel cannot parse
         }
         catch
         {

@@ -78,12 +78,13 @@ internal static class RequestParser
             if (endpoint.RequiredFields[i].MustBeArray && required[i] != JsonTokenType.StartArray)
                 return (null, GatewayErrors.InvalidType(endpoint.RequiredFields[i].Name, "an array"));
         }
-        modelName = string.IsNullOrEmpty(modelName) ? endpoint.DefaultModel : modelName;
+        var defaulted = string.IsNullOrEmpty(modelName);
+        if (defaulted) modelName = endpoint.DefaultModel;
         if (modelName is null) return (null, GatewayErrors.MissingParameter("model"));
         if (modelName.Length > MaxModelLength) return (null, GatewayErrors.InvalidValue("model", $"model names are at most {MaxModelLength} characters."));
         if (modelName.AsSpan().ContainsAnyInRange('\0', '\u001f') || modelName.Contains('\u007f'))
             return (null, GatewayErrors.InvalidValue("model", "model names cannot contain control characters."));
-        return (new ProxyRequest(endpoint, body, modelName, stream.Kind == JsonTokenType.True, wantsUsage, objectStart, model, streamOptions), null);
+        return (new ProxyRequest(endpoint, body, modelName, defaulted, stream.Kind == JsonTokenType.True, wantsUsage, objectStart, model, streamOptions), null);
     }
 
     private static int RequiredField(ref JsonObjectScanner scanner, ApiEndpoint endpoint)

@@ -35,7 +35,7 @@ internal sealed class UpstreamContent : HttpContent
         var inserted = new List<byte>();
         if (!request.ModelProperty.Exists)
             Append(inserted, "\"model\":"u8, Quoted(upstreamModel));
-        else if (upstreamModel != request.Model || request.ModelProperty.Kind != JsonTokenType.String)
+        else if (upstreamModel != request.Model || request.ModelDefaulted)
             edits.Add(new JsonEdit(request.ModelProperty.ValueStart, request.ModelProperty.End, Quoted(upstreamModel)));
         if (request.Stream && request.Endpoint.HasUsageStream)
         {

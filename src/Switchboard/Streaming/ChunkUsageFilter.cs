@@ -14,8 +14,8 @@ internal enum ChunkAction
     ForwardRewritten,
     /// <summary>Relay nothing: the chunk only carried usage.</summary>
     Drop,
-    /// <summary>Relay it, and end the stream after it: the upstream sent an error event.</summary>
-    ForwardError,
+    /// <summary>The upstream sent an error event: relay it normalised (<see cref="Errors.UpstreamError.FromEvent"/>) and end the stream.</summary>
+    UpstreamError,
     /// <summary>Not a JSON object in valid UTF-8: no SDK could read it, so the stream ends with an error instead.</summary>
     Invalid,
 }
@@ -56,17 +56,19 @@ internal sealed class ChunkUsageFilter(bool clientWantsUsage)
             {
                 var isUsage = scanner.NameIs("usage"u8);
                 var isChoices = !isUsage && scanner.NameIs("choices"u8);
-                isError |= !isUsage && !isChoices && scanner.NameIs("error"u8);
+                var isErrorName = !isUsage && !isChoices && scanner.NameIs("error"u8);
                 var value = scanner.ReadValue();
                 if (isUsage) usage = value;
                 else if (isChoices) choices = value;
+                // "error": null is a field some servers put on every chunk, not an error.
+                isError |= isErrorName && value.Kind != JsonTokenType.Null;
             }
         }
         catch (JsonException)
         {
             return ChunkAction.Invalid;
         }
-        if (isError) return ChunkAction.ForwardError;
+        if (isError) return ChunkAction.UpstreamError;
         if (!usage.Exists) return ChunkAction.Forward;
 
         if (usage.Kind == JsonTokenType.StartObject)

@@ -16,9 +16,11 @@ internal static class SseWriter
         response.Headers.CacheControl = "no-cache";
     }
 
-    /// <summary>Writes <c>data: …\n\n</c>; returns the bytes written.</summary>
+    /// <summary>Writes <c>data: …\n\n</c> (a <c>data:</c> line for each line of <paramref name="data"/>); returns the bytes written.</summary>
     public static int WriteData(PipeWriter writer, ReadOnlySpan<byte> data)
     {
+        // Data that arrived on several data lines keeps them: a line without its "data: " would be dropped by the client.
+        if (data.IndexOf((byte)'\n') >= 0) return WriteLines(writer, data);
         var length = 6 + data.Length + 2;
         if (length > SingleSpanLimit)
         {
@@ -38,4 +40,18 @@ internal static class SseWriter
     }
 
     public static int WriteDone(PipeWriter writer) => WriteData(writer, "[DONE]"u8);
+
+    private static int WriteLines(PipeWriter writer, ReadOnlySpan<byte> data)
+    {
+        var written = 0;
+        foreach (var range in data.Split((byte)'\n'))
+        {
+            writer.Write("data: "u8);
+            writer.Write(data[range]);
+            writer.Write("\n"u8);
+            written += 7 + (range.End.Value - range.Start.Value);
+        }
+        writer.Write("\n"u8);
+        return written + 1;
+    }
 }

@@ -30,7 +30,6 @@ internal static class StreamRelay
         var provider = upstream.Provider!.Name;
         OpenAiError? failure = null;
         var sawDone = false;
-        var sawError = false;    // the upstream's own error event, relayed as it is
         Exception? fault = null;
         var unflushed = 0;
         try
@@ -53,13 +52,14 @@ internal static class StreamRelay
                     failure = GatewayErrors.UpstreamBadEvent(provider);
                     break;
                 }
-                if (action is ChunkAction.Forward or ChunkAction.ForwardError) unflushed += SseWriter.WriteData(writer, data);
-                else if (action == ChunkAction.ForwardRewritten) unflushed += SseWriter.WriteData(writer, filter.Rewritten);
-                if (action == ChunkAction.ForwardError)
+                if (action == ChunkAction.UpstreamError)
                 {
-                    sawError = true;
+                    // Its shape varies by server and its text may echo the provider's key: it ends the stream in ours.
+                    failure = UpstreamError.FromEvent(provider, upstream.Provider.Options.ApiKey, data);
                     break;
                 }
+                if (action == ChunkAction.Forward) unflushed += SseWriter.WriteData(writer, data);
+                else if (action == ChunkAction.ForwardRewritten) unflushed += SseWriter.WriteData(writer, filter.Rewritten);
                 // Flush when about to wait for the upstream (events that arrived together leave in one write) or when
                 // enough has piled up; awaiting the flush is what lets a client that does not read slow the upstream.
                 if (unflushed >= FlushThreshold || !events.HasBufferedEvent)
@@ -70,7 +70,7 @@ internal static class StreamRelay
                 }
                 status = await events.ReadAsync(clientAborted);
             }
-            if (!sawDone && !sawError) failure ??= status switch
+            if (!sawDone) failure ??= status switch
             {
                 SseReadStatus.TooLarge => GatewayErrors.UpstreamEventTooLarge(provider),
                 SseReadStatus.OverBudget => GatewayErrors.Overloaded(),
@@ -114,7 +114,7 @@ internal static class StreamRelay
         {
             return new StreamResult(StreamEnd.ClientGone, filter.Usage);
         }
-        return new StreamResult(failure is null && !sawError ? StreamEnd.Completed : StreamEnd.UpstreamFailed, filter.Usage, fault);
+        return new StreamResult(failure is null ? StreamEnd.Completed : StreamEnd.UpstreamFailed, filter.Usage, fault);
     }
 
     /// <summary>Relays an SSE body the gateway does not interpret, flushing after every read.</summary>

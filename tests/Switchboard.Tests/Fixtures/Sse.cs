@@ -17,10 +17,10 @@ public static class Sse
     public static string ChatRequest(string model, bool includeUsage = false, string extra = "") =>
         $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hi"}],"stream":true{{(includeUsage ? ",\"stream_options\":{\"include_usage\":true}" : "")}}{{extra}}}""";
 
-    /// <summary>The data of every SSE event in a finished stream body, in order.</summary>
+    /// <summary>The data of every SSE event in a finished stream body, in order; an event's data lines are joined with LF, as SSE defines.</summary>
     public static List<string> Events(string body) =>
         body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
-            .Select(e => Assert.IsType<string>(e.StartsWith("data: ", StringComparison.Ordinal) ? e[6..] : throw new Xunit.Sdk.XunitException($"not a data event: {e}")))
+            .Select(e => string.Join('\n', e.Split('\n').Select(line => line.StartsWith("data: ", StringComparison.Ordinal) ? line[6..] : throw new Xunit.Sdk.XunitException($"not a data line: {line}"))))
             .ToList();
 
     public static JsonElement Json(string data) => JsonDocument.Parse(data).RootElement;
