@@ -17,6 +17,7 @@ internal sealed class UpstreamContent : HttpContent
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private static readonly byte[] ForcedStreamOptions = "{\"include_usage\":true}"u8.ToArray();
     private static readonly byte[] InsertedStreamOptions = "\"stream_options\":{\"include_usage\":true}"u8.ToArray();
+    private static readonly byte[] InsertedStreamOptionsAndComma = "\"stream_options\":{\"include_usage\":true},"u8.ToArray();
     private readonly ReadOnlyMemory<byte>[] _segments;
     private readonly long _length;
 
@@ -30,14 +31,20 @@ internal sealed class UpstreamContent : HttpContent
     /// <summary>The edits a request needs for a provider that knows its model as <paramref name="upstreamModel"/>; built once per provider, not per attempt.</summary>
     public static JsonEdit[] EditsFor(ProxyRequest request, string upstreamModel)
     {
+        var forcesUsage = request.Stream && request.Endpoint.HasUsageStream;
+        var keepsModel = request.ModelProperty.Exists && upstreamModel == request.Model && !request.ModelDefaulted;
+        if (keepsModel && !forcesUsage) return [];
         var json = request.Body.WrittenSpan;
+        // The usual stream: one constant insertion (a chat body always has properties, so a comma follows it).
+        if (keepsModel && !request.StreamOptions.Exists && json[(request.ObjectStart + 1)..].TrimStart(" \t\r\n"u8)[0] != (byte)'}')
+            return [new JsonEdit(request.ObjectStart + 1, request.ObjectStart + 1, InsertedStreamOptionsAndComma)];
         var edits = new List<JsonEdit>(3);
         var inserted = new List<byte>();
         if (!request.ModelProperty.Exists)
             Append(inserted, "\"model\":"u8, Quoted(upstreamModel));
         else if (upstreamModel != request.Model || request.ModelDefaulted)
             edits.Add(new JsonEdit(request.ModelProperty.ValueStart, request.ModelProperty.End, Quoted(upstreamModel)));
-        if (request.Stream && request.Endpoint.HasUsageStream)
+        if (forcesUsage)
         {
             var options = request.StreamOptions;
             if (!options.Exists)

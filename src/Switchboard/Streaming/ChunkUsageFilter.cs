@@ -33,7 +33,7 @@ internal sealed class ChunkUsageFilter(bool clientWantsUsage)
     private static readonly byte[] Null = "null"u8.ToArray();
     private static readonly byte[] EmptyArray = "[]"u8.ToArray();
     private static readonly byte[] AppendedChoices = ",\"choices\":[]"u8.ToArray();
-    private byte[] _rewritten = new byte[512];
+    private byte[] _rewritten = [];
     private int _rewrittenLength;
     private byte[] _usageChunk = [];
     private int _usageChunkLength;
@@ -46,6 +46,10 @@ internal sealed class ChunkUsageFilter(bool clientWantsUsage)
     public ChunkAction Process(ReadOnlySpan<byte> chunk)
     {
         if (!Utf8.IsValid(chunk)) return ChunkAction.Invalid;
+        // Most chunks carry neither usage nor an error: those only need their syntax checked, which JsonSyntax does
+        // at a fraction of a full scan's cost. (A name would have to be escaped, "\u0075sage", to slip past this.)
+        if (chunk.IndexOf("\"usage\""u8) < 0 && chunk.IndexOf("\"error\""u8) < 0)
+            return JsonSyntax.IsObject(chunk) ? ChunkAction.Forward : ChunkAction.Invalid;
         JsonPropertyRange usage = JsonPropertyRange.None, choices = JsonPropertyRange.None;
         var isError = false;
         try
@@ -75,7 +79,7 @@ internal sealed class ChunkUsageFilter(bool clientWantsUsage)
         {
             // Providers that send running totals are covered too: the last one wins.
             Usage = Metering.Usage.Read(chunk[usage.ValueStart..usage.End]);
-            RememberUsageChunk(chunk, choices);
+            if (clientWantsUsage) RememberUsageChunk(chunk, choices);
             if (!JsonObjectScanner.IsNonEmptyArray(chunk, choices)) return ChunkAction.Drop;
         }
         else if (usage.Kind == JsonTokenType.Null && clientWantsUsage)
@@ -111,7 +115,7 @@ internal sealed class ChunkUsageFilter(bool clientWantsUsage)
     private void Rewrite(ReadOnlySpan<byte> chunk, ReadOnlySpan<JsonEdit> edits)
     {
         var length = JsonEdit.EditedLength(chunk.Length, edits);
-        if (_rewritten.Length < length) _rewritten = new byte[Math.Max(length, 2 * _rewritten.Length)];
+        if (_rewritten.Length < length) _rewritten = new byte[Math.Max(Math.Max(length, 512), 2 * _rewritten.Length)];
         JsonEdit.Apply(chunk, edits, _rewritten);
         _rewrittenLength = length;
     }
