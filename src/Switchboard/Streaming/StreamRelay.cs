@@ -34,7 +34,8 @@ internal static class StreamRelay
         var unflushed = 0;
         try
         {
-            // Committed before the first event: from here on, a failure is reported as an event, never as a status.
+            // Headers go out before the first event: Kestrel hands out placeholder memory until a response has
+            // started, and events written across several spans before that arrive mangled.
             await response.StartAsync(clientAborted);
             var status = SseReadStatus.Event;    // the forwarder has already read the first event
             while (status == SseReadStatus.Event)
@@ -89,8 +90,10 @@ internal static class StreamRelay
         {
             failure = GatewayErrors.UpstreamStreamBroken(provider);
         }
-        catch (Exception e) when (response.HasStarted)
+        catch (Exception e)
         {
+            // Whatever goes wrong is reported as an error event, never as a status: events may already sit unflushed
+            // in the response, and a status written after them would corrupt it.
             fault = e;
             failure = GatewayErrors.Internal();
         }
