@@ -246,23 +246,9 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
     private static bool TryReadSuccess(ReadOnlySpan<byte> json, out Usage? usage)
     {
         usage = null;
-        if (!Utf8.IsValid(json)) return false;
-        try
-        {
-            var scanner = new JsonObjectScanner(json);
-            if (!scanner.TryReadStart()) return false;
-            while (scanner.MoveNext())
-            {
-                var isUsage = scanner.NameIs("usage"u8);
-                var value = scanner.ReadValue();
-                if (isUsage && value.Kind == JsonTokenType.StartObject) usage = Usage.Read(json[value.ValueStart..value.End]);
-            }
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
+        if (!Utf8.IsValid(json) || !JsonSyntax.TryScanResponse(json, out var members)) return false;
+        if (members.Usage.Kind == JsonTokenType.StartObject) usage = Usage.Read(json[members.Usage.ValueStart..members.Usage.End]);
+        return true;
     }
 
     private static bool ClosedEarly(HttpRequestException e)

@@ -11,6 +11,8 @@ namespace Switchboard.Logging;
 public static class LogValue
 {
     public const int MaxLength = 512;
+    private static readonly System.Buffers.SearchValues<char> NeedEscaping = System.Buffers.SearchValues.Create(
+        [.. Enumerable.Range(0, 0x20).Select(c => (char)c), '\u007f', '\u2028', '\u2029', .. Enumerable.Range(0x80, 0x20).Select(c => (char)c)]);
 
     public static string? Truncate(string? value) =>
         value is null || value.Length <= MaxLength ? value : string.Concat(value.AsSpan(0, MaxLength), $"…(+{value.Length - MaxLength} chars)");
@@ -19,6 +21,12 @@ public static class LogValue
     {
         if (value is null) return;
         var shown = value.AsSpan(0, Math.Min(value.Length, MaxLength));
+        if (shown.IndexOfAny(NeedEscaping) < 0)
+        {
+            text.Append(shown);    // the usual value: nothing to escape
+            if (value.Length > MaxLength) text.Append("…(+").Append(value.Length - MaxLength).Append(" chars)");
+            return;
+        }
         foreach (var c in shown)
         {
             switch (c)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Unicode;
 using Switchboard.Json;
@@ -43,35 +44,14 @@ internal sealed class ChunkUsageFilter(bool clientWantsUsage)
 
     public ReadOnlySpan<byte> Rewritten => _rewritten.AsSpan(0, _rewrittenLength);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ChunkAction Process(ReadOnlySpan<byte> chunk)
     {
-        if (!Utf8.IsValid(chunk)) return ChunkAction.Invalid;
-        // Most chunks carry neither usage nor an error: those only need their syntax checked, which JsonSyntax does
-        // at a fraction of a full scan's cost. (A name would have to be escaped, "\u0075sage", to slip past this.)
-        if (chunk.IndexOf("\"usage\""u8) < 0 && chunk.IndexOf("\"error\""u8) < 0)
-            return JsonSyntax.IsObject(chunk) ? ChunkAction.Forward : ChunkAction.Invalid;
-        JsonPropertyRange usage = JsonPropertyRange.None, choices = JsonPropertyRange.None;
-        var isError = false;
-        try
-        {
-            var scanner = new JsonObjectScanner(chunk);
-            if (!scanner.TryReadStart()) return ChunkAction.Invalid;
-            while (scanner.MoveNext())
-            {
-                var isUsage = scanner.NameIs("usage"u8);
-                var isChoices = !isUsage && scanner.NameIs("choices"u8);
-                var isErrorName = !isUsage && !isChoices && scanner.NameIs("error"u8);
-                var value = scanner.ReadValue();
-                if (isUsage) usage = value;
-                else if (isChoices) choices = value;
-                // "error": null is a field some servers put on every chunk, not an error.
-                isError |= isErrorName && value.Kind != JsonTokenType.Null;
-            }
-        }
-        catch (JsonException)
-        {
-            return ChunkAction.Invalid;
-        }
+        if (!Utf8.IsValid(chunk) || !JsonSyntax.TryScanResponse(chunk, out var members)) return ChunkAction.Invalid;
+        var usage = members.Usage;
+        var choices = members.Choices;
+        // "error": null is a field some servers put on every chunk, not an error.
+        var isError = members.Error.Exists && members.Error.Kind != JsonTokenType.Null;
         if (isError) return ChunkAction.UpstreamError;
         if (!usage.Exists) return ChunkAction.Forward;
 

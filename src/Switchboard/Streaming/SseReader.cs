@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Switchboard.Buffers;
 
 namespace Switchboard.Streaming;
@@ -95,6 +96,7 @@ internal sealed class SseReader(Stream upstream, BufferBudget budget, int maxEve
     }
 
     /// <summary>The end (past its blank line) of the first complete event in the pending bytes, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int FindEventEnd()
     {
         if (_pendingEnd >= 0) return _pendingEnd;
@@ -129,6 +131,7 @@ internal sealed class SseReader(Stream upstream, BufferBudget budget, int maxEve
     }
 
     /// <summary>Collects the <c>data</c> lines of the event in [start, end): <see cref="SseReadStatus.End"/> when it has none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SseReadStatus Parse(int start, int end)
     {
         var text = _buffer.WrittenSpan;

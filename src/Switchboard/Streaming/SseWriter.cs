@@ -16,6 +16,9 @@ internal static class SseWriter
         response.Headers.CacheControl = "no-cache";
     }
 
+    /// <summary>Whether <see cref="WriteData"/> writes <paramref name="data"/> in several pieces rather than one span.</summary>
+    public static bool NeedsSeveralSpans(ReadOnlySpan<byte> data) => 8 + data.Length > SingleSpanLimit || data.IndexOf((byte)'\n') >= 0;
+
     /// <summary>Writes <c>data: …\n\n</c> (a <c>data:</c> line for each line of <paramref name="data"/>); returns the bytes written.</summary>
     public static int WriteData(PipeWriter writer, ReadOnlySpan<byte> data)
     {

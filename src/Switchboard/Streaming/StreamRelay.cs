@@ -34,9 +34,6 @@ internal static class StreamRelay
         var unflushed = 0;
         try
         {
-            // Headers go out before the first event: Kestrel hands out placeholder memory until a response has
-            // started, and events written across several spans before that arrive mangled.
-            await response.StartAsync(clientAborted);
             var status = SseReadStatus.Event;    // the forwarder has already read the first event
             while (status == SseReadStatus.Event)
             {
@@ -59,8 +56,14 @@ internal static class StreamRelay
                     failure = UpstreamError.FromEvent(provider, upstream.Provider.Options.ApiKey, data);
                     break;
                 }
-                if (action == ChunkAction.Forward) unflushed += SseWriter.WriteData(writer, data);
-                else if (action == ChunkAction.ForwardRewritten) unflushed += SseWriter.WriteData(writer, filter.Rewritten);
+                if (action is ChunkAction.Forward or ChunkAction.ForwardRewritten)
+                {
+                    // Kestrel hands out placeholder memory until a response has started, and an event written across
+                    // several spans before that arrives mangled: such an event (large, or on several lines) starts it first.
+                    if (!response.HasStarted && SseWriter.NeedsSeveralSpans(action == ChunkAction.ForwardRewritten ? filter.Rewritten : data))
+                        await response.StartAsync(clientAborted);
+                    unflushed += SseWriter.WriteData(writer, action == ChunkAction.ForwardRewritten ? filter.Rewritten : events.Data.Span);
+                }
                 // Flush when about to wait for the upstream (events that arrived together leave in one write) or when
                 // enough has piled up; awaiting the flush is what lets a client that does not read slow the upstream.
                 if (unflushed >= FlushThreshold || !events.HasBufferedEvent)
