@@ -9,21 +9,6 @@ namespace Switchboard.Api;
 public static class OpenAiApi
 {
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
-    private const string PostAllowed = "POST, OPTIONS";
-    private const string GetAllowed = "GET, HEAD, OPTIONS";
-
-    // The methods each path answers, for 405 and OPTIONS (routing matches paths case-insensitively; so does this).
-    private static readonly Dictionary<string, string> Allowed = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["/v1/chat/completions"] = PostAllowed,
-        ["/v1/completions"] = PostAllowed,
-        ["/v1/embeddings"] = PostAllowed,
-        ["/v1/images/generations"] = PostAllowed,
-        ["/v1/moderations"] = PostAllowed,
-        ["/v1/models"] = GetAllowed,
-        ["/healthz"] = GetAllowed,
-        ["/readyz"] = GetAllowed,
-    };
 
     public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
     {
@@ -60,8 +45,7 @@ public static class OpenAiApi
     {
         var request = context.Request;
         var path = request.Path.Value ?? "/";
-        var trimmed = path.Length > 1 ? path.TrimEnd('/') : path;
-        var allowed = Allowed.GetValueOrDefault(trimmed) ?? (trimmed.StartsWith("/v1/models/", StringComparison.OrdinalIgnoreCase) ? GetAllowed : null);
+        var allowed = context.RequestServices.GetRequiredService<AllowedMethods>().For(path);
         if (allowed is null) return new ErrorResult(GatewayErrors.UnknownRoute(request.Method, path));
         if (HttpMethods.IsOptions(request.Method))
         {

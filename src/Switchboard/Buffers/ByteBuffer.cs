@@ -41,10 +41,11 @@ internal sealed class ByteBuffer(BufferBudget budget, int maxBytes) : IDisposabl
         var needed = (long)_count + bytes;
         if (needed > MaxBytes) return GrowResult.TooLarge;
         var capacity = (int)Math.Min(MaxBytes, Math.Max(needed, Math.Max(4096L, 2L * _capacity)));
-        if (!budget.TryReserve(capacity)) return GrowResult.OverBudget;
+        // Only the growth is charged: the old array is given back as soon as its content is copied.
+        if (!budget.TryReserve(capacity - _capacity)) return GrowResult.OverBudget;
         var grown = capacity <= PooledLimit ? ArrayPool<byte>.Shared.Rent(capacity) : GC.AllocateUninitializedArray<byte>(capacity);
         _array.AsSpan(0, _count).CopyTo(grown);
-        ReturnArray();
+        ReturnArray(release: false);
         _array = grown;
         _capacity = capacity;
         return GrowResult.Ok;
@@ -62,15 +63,16 @@ internal sealed class ByteBuffer(BufferBudget budget, int maxBytes) : IDisposabl
     }
 
     /// <summary>
-    /// Reads <paramref name="stream"/> to its end. With <paramref name="knownLength"/> the buffer is sized once;
-    /// otherwise it doubles. <see cref="GrowResult.TooLarge"/> as soon as the stream proves longer than <see cref="MaxBytes"/>.
+    /// Reads <paramref name="stream"/> to its end. An announced <paramref name="knownLength"/> is reserved in full before
+    /// the first byte (plus one, so the read that finds the end needs no growth): admission is all or nothing, so
+    /// concurrent large bodies are served in turn instead of all failing halfway. Otherwise the buffer doubles as
+    /// bytes arrive. <see cref="GrowResult.TooLarge"/> as soon as the stream proves longer than <see cref="MaxBytes"/>.
     /// </summary>
     public async ValueTask<GrowResult> ReadToEndAsync(Stream stream, long? knownLength, CancellationToken cancellationToken)
     {
         if (knownLength > MaxBytes - _count) return GrowResult.TooLarge;
-        // Room for the announced length and one byte more, so the read that finds the end needs no growth.
-        var first = knownLength is { } length ? (int)Math.Min(length + 1, MaxBytes - _count) : Math.Min(ReadSize, MaxBytes - _count);
-        if (first > 0 && TryEnsureFree(first) is var grown && grown != GrowResult.Ok) return grown;
+        if (knownLength is { } length && TryEnsureFree((int)Math.Min(length + 1, MaxBytes - _count)) is var reserved && reserved != GrowResult.Ok)
+            return reserved;
         while (true)
         {
             if (Free.Length == 0)
@@ -95,16 +97,16 @@ internal sealed class ByteBuffer(BufferBudget budget, int maxBytes) : IDisposabl
 
     public void Clear() => _count = 0;
 
-    private void ReturnArray()
+    private void ReturnArray(bool release)
     {
         if (_capacity == 0) return;
-        budget.Release(_capacity);
+        if (release) budget.Release(_capacity);
         if (_capacity <= PooledLimit) ArrayPool<byte>.Shared.Return(_array);
     }
 
     public void Dispose()
     {
-        ReturnArray();
+        ReturnArray(release: true);
         _array = [];
         _capacity = 0;
         _count = 0;

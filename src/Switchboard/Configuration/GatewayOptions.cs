@@ -5,7 +5,7 @@ public sealed record GatewayOptions
 {
     public required IReadOnlyList<string> Urls { get; init; }
     public required string DataDirectory { get; init; }
-    /// <summary>When set, every <c>/v1</c> call must present it as a bearer token.</summary>
+    /// <summary>When set, every endpoint but the health checks needs it as a bearer token.</summary>
     public string? MasterKey { get; init; }
     /// <summary>Without a master key the gateway is open to whoever reaches it; <see cref="CrossSite"/> then also guards Host and Content-Type.</summary>
     public bool IsKeyless => MasterKey is null;

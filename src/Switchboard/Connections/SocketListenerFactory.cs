@@ -18,7 +18,7 @@ namespace Switchboard.Connections;
 /// briefly, as nginx does, instead of spinning. Registered after Kestrel's own factory, so Kestrel binds with this one.
 /// </summary>
 internal sealed class SocketListenerFactory(SocketConnectionContextFactory contexts, GatewayOptions options, TimeProvider time, ILogger<SocketListenerFactory> logger)
-    : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
+    : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     private const int Backlog = 512;
 
@@ -49,8 +49,6 @@ internal sealed class SocketListenerFactory(SocketConnectionContextFactory conte
         TimeProvider.System.CreateTimer(static _ => { }, null, TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan).Dispose();
         return new ValueTask<IConnectionListener>(new SocketListener(socket, contexts, options.Limits.MaxConnections, time, logger));
     }
-
-    public void Dispose() => contexts.Dispose();
 }
 
 internal sealed class SocketListener(Socket socket, SocketConnectionContextFactory contexts, int maxConnections, TimeProvider time, ILogger logger) : IConnectionListener
@@ -59,6 +57,9 @@ internal sealed class SocketListener(Socket socket, SocketConnectionContextFacto
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(100);
     private static readonly Action<object?> ReleaseSlot = static slots => ((SemaphoreSlim)slots!).Release();
     private readonly SemaphoreSlim _slots = new(maxConnections, maxConnections);
+    // Kestrel accepts without a token and waits for the accept loop before closing connections: unbinding cancels
+    // this, so a loop waiting for a free slot does not hold up shutdown.
+    private readonly CancellationTokenSource _unbound = new();
     private bool _exhausted;
 
     public EndPoint EndPoint { get; } = socket.LocalEndPoint!;
@@ -69,9 +70,17 @@ internal sealed class SocketListener(Socket socket, SocketConnectionContextFacto
         {
             try
             {
-                await _slots.WaitAsync(cancellationToken);
+                if (!cancellationToken.CanBeCanceled)
+                {
+                    await _slots.WaitAsync(_unbound.Token);
+                }
+                else
+                {
+                    using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _unbound.Token);
+                    await _slots.WaitAsync(stop.Token);
+                }
             }
-            catch (OperationCanceledException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
                 return null;
             }
@@ -85,33 +94,45 @@ internal sealed class SocketListener(Socket socket, SocketConnectionContextFacto
                 _slots.Release();
                 return null;    // unbound: the accept loop ends
             }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.TooManyOpenSockets)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
                 _slots.Release();
-                if (!_exhausted) Log.DescriptorsExhausted(logger, Pause.TotalMilliseconds);
-                _exhausted = true;
+                continue;    // reset while it waited in the backlog
+            }
+            catch (SocketException e)
+            {
+                // Out of descriptors (EMFILE/ENFILE), or of kernel buffers: retrying at once would only spin.
+                _slots.Release();
+                if (e.SocketErrorCode == SocketError.TooManyOpenSockets && !_exhausted) Log.DescriptorsExhausted(logger, Pause.TotalMilliseconds);
+                _exhausted |= e.SocketErrorCode == SocketError.TooManyOpenSockets;
                 try
                 {
-                    await Task.Delay(Pause, time, cancellationToken);
+                    await Task.Delay(Pause, time, _unbound.Token);
                 }
-                catch (OperationCanceledException)
+                catch (Exception stopped) when (stopped is OperationCanceledException or ObjectDisposedException)
                 {
                     return null;
                 }
                 continue;
-            }
-            catch (SocketException)
-            {
-                _slots.Release();
-                continue;    // reset while it waited in the backlog
             }
             if (_exhausted)
             {
                 _exhausted = false;
                 Log.DescriptorsAvailable(logger);
             }
-            if (accepted.LocalEndPoint is IPEndPoint) accepted.NoDelay = true;
-            var connection = contexts.Create(accepted);
+            ConnectionContext connection;
+            try
+            {
+                if (accepted.LocalEndPoint is IPEndPoint) accepted.NoDelay = true;
+                connection = contexts.Create(accepted);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Reset between accept and setup (setsockopt fails on some systems): drop it, keep accepting.
+                accepted.Dispose();
+                _slots.Release();
+                continue;
+            }
             connection.ConnectionClosed.Register(ReleaseSlot, _slots);
             return connection;
         }
@@ -119,14 +140,16 @@ internal sealed class SocketListener(Socket socket, SocketConnectionContextFacto
 
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
+        _unbound.Cancel();
         socket.Dispose();
         return default;
     }
 
     public ValueTask DisposeAsync()
     {
+        _unbound.Cancel();
         socket.Dispose();
-        _slots.Dispose();
+        _unbound.Dispose();
         return default;
     }
 }

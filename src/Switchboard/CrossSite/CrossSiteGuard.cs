@@ -45,7 +45,7 @@ internal static class CrossSiteGuard
                 headers.AccessControlExposeHeaders = ExposedHeaders;
                 if (HttpMethods.IsOptions(request.Method) && request.Headers.ContainsKey("Access-Control-Request-Method"))
                 {
-                    headers.AccessControlAllowMethods = "GET, POST, DELETE, OPTIONS";
+                    headers.AccessControlAllowMethods = "GET, HEAD, POST, OPTIONS";
                     headers.AccessControlAllowHeaders = request.Headers.AccessControlRequestHeaders.ToString();
                     headers.AccessControlMaxAge = "600";
                     context.Response.StatusCode = StatusCodes.Status204NoContent;

@@ -45,7 +45,11 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                 model = request!.Model;
                 stream = request.Stream;
                 if (options.Logging.LogContent)
-                    Log.RequestContent(logger, context.TraceIdentifier, Encoding.UTF8.GetString(request.Body.WrittenSpan));
+                {
+                    // Only as much as the log keeps is decoded: a 32 MB body is not turned into a 64 MB string for it.
+                    var shown = request.Body.WrittenSpan[..Math.Min(request.Body.Count, LogValue.LongMaxLength + 1)];
+                    Log.RequestContent(logger, context.TraceIdentifier, new LongText(Encoding.UTF8.GetString(shown)));
+                }
                 if (router.Resolve(model) is not { } route)
                 {
                     error = GatewayErrors.ModelNotFound(model);
@@ -64,7 +68,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                         await BufferedRelay.WriteAsync(response, buffered, clientAborted);
                         break;
                     case StreamingResponse streaming:
-                        var result = await StreamRelay.RelayAsync(response, streaming, request.ClientWantsUsage, clientAborted);
+                        var result = await StreamRelay.RelayAsync(response, streaming, request.ClientWantsUsage, budget, options.Limits.MaxEventBytes, clientAborted);
                         usage = result.Usage;
                         status = StatusFor(result.End);
                         if (result.Fault is { } fault) Log.UnhandledError(logger, fault, context.TraceIdentifier);

@@ -34,7 +34,6 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
     public async Task<ForwardOutcome> ForwardAsync(ProxyRequest request, ModelRoute route, CancellationToken clientAborted)
     {
         ForwardOutcome? last = null;
-        var anyTried = false;
         var soonestProbe = TimeSpan.MaxValue;
         JsonEdit[] edits = [];
         string? editsFor = null;
@@ -49,7 +48,6 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
                 Log.ProviderSkipped(logger, provider.Name, route.Model);
                 continue;
             }
-            anyTried = true;
             if (editsFor != candidate.UpstreamModel)
             {
                 edits = UpstreamContent.EditsFor(request, candidate.UpstreamModel);
@@ -72,13 +70,9 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
             Log.FallingBack(logger, provider.Name, route.Model);
         }
 
-        if (last is not null) return last;
-        if (!anyTried)
-        {
-            var seconds = (int)Math.Ceiling(Math.Max(1, soonestProbe == TimeSpan.MaxValue ? 1 : soonestProbe.TotalSeconds));
-            return new FailedResponse(null, GatewayErrors.AllProvidersOpen(route.Model, seconds));
-        }
-        return new FailedResponse(null, GatewayErrors.Internal());
+        // Every provider tried left its last outcome; none tried means every circuit was open.
+        return last ?? new FailedResponse(null, GatewayErrors.AllProvidersOpen(route.Model,
+            (int)Math.Ceiling(Math.Max(1, soonestProbe == TimeSpan.MaxValue ? 1 : soonestProbe.TotalSeconds))));
     }
 
     private async Task<Attempt> AttemptAsync(UpstreamProvider provider, string upstreamModel, ProxyRequest request, JsonEdit[] edits, CancellationToken clientAborted)
@@ -117,7 +111,18 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
             throw;
         }
         timeout.CancelAfter(Timeout.InfiniteTimeSpan);
-        var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync(clientAborted), timeouts.Idle, deadline, time, timeout, clientAborted);
+        Stream content;
+        try
+        {
+            content = await response.Content.ReadAsStreamAsync(clientAborted);
+        }
+        catch
+        {
+            response.Dispose();
+            timeout.Dispose();
+            throw;
+        }
+        var body = new IdleTimeoutStream(content, timeouts.Idle, deadline, time, timeout, clientAborted);
 
         if (response.IsSuccessStatusCode && (response.Content.Headers.ContentType?.MediaType == "text/event-stream") is var isStream && isStream != request.Stream)
         {
@@ -150,17 +155,28 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
             // Wait for the first event before committing anything to the client, so a stream that dies
             // at once can still be retried or fall back.
             var first = await events.ReadAsync(clientAborted);
-            if (first == SseReadStatus.Event)
+            if (first == SseReadStatus.Event && !IsErrorEvent(events.Data.Span))
             {
                 provider.Breaker.RecordSuccess();
                 return new Attempt(AttemptKind.Done, new StreamingResponse(provider, response, events));
             }
-            error = first switch
+            if (first == SseReadStatus.Event)
             {
-                SseReadStatus.TooLarge => GatewayErrors.UpstreamEventTooLarge(provider.Name),
-                SseReadStatus.OverBudget => GatewayErrors.Overloaded(),
-                _ => GatewayErrors.UpstreamStreamBroken(provider.Name),
-            };
+                // Servers that fail after a 200 (rate limits, overload) often say so in the first event: with nothing
+                // sent yet, that is an error response like any other, retried or passed to the next provider.
+                var upstreamError = UpstreamError.FromEvent(provider.Name, provider.Options.ApiKey, events.Data.Span);
+                response.Dispose();
+                events.Dispose();
+                return TransportFailure(provider, upstreamError);
+            }
+            if (first == SseReadStatus.OverBudget)
+            {
+                // The gateway's own limit, not the provider's fault: no retry, nothing held against it.
+                response.Dispose();
+                events.Dispose();
+                return new Attempt(AttemptKind.Final, new FailedResponse(provider, GatewayErrors.Overloaded()));
+            }
+            error = first == SseReadStatus.TooLarge ? GatewayErrors.UpstreamEventTooLarge(provider.Name) : GatewayErrors.UpstreamStreamBroken(provider.Name);
         }
         catch (UpstreamTimeoutException e)
         {
@@ -187,7 +203,17 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         var headers = Passed(response.Headers);
         // An announced length over the limit is refused before a byte is read.
         var buffer = new ByteBuffer(budget, options.Limits.MaxResponseBodyBytes);
-        var (error, final) = await ReadAllAsync(provider, body, buffer, response.Content.Headers.ContentLength, clientAborted);
+        OpenAiError? error;
+        bool final;
+        try
+        {
+            (error, final) = await ReadAllAsync(provider, body, buffer, response.Content.Headers.ContentLength, clientAborted);
+        }
+        catch
+        {
+            buffer.Dispose();    // a client that left mid-body must not keep its reservation
+            throw;
+        }
         if (error is not null)
         {
             buffer.Dispose();
@@ -250,6 +276,9 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         if (members.Usage.Kind == JsonTokenType.StartObject) usage = Usage.Read(json[members.Usage.ValueStart..members.Usage.End]);
         return true;
     }
+
+    private static bool IsErrorEvent(ReadOnlySpan<byte> data) =>
+        JsonSyntax.TryScanResponse(data, out var members) && members.Error.Exists && members.Error.Kind != JsonTokenType.Null;
 
     private static bool ClosedEarly(HttpRequestException e)
     {

@@ -74,6 +74,7 @@ public static class GatewayApp
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<ProxyHandler>();
+        services.AddSingleton<AllowedMethods>();
         configureServices?.Invoke(services);
 
         var app = builder.Build();

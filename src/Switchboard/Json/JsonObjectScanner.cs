@@ -23,7 +23,7 @@ internal readonly record struct JsonPropertyRange(int Start, int ValueStart, int
 /// </summary>
 internal ref struct JsonObjectScanner
 {
-    private static readonly JsonReaderOptions Options = new() { MaxDepth = 128 };
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = JsonSyntax.MaxDepth };
     private Utf8JsonReader _reader;
     private int _nameStart;
 

@@ -29,8 +29,6 @@ internal static class JsonSyntax
     private static readonly bool[] IsStringSpecial = [.. Enumerable.Range(0, 256).Select(b => b < 0x20 || b == '"' || b == '\\')];
     private static readonly SearchValues<byte> Hex = SearchValues.Create("0123456789abcdefABCDEF"u8);
 
-    public static bool IsObject(ReadOnlySpan<byte> json) => TryScanResponse(json, out _);
-
     /// <summary>Whether <paramref name="json"/> is one JSON object; if so, where its members of interest are.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryScanResponse(ReadOnlySpan<byte> json, out ResponseMembers members)

@@ -20,7 +20,7 @@ internal static partial class Log
     public static partial void RequestCompleted(ILogger logger, string requestId, string endpoint, string model, string provider, int status, double latencyMs, int? promptTokens, int? completionTokens, bool stream);
 
     [LoggerMessage(LogEvents.RequestContent, LogLevel.Information, "{RequestId} request body: {Body}")]
-    public static partial void RequestContent(ILogger logger, string requestId, string body);
+    public static partial void RequestContent(ILogger logger, string requestId, LongText body);
 
     [LoggerMessage(LogEvents.UnhandledError, LogLevel.Error, "{RequestId} failed with an unhandled error")]
     public static partial void UnhandledError(ILogger logger, Exception exception, string requestId);

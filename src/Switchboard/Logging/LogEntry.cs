@@ -57,7 +57,7 @@ public sealed class LogEntry(DateTimeOffset timestamp, LogLevel level, string ca
                 null => "(null)",
                 IFormattable formattable => formattable.ToString(colon < 0 ? null : hole[(colon + 1)..].ToString(), CultureInfo.InvariantCulture),
                 _ => value.ToString(),
-            });
+            }, LogValue.LimitFor(value));
             i = close;
         }
         return text.ToString();

@@ -64,7 +64,7 @@ public sealed class RollingFileSink(string directory, LogOptions options) : LogS
                 case long l: json.WriteNumber(key, l); break;
                 case double d: json.WriteNumber(key, d); break;
                 case bool b: json.WriteBoolean(key, b); break;
-                default: json.WriteString(key, LogValue.Truncate(Convert.ToString(value, CultureInfo.InvariantCulture))); break;
+                default: json.WriteString(key, LogValue.Truncate(Convert.ToString(value, CultureInfo.InvariantCulture), LogValue.LimitFor(value))); break;
             }
         }
         if (entry.Exception is not null) json.WriteString("exception"u8, entry.Exception);

@@ -35,8 +35,8 @@ internal sealed class UpstreamContent : HttpContent
         var keepsModel = request.ModelProperty.Exists && upstreamModel == request.Model && !request.ModelDefaulted;
         if (keepsModel && !forcesUsage) return [];
         var json = request.Body.WrittenSpan;
-        // The usual stream: one constant insertion (a chat body always has properties, so a comma follows it).
-        if (keepsModel && !request.StreamOptions.Exists && json[(request.ObjectStart + 1)..].TrimStart(" \t\r\n"u8)[0] != (byte)'}')
+        // The usual stream: one constant insertion, followed by a comma because the body has a model property at least.
+        if (keepsModel && !request.StreamOptions.Exists)
             return [new JsonEdit(request.ObjectStart + 1, request.ObjectStart + 1, InsertedStreamOptionsAndComma)];
         var edits = new List<JsonEdit>(3);
         var inserted = new List<byte>();

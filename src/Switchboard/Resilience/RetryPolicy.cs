@@ -23,22 +23,27 @@ public sealed class RetryPolicy(TimeProvider time, Random random)
         return TimeSpan.FromMilliseconds(capped / 2 + random.NextDouble() * capped / 2);
     }
 
-    /// <summary>The wait the upstream asked for, if any.</summary>
+    /// <summary>The wait the upstream asked for, if any (at most <see cref="Longest"/>: anything longer is not waited for anyway).</summary>
     public TimeSpan? Requested(IReadOnlyList<KeyValuePair<string, string>> headers)
     {
-        if (Header(headers, "retry-after-ms") is { } ms &&
-            double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds >= 0)
-            return TimeSpan.FromMilliseconds(milliseconds);
+        if (Header(headers, "retry-after-ms") is { } ms && Seconds(ms) is { } milliseconds) return Clamp(milliseconds / 1000);
         if (Header(headers, "retry-after") is not { } after) return null;
-        if (double.TryParse(after, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
-            return seconds <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(seconds);
+        if (Seconds(after) is { } seconds) return Clamp(seconds);
         if (DateTimeOffset.TryParseExact(after, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
         {
             var wait = date - time.GetUtcNow();
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > Longest ? Longest : wait;
         }
         return null;
     }
+
+    /// <summary>The longest wait read from a header; the values are the upstream's and may be anything.</summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromDays(1);
+
+    private static double? Seconds(string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number) && number >= 0 ? number : null;
+
+    private static TimeSpan Clamp(double seconds) => seconds >= Longest.TotalSeconds ? Longest : TimeSpan.FromSeconds(seconds);
 
     private static string? Header(IReadOnlyList<KeyValuePair<string, string>> headers, string name)
     {

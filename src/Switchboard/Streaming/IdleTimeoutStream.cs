@@ -18,6 +18,7 @@ internal sealed class UpstreamTimeoutException(bool total) : TimeoutException("T
 /// </summary>
 internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, long deadline, TimeProvider time, CancellationTokenSource timeout, CancellationToken clientAborted) : Stream
 {
+    // The token argument is not needed: the timeout source is linked to the client's abort, which is every caller's token.
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var left = RemainingUntilDeadline();
@@ -38,7 +39,7 @@ internal sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, long deadli
         }
     }
 
-    private TimeSpan RemainingUntilDeadline() => deadline == long.MaxValue ? TimeSpan.MaxValue : time.GetElapsedTime(time.GetTimestamp(), deadline);
+    private TimeSpan RemainingUntilDeadline() => time.GetElapsedTime(time.GetTimestamp(), deadline);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

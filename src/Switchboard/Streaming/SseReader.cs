@@ -153,12 +153,15 @@ internal sealed class SseReader(Stream upstream, BufferBudget budget, int maxEve
             }
             // Several data lines join with LF into a copy: rare, so that buffer exists only when needed.
             var joined = _joined ??= new ByteBuffer(budget, maxEventBytes);
+            var written = GrowResult.Ok;
             if (lines == 2)
             {
                 joined.Clear();
-                if (joined.TryWrite(text.Slice(first, firstLength)) != GrowResult.Ok) return SseReadStatus.TooLarge;
+                written = joined.TryWrite(text.Slice(first, firstLength));
             }
-            if (joined.TryWrite("\n"u8) != GrowResult.Ok || joined.TryWrite(value) != GrowResult.Ok) return SseReadStatus.TooLarge;
+            if (written == GrowResult.Ok) written = joined.TryWrite("\n"u8);
+            if (written == GrowResult.Ok) written = joined.TryWrite(value);
+            if (written != GrowResult.Ok) return written == GrowResult.OverBudget ? SseReadStatus.OverBudget : SseReadStatus.TooLarge;
         }
         if (lines == 0) return SseReadStatus.End;
         _data = lines == 1 ? _buffer.Written.Slice(first, firstLength) : _joined!.Written;

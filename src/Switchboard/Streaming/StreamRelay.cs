@@ -1,3 +1,4 @@
+using Switchboard.Buffers;
 using Switchboard.Errors;
 using Switchboard.Forwarding;
 using Switchboard.Metering;
@@ -15,17 +16,19 @@ internal readonly record struct StreamResult(StreamEnd End, Usage? Usage, Except
 /// relayed as the upstream's bytes, so multi-byte UTF-8 split across TCP reads is reassembled by the reader
 /// before anything is written and never reaches the client split or re-encoded. A slow client slows the upstream:
 /// the relay awaits the response pipe at least every <see cref="FlushThreshold"/> bytes, and reads the upstream
-/// only after that, so what one stream holds is bounded by the pipe and one event.
+/// only after that, so what one stream holds is bounded by the pipe, the reader's buffer and the filter's two
+/// buffers — each at most one event, all charged to the buffer budget.
 /// </summary>
 internal static class StreamRelay
 {
     private const int FlushThreshold = 32 * 1024;
 
-    public static async Task<StreamResult> RelayAsync(HttpResponse response, StreamingResponse upstream, bool clientWantsUsage, CancellationToken clientAborted)
+    public static async Task<StreamResult> RelayAsync(HttpResponse response, StreamingResponse upstream, bool clientWantsUsage,
+        BufferBudget budget, int maxEventBytes, CancellationToken clientAborted)
     {
         SseWriter.StartResponse(response, StatusCodes.Status200OK);
         var writer = response.BodyWriter;
-        var filter = new ChunkUsageFilter(clientWantsUsage);
+        using var filter = new ChunkUsageFilter(clientWantsUsage, budget, maxEventBytes);
         var events = upstream.Events;
         var provider = upstream.Provider!.Name;
         OpenAiError? failure = null;
@@ -45,9 +48,9 @@ internal static class StreamRelay
                 }
                 // An empty event (a bare "data:" line) carries nothing to relay; some servers send them as keep-alives.
                 var action = data.IsEmpty ? ChunkAction.Drop : filter.Process(data);
-                if (action == ChunkAction.Invalid)
+                if (action is ChunkAction.Invalid or ChunkAction.OverBudget)
                 {
-                    failure = GatewayErrors.UpstreamBadEvent(provider);
+                    failure = action == ChunkAction.Invalid ? GatewayErrors.UpstreamBadEvent(provider) : GatewayErrors.Overloaded();
                     break;
                 }
                 if (action == ChunkAction.UpstreamError)
@@ -103,6 +106,8 @@ internal static class StreamRelay
 
         try
         {
+            // Like any write in pieces, the closing events need a started response (see above).
+            if (!response.HasStarted) await response.StartAsync(clientAborted);
             if (failure is not null)
             {
                 // After the first byte the status is sent; OpenAI reports the error as an event instead.
@@ -123,7 +128,11 @@ internal static class StreamRelay
         return new StreamResult(failure is null ? StreamEnd.Completed : StreamEnd.UpstreamFailed, filter.Usage, fault);
     }
 
-    /// <summary>Relays an SSE body the gateway does not interpret, flushing after every read.</summary>
+    /// <summary>
+    /// Relays an SSE body the gateway does not interpret, flushing after every read. As it may fail in the middle of an
+    /// event, where no error event can be put, a failed upstream aborts the client's connection, so the client sees
+    /// a broken stream rather than one that seems to have ended.
+    /// </summary>
     public static async Task<StreamEnd> RelayRawAsync(HttpResponse response, RawStreamResponse upstream, CancellationToken clientAborted)
     {
         SseWriter.StartResponse(response, (int)upstream.Message.StatusCode);
@@ -145,6 +154,7 @@ internal static class StreamRelay
         }
         catch (Exception e) when (e is IOException or HttpRequestException or TimeoutException)
         {
+            response.HttpContext.Abort();
             return StreamEnd.UpstreamFailed;
         }
     }

@@ -48,6 +48,16 @@ public sealed class GatewayHost : IAsyncDisposable
         return new GatewayHost(app, address.TrimEnd('/'), workDirectory);
     }
 
+    /// <summary>
+    /// Stops the gateway (in-flight requests finish first) and returns the bytes its buffers still hold reserved:
+    /// anything but 0 is a leak that would, over time, leave every request a 503.
+    /// </summary>
+    public async Task<long> StopAndGetHeldBufferBytesAsync()
+    {
+        await App.StopAsync();
+        return App.Services.GetRequiredService<Switchboard.Buffers.BufferBudget>().Used;
+    }
+
     /// <summary>Everything a gateway wrote to its rolling log files under <paramref name="dataDirectory"/> (complete once it has been disposed).</summary>
     public static string ReadLogs(string dataDirectory) =>
         string.Concat(Directory.GetFiles(Path.Combine(dataDirectory, "logs")).Order(StringComparer.Ordinal).Select(File.ReadAllText));

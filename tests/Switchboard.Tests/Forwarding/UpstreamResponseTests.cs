@@ -146,4 +146,27 @@ public sealed class UpstreamResponseTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Equal("upstream_response_too_large", OpenAiErrors.AssertShape(body).GetProperty("code").GetString());
     }
+
+    [Fact]
+    public async Task A_client_that_leaves_while_a_reply_is_read_leaves_no_memory_reserved()
+    {
+        var halfSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.On("half-reply", async x =>
+        {
+            x.Context.Response.ContentType = "application/json";
+            x.Context.Response.ContentLength = 60_000;
+            await x.Raw(new byte[20_000]);
+            halfSent.TrySetResult();
+            await x.Stall();
+        });
+        using var leaving = new CancellationTokenSource();
+        var request = _gateway.Http.PostAsync("/v1/chat/completions",
+            new StringContent("""{"model":"half-reply","messages":[]}""", Encoding.UTF8, "application/json"), leaving.Token);
+        await halfSent.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await leaving.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        await _upstream.CallsFor("half-reply").Single().Aborted.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, await _gateway.StopAndGetHeldBufferBytesAsync());
+    }
 }

@@ -140,8 +140,10 @@ internal static class Faults
                     ("""{"error":{"object":"error","message":"bad","type":"BadRequestError","param":null,"code":400}}""", Any),
                     ($$$"""{"error":{"message":"Incorrect API key provided: {{{Secret}}}","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""", Any));
                 events.Insert(at, error);
+                // As the first event nothing has been sent yet: it is an error response (502), not a stream.
+                var commit = at == 0 ? Commit.Before : Commit.After;
                 return ($"error event {error} after {at} events", Send(random, framing.Frame(events)),
-                    code == Any ? new Outcome(OutcomeKind.Failure, Commit: Commit.After) : Outcome.Error(200, Commit.After, code));
+                    code == Any ? new Outcome(OutcomeKind.Failure, Commit: commit) : Outcome.Error(at == 0 ? 502 : 200, commit, code));
             }
             case 18:
             {

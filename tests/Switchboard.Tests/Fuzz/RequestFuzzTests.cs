@@ -47,6 +47,7 @@ public sealed class RequestFuzzTests
 
         FuzzWire.AssertNoFailures(failures, cases.Count);
         await AssertStillServingAsync(gateway);
+        Assert.Equal(0, await gateway.StopAndGetHeldBufferBytesAsync());
     }
 
     [Fact]
@@ -82,6 +83,7 @@ public sealed class RequestFuzzTests
 
         FuzzWire.AssertNoFailures(failures, cases.Count);
         await AssertStillServingAsync(gateway);
+        Assert.Equal(0, await gateway.StopAndGetHeldBufferBytesAsync());
     }
 
     // The smallest inputs for faults the fuzzing above found, kept as regressions.

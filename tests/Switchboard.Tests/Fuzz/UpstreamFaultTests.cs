@@ -52,6 +52,7 @@ public sealed class UpstreamFaultTests
         FuzzWire.AssertNoFailures(failures, cases.Count);
         using var health = await gateway.Http.GetAsync("/healthz");
         Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(0, await gateway.StopAndGetHeldBufferBytesAsync());
     }
 
     // The smallest upstream answers for faults the fuzzing above found, kept as regressions.

@@ -116,4 +116,27 @@ public sealed class HostingTests
         Assert.Contains("unknown option '--bogus'", text, StringComparison.Ordinal);
         Assert.Contains("Switchboard:Providers:x:BaseUrl", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Shutdown_is_not_held_up_by_a_full_connection_limit()
+    {
+        var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Switchboard:Limits:MaxConnections"] = "2",
+            ["Switchboard:ShutdownTimeout"] = "2s",
+        });
+        await using (gateway)
+        {
+            var port = new Uri(gateway.BaseUrl).Port;
+            using var first = new System.Net.Sockets.TcpClient();
+            using var second = new System.Net.Sockets.TcpClient();
+            using var waiting = new System.Net.Sockets.TcpClient();
+            await first.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            await second.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            // Both slots are taken by idle connections; a third waits in the backlog, and the accept loop with it.
+            await waiting.ConnectAsync(System.Net.IPAddress.Loopback, port);
+
+            await gateway.App.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
 }

@@ -100,6 +100,6 @@ public sealed class JsonSyntaxTests
     {
         var json = "{\"a\":" + new string('[', inner) + new string(']', inner) + "}";
         Assert.Equal(ReaderAccepts(Encoding.UTF8.GetBytes(json)), accepted);
-        Assert.Equal(accepted, JsonSyntax.IsObject(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(accepted, JsonSyntax.TryScanResponse(Encoding.UTF8.GetBytes(json), out _));
     }
 }

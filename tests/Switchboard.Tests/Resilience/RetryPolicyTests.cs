@@ -44,4 +44,19 @@ public sealed class RetryPolicyTests
         var policy = new RetryPolicy(new ManualTime(), new FixedRandom(draw));
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), policy.NextDelay(retry, options, []));
     }
+
+    [Theory]
+    [InlineData("retry-after-ms", "1e16")]
+    [InlineData("retry-after-ms", "Infinity")]
+    [InlineData("retry-after", "1e300")]
+    [InlineData("retry-after", "NaN")]
+    [InlineData("retry-after", "-5")]
+    [InlineData("retry-after", "Tue, 01 Dec 9999 00:00:00 GMT")]
+    public void Whatever_number_an_upstream_sends_there_is_no_exception_and_no_wait_past_the_limit(string header, string value)
+    {
+        var policy = new RetryPolicy(new ManualTime(), new FixedRandom(0));
+        var options = new RetryOptions { BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(10) };
+        var delay = policy.NextDelay(0, options, Headers((header, value)));
+        Assert.True(delay is null || delay <= options.MaxDelay, $"{delay}");
+    }
 }

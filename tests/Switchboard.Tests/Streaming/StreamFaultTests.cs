@@ -159,4 +159,43 @@ public sealed class StreamFaultTests : IAsyncLifetime
         Assert.Equal(0, usage.GetProperty("choices").GetArrayLength());
         Assert.Contains("fp_\\ud800", events[^2], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_error_as_the_first_event_is_an_error_response_not_a_stream()
+    {
+        _upstream.On("first-event-error", async x =>
+        {
+            await x.StartSse();
+            await x.Event(Error("Rate limit reached for requests", "requests", "rate_limit_exceeded"));
+        });
+        using var response = await Sse.PostAsync(_gateway.Http, "/v1/chat/completions", Sse.ChatRequest("first-event-error"));
+        Assert.Equal(System.Net.HttpStatusCode.BadGateway, response.StatusCode);
+        var error = OpenAiErrors.AssertShape(await response.Content.ReadAsStringAsync());
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("code").GetString());
+        Assert.Equal("Rate limit reached for requests", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_stream_the_gateway_relays_untouched_is_cut_visibly_when_the_upstream_fails()
+    {
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.On("image-model", async x =>
+        {
+            await x.StartSse();
+            await x.Event("""{"type":"image_generation.partial_image","b64_json":"AAAA"}""");
+            await sent.Task.WaitAsync(TimeSpan.FromSeconds(30), x.Aborted);
+            x.Reset();
+        });
+        using var response = await Sse.PostAsync(_gateway.Http, "/v1/images/generations",
+            """{"model":"image-model","prompt":"a fox","stream":true}""", HttpCompletionOption.ResponseHeadersRead);
+        var body = await response.Content.ReadAsStreamAsync();
+        Assert.True(await body.ReadAsync(new byte[16]) > 0);
+        sent.SetResult();
+        // A clean end would look like a complete answer: the client must see the stream break.
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            var buffer = new byte[4096];
+            while (await body.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30)) > 0) { }
+        });
+    }
 }
