@@ -5,6 +5,8 @@
 # Usage: bench/gateway-overhead.sh [seconds-per-run]
 # BASELINE_DLL=/path/to/other/switchboard.dll measures a second build too (another checkout's Release
 # build, e.g. main before a change), row by row in the same run: "before" vs "now" without the machine's drift.
+# AB_ROUNDS=n (with BASELINE_DLL) adds n interleaved rounds per row, alternating which build goes first, and
+# reports the mean now/before throughput ratio with its spread: one pair of runs moves by ±10% on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -90,6 +92,28 @@ if [ -n "$BASELINE_DLL" ]; then
   echo "| mode | conns | before req/s | now req/s | now/before | before added p50 ms | now added p50 ms | before added p99 ms | now added p99 ms |"
   echo "|---|---|---|---|---|---|---|---|---|"
   printf "%s" "$BASE_ROWS"
+fi
+
+if [ -n "$BASELINE_DLL" ] && [ "${AB_ROUNDS:-0}" -gt 0 ]; then
+  rps_of() { # port conns stream -> req/s of one 4 s run
+    WRK_STREAM="$3" taskset -c 0 wrk -t1 -c"$2" -d4s -s bench/wrk/chat.lua "http://127.0.0.1:$1/v1/chat/completions" | awk '/Requests\/sec/ {print $2}'
+  }
+  echo
+  echo "Interleaved: $AB_ROUNDS rounds per row, 4 s per run, the first build alternating; now/before req/s:"
+  echo "| mode | conns | mean ratio | min | max |"
+  echo "|---|---|---|---|---|"
+  for stream in 0 1; do
+    for conns in 1 16 64; do
+      ratios=""
+      for round in $(seq "$AB_ROUNDS"); do
+        if [ $((round % 2)) = 1 ]; then b="$(rps_of $BASE_PORT "$conns" "$stream")"; g="$(rps_of $GW_PORT "$conns" "$stream")"
+        else g="$(rps_of $GW_PORT "$conns" "$stream")"; b="$(rps_of $BASE_PORT "$conns" "$stream")"; fi
+        ratios+="$(awk -v g="$g" -v b="$b" 'BEGIN { print g / b }') "
+      done
+      echo "$ratios" | awk -v m="$([ "$stream" = 1 ] && echo stream || echo json)" -v c="$conns" \
+        '{ min = $1; max = $1; for (i = 1; i <= NF; i++) { sum += $i; if ($i < min) min = $i; if ($i > max) max = $i } printf "| %s | %d | %.3f | %.2f | %.2f |\n", m, c, sum / NF, min, max }'
+    done
+  done
 fi
 
 if [ -f "$WORK/nginx.pid" ]; then

@@ -272,13 +272,13 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
     private static bool TryReadSuccess(ReadOnlySpan<byte> json, out Usage? usage)
     {
         usage = null;
-        if (!Utf8.IsValid(json) || !JsonSyntax.TryScanResponse(json, out var members)) return false;
+        if (!Utf8.IsValid(json) || !ResponseMembers.TryScan(json, out var members)) return false;
         if (members.Usage.Kind == JsonTokenType.StartObject) usage = Usage.Read(json[members.Usage.ValueStart..members.Usage.End]);
         return true;
     }
 
     private static bool IsErrorEvent(ReadOnlySpan<byte> data) =>
-        JsonSyntax.TryScanResponse(data, out var members) && members.Error.Exists && members.Error.Kind != JsonTokenType.Null;
+        ResponseMembers.TryScan(data, out var members) && members.Error.Exists && members.Error.Kind != JsonTokenType.Null;
 
     private static bool ClosedEarly(HttpRequestException e)
     {

@@ -23,7 +23,9 @@ internal readonly record struct JsonPropertyRange(int Start, int ValueStart, int
 /// </summary>
 internal ref struct JsonObjectScanner
 {
-    private static readonly JsonReaderOptions Options = new() { MaxDepth = JsonSyntax.MaxDepth };
+    /// <summary>How deeply upstream and client JSON may nest (the framework's default is 64; some tool schemas nest deeper).</summary>
+    public const int MaxDepth = 128;
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = MaxDepth };
     private Utf8JsonReader _reader;
     private int _nameStart;
 

@@ -49,7 +49,7 @@ internal sealed class ChunkUsageFilter(bool clientWantsUsage, BufferBudget budge
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ChunkAction Process(ReadOnlySpan<byte> chunk)
     {
-        if (!Utf8.IsValid(chunk) || !JsonSyntax.TryScanResponse(chunk, out var members)) return ChunkAction.Invalid;
+        if (!Utf8.IsValid(chunk) || !ResponseMembers.TryScan(chunk, out var members)) return ChunkAction.Invalid;
         var usage = members.Usage;
         var choices = members.Choices;
         // "error": null is a field some servers put on every chunk, not an error.
