@@ -39,7 +39,7 @@ public static class Generator
             cancellationToken.ThrowIfCancellationRequested();
             var next = sampler.Sample(logits, history);
             history.Add(next);
-            if (next == model.Vocabulary.Eos)
+            if (model.Vocabulary.EndOfGeneration.Contains(next))
             {
                 yield return new GeneratedToken(next, assembler.Flush(), FinishReason.Stop);
                 yield break;

@@ -22,8 +22,8 @@ public sealed class LlamaModel : IDisposable
     {
         _file = file;
         Config = LlamaConfig.FromGguf(file);
-        Vocabulary = Vocabulary.FromGguf(file);
-        Tokenizer = new SentencePieceTokenizer(Vocabulary);
+        Tokenizer = Tokenizers.Tokenizer.FromGguf(file);
+        Vocabulary = Tokenizer.Vocabulary;
         TokenEmbedding = Matrix("token_embd.weight");
         if (TokenEmbedding.Columns != Config.EmbeddingLength)
             throw new GgufException($"token_embd.weight has {TokenEmbedding.Columns} columns; embedding_length is {Config.EmbeddingLength}.");
@@ -35,7 +35,7 @@ public sealed class LlamaModel : IDisposable
 
     public LlamaConfig Config { get; }
     public Vocabulary Vocabulary { get; }
-    public SentencePieceTokenizer Tokenizer { get; }
+    public ITokenizer Tokenizer { get; }
     internal WeightMatrix TokenEmbedding { get; }
     internal float[] OutputNorm { get; }
     internal WeightMatrix Output { get; }

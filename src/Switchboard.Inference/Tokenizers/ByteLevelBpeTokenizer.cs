@@ -7,31 +7,31 @@ namespace Switchboard.Inference.Tokenizers;
 /// <see cref="PreTokenizer"/>), map each word's UTF-8 bytes to GPT-2's printable alphabet, then merge adjacent
 /// symbols by merge rank (lowest first, ties to the left) until no listed merge applies.
 /// </summary>
-public sealed class ByteLevelBpeTokenizer
+public sealed class ByteLevelBpeTokenizer : ITokenizer
 {
     private static readonly string[] ByteChars = BuildByteChars();
+    private static readonly Dictionary<char, byte> CharBytes = Enumerable.Range(0, 256).ToDictionary(b => ByteChars[b][0], b => (byte)b);
     private readonly Dictionary<string, int> _ranks;
     private readonly PreTokenizer _pre;
     private readonly SpecialTokenSplitter _specials;
+    private readonly bool _ignoreMerges;
 
     /// <param name="vocabulary">The tokens.</param>
     /// <param name="merges"><c>tokenizer.ggml.merges</c>: "left right" pairs, highest priority first.</param>
     /// <param name="preType"><c>tokenizer.ggml.pre</c>.</param>
-    /// <param name="tokenTypes"><c>tokenizer.ggml.token_type</c>, for the special tokens cut out before tokenising.</param>
-    public ByteLevelBpeTokenizer(Vocabulary vocabulary, IReadOnlyList<string> merges, string? preType, IReadOnlyList<int>? tokenTypes = null)
+    public ByteLevelBpeTokenizer(Vocabulary vocabulary, IReadOnlyList<string> merges, string? preType)
     {
         Vocabulary = vocabulary;
-        _specials = new SpecialTokenSplitter(vocabulary, tokenTypes);
+        _specials = new SpecialTokenSplitter(vocabulary);
         _pre = new PreTokenizer(preType);
+        // Llama 3's tokenizer takes a word that is a token whole, even where its merges would not reach it (as llama.cpp's ignore_merges).
+        _ignoreMerges = preType is "llama3" or "llama-v3" or "llama-bpe" or "falcon3" or "pixtral";
         _ranks = new Dictionary<string, int>(merges.Count, StringComparer.Ordinal);
         for (var i = 0; i < merges.Count; i++) _ranks.TryAdd(merges[i], i);
     }
 
     public Vocabulary Vocabulary { get; }
 
-    /// <param name="utf8">The text.</param>
-    /// <param name="addSpecial">Add BOS/EOS as the vocabulary says.</param>
-    /// <param name="parseSpecial">Turn control-token text (such as <c>&lt;|endoftext|&gt;</c>) into those tokens.</param>
     public List<int> Encode(ReadOnlySpan<byte> utf8, bool addSpecial, bool parseSpecial = false)
     {
         var output = new List<int>();
@@ -45,10 +45,36 @@ public sealed class ByteLevelBpeTokenizer
         return output;
     }
 
+    /// <summary>Normal tokens map back through GPT-2's byte alphabet; user-defined ones are their text; control tokens are nothing.</summary>
+    public byte[] TokenBytes(int token)
+    {
+        if ((uint)token >= (uint)Vocabulary.Count) return [];
+        var text = Vocabulary.Tokens[token];
+        switch (Vocabulary.TypeOf(token))
+        {
+            case Vocabulary.Control or Vocabulary.Unused:
+                return [];
+            case Vocabulary.UserDefined:
+                return Encoding.UTF8.GetBytes(text);
+        }
+        var bytes = new byte[text.Length];
+        for (var i = 0; i < text.Length; i++)
+        {
+            // Every character of a normal token is in the alphabet; anything else cannot be a byte of the text.
+            if (!CharBytes.TryGetValue(text[i], out bytes[i])) return Encoding.UTF8.GetBytes(text);
+        }
+        return bytes;
+    }
+
     private void EncodeWord(string word, List<int> output)
     {
         var symbols = new List<string>();
         foreach (var b in Encoding.UTF8.GetBytes(word)) symbols.Add(ByteChars[b]);
+        if (_ignoreMerges && Vocabulary.TryGetId(string.Concat(symbols), out var whole))
+        {
+            output.Add(whole);
+            return;
+        }
         while (symbols.Count > 1)
         {
             int best = -1, bestRank = int.MaxValue;

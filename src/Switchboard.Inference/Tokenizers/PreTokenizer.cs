@@ -38,6 +38,11 @@ public sealed class PreTokenizer
             [
                 @"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
             ],
+            // Llama 3's split with single digits.
+            "qwen2" or "deepseek-r1-qwen" =>
+            [
+                @"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+            ],
             _ => throw new NotSupportedException($"Pre-tokenizer '{PreType}' is not supported."),
         };
         _regexes = patterns.Select(p => new Regex(p, RegexOptions.CultureInvariant)).ToArray();

@@ -8,57 +8,68 @@ namespace Switchboard.Inference.Tokenizers;
 /// text is the highest-scoring token (ties go to the leftmost pair); pieces left without a token fall back to
 /// their bytes as <c>&lt;0xXX&gt;</c> tokens.
 /// </summary>
-public sealed class SentencePieceTokenizer(Vocabulary vocabulary)
+public sealed class SentencePieceTokenizer(Vocabulary vocabulary) : ITokenizer
 {
     private static ReadOnlySpan<byte> SpaceMarker => "\u2581"u8;
+    private readonly SpecialTokenSplitter _specials = new(vocabulary);
 
     public Vocabulary Vocabulary { get; } = vocabulary;
 
-    public List<int> Encode(string text, bool addSpecial) => Encode(Encoding.UTF8.GetBytes(text), addSpecial);
-
-    /// <summary>Tokenizes UTF-8 bytes (not necessarily valid UTF-8, as llama.cpp allows).</summary>
-    /// <param name="utf8">The text.</param>
-    /// <param name="addSpecial">Add BOS (and EOS) as the vocabulary says.</param>
-    public List<int> Encode(ReadOnlySpan<byte> utf8, bool addSpecial)
+    public List<int> Encode(ReadOnlySpan<byte> utf8, bool addSpecial, bool parseSpecial = false)
     {
         var output = new List<int>();
         if (addSpecial && Vocabulary.AddBos && Vocabulary.Bos is { } bos) output.Add(bos);
-        if (utf8.Length > 0)
+        if (_specials.IsEmpty || !parseSpecial && !_specials.HasUserDefined)
         {
-            var prepared = new List<byte>(utf8.Length + 8);
-            if (Vocabulary.AddSpacePrefix) prepared.AddRange(SpaceMarker);
-            foreach (var b in utf8)
+            EncodeText(utf8, output, spacePrefix: Vocabulary.AddSpacePrefix);
+        }
+        else
+        {
+            // As llama.cpp: text after a special token (or at the start) gets the space prefix again.
+            var afterSpecial = true;
+            foreach (var (text, token) in _specials.Split(Encoding.UTF8.GetString(utf8), parseSpecial))
             {
-                if (b == (byte)' ') prepared.AddRange(SpaceMarker);
-                else prepared.Add(b);
+                if (token is { } special) output.Add(special);
+                else EncodeText(Encoding.UTF8.GetBytes(text), output, spacePrefix: Vocabulary.AddSpacePrefix && afterSpecial);
+                afterSpecial = token is not null;
             }
-            EncodePiece(prepared.ToArray(), output);
         }
         if (addSpecial && Vocabulary.AddEos && Vocabulary.Eos is { } eos) output.Add(eos);
         return output;
     }
 
+    private void EncodeText(ReadOnlySpan<byte> utf8, List<int> output, bool spacePrefix)
+    {
+        if (utf8.Length == 0) return;
+        var prepared = new List<byte>(utf8.Length + 8);
+        if (spacePrefix) prepared.AddRange(SpaceMarker);
+        foreach (var b in utf8)
+        {
+            if (b == (byte)' ') prepared.AddRange(SpaceMarker);
+            else prepared.Add(b);
+        }
+        EncodePiece(prepared.ToArray(), output);
+    }
+
     /// <summary>
-    /// The bytes a token stands for: <c>▁</c> as a space, <c>&lt;0xXX&gt;</c> as that byte; BOS and EOS as nothing.
-    /// Pieces may hold part of a UTF-8 character; <see cref="Utf8Assembler"/> joins them.
+    /// <c>▁</c> as a space, <c>&lt;0xXX&gt;</c> as that byte, user-defined tokens as their text; control tokens
+    /// (BOS, EOS, turn markers) as nothing.
     /// </summary>
     public byte[] TokenBytes(int token)
     {
-        if ((uint)token >= (uint)Vocabulary.Count || token == Vocabulary.Bos || token == Vocabulary.Eos) return [];
+        if ((uint)token >= (uint)Vocabulary.Count) return [];
         var text = Vocabulary.Tokens[token];
+        switch (Vocabulary.TypeOf(token))
+        {
+            case Vocabulary.Control or Vocabulary.Unused:
+                return [];
+            case Vocabulary.UserDefined:
+                return Encoding.UTF8.GetBytes(text);
+        }
         if (text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal) && text[5] == '>' &&
             byte.TryParse(text.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out var value))
             return [value];
         return Encoding.UTF8.GetBytes(text.Replace("\u2581", " ", StringComparison.Ordinal));
-    }
-
-    /// <summary>Decodes a whole token sequence to text.</summary>
-    public string Decode(IEnumerable<int> tokens)
-    {
-        var assembler = new Utf8Assembler();
-        var text = new StringBuilder();
-        foreach (var token in tokens) text.Append(assembler.Append(TokenBytes(token)));
-        return text.Append(assembler.Flush()).ToString();
     }
 
     private struct Symbol

@@ -7,19 +7,25 @@ namespace Switchboard.Inference.Tokenizers;
 /// </summary>
 public sealed class SpecialTokenSplitter
 {
-    private const int Control = 3, UserDefined = 4;
     private readonly (string Text, int Id, bool IsControl)[] _tokens;
 
-    public SpecialTokenSplitter(Vocabulary vocabulary, IReadOnlyList<int>? tokenTypes)
+    public SpecialTokenSplitter(Vocabulary vocabulary)
     {
         var tokens = new List<(string, int, bool)>();
-        for (var id = 0; tokenTypes is not null && id < tokenTypes.Count && id < vocabulary.Count; id++)
+        for (var id = 0; vocabulary.TokenTypes is { } types && id < types.Count; id++)
         {
-            if (tokenTypes[id] is Control or UserDefined && vocabulary.Tokens[id].Length > 0)
-                tokens.Add((vocabulary.Tokens[id], id, tokenTypes[id] == Control));
+            if (types[id] is Vocabulary.Control or Vocabulary.UserDefined && vocabulary.Tokens[id].Length > 0)
+                tokens.Add((vocabulary.Tokens[id], id, types[id] == Vocabulary.Control));
         }
         _tokens = [.. tokens.OrderByDescending(t => t.Item1.Length).ThenBy(t => t.Item2)];
+        HasUserDefined = _tokens.Any(t => !t.IsControl);
     }
+
+    /// <summary>Whether <see cref="Split"/> can cut anything out of text when specials are not parsed.</summary>
+    public bool HasUserDefined { get; }
+
+    /// <summary>Whether there are any special tokens at all.</summary>
+    public bool IsEmpty => _tokens.Length == 0;
 
     /// <summary>The text as fragments: raw text (<c>Token</c> null) or a special token.</summary>
     public List<(string Text, int? Token)> Split(string text, bool parseSpecial)

@@ -7,7 +7,18 @@ public sealed class Vocabulary
 {
     private readonly Dictionary<string, int> _ids;
 
-    public Vocabulary(IReadOnlyList<string> tokens, IReadOnlyList<float>? scores, int? bos, int? eos, bool addBos, bool addEos, bool addSpacePrefix)
+    /// <summary>Token type codes of <c>tokenizer.ggml.token_type</c>, as llama.cpp numbers them.</summary>
+    public const int Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6;
+
+    // Texts llama.cpp treats as ending a generation wherever a vocabulary has them (chat models' turn ends).
+    private static readonly HashSet<string> EndOfGenerationTexts = new(StringComparer.Ordinal)
+    {
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>",
+        "<|end_of_text|>", "<end_of_utterance>", "<|return|>", "<|call|>",
+    };
+
+    public Vocabulary(IReadOnlyList<string> tokens, IReadOnlyList<float>? scores, int? bos, int? eos, bool addBos, bool addEos, bool addSpacePrefix,
+        IReadOnlyList<int>? tokenTypes = null, IEnumerable<int>? endOfGeneration = null)
     {
         Tokens = tokens;
         Scores = scores ?? new float[tokens.Count];
@@ -22,6 +33,16 @@ public sealed class Vocabulary
         AddBos = addBos;
         AddEos = addEos;
         AddSpacePrefix = addSpacePrefix;
+        if (tokenTypes is not null && tokenTypes.Count != tokens.Count)
+            throw new GgufException($"tokenizer.ggml.token_type has {tokenTypes.Count} entries for {tokens.Count} tokens.");
+        TokenTypes = tokenTypes;
+        var ends = new HashSet<int>(endOfGeneration ?? []);
+        if (eos is { } end) ends.Add(end);
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            if (EndOfGenerationTexts.Contains(tokens[i])) ends.Add(i);
+        }
+        EndOfGeneration = ends;
     }
 
     public IReadOnlyList<string> Tokens { get; }
@@ -32,6 +53,16 @@ public sealed class Vocabulary
     public bool AddEos { get; }
     public bool AddSpacePrefix { get; }
     public int Count => Tokens.Count;
+
+    /// <summary><c>tokenizer.ggml.token_type</c>, or null when the file has none (then every token is normal).</summary>
+    public IReadOnlyList<int>? TokenTypes { get; }
+
+    /// <summary>The tokens that end a generation: EOS, the declared end-of-turn tokens, and the turn-end texts chat models use.</summary>
+    public IReadOnlySet<int> EndOfGeneration { get; }
+
+    /// <summary>The token's type; BOS and EOS count as control tokens even when the file gives no types.</summary>
+    public int TypeOf(int token) =>
+        TokenTypes is { } types ? types[token] : token == Bos || token == Eos ? Control : Normal;
 
     public bool TryGetId(string text, out int id) => TryGetId(System.Text.Encoding.UTF8.GetBytes(text), out id);
 
@@ -64,6 +95,8 @@ public sealed class Vocabulary
             Id("tokenizer.ggml.eos_token_id") ?? (isSpm ? 2 : null),
             file.GetBool("tokenizer.ggml.add_bos_token") ?? isSpm,
             file.GetBool("tokenizer.ggml.add_eos_token") ?? false,
-            file.GetBool("tokenizer.ggml.add_space_prefix") ?? isSpm);
+            file.GetBool("tokenizer.ggml.add_space_prefix") ?? isSpm,
+            file.GetArray<int>("tokenizer.ggml.token_type"),
+            new[] { Id("tokenizer.ggml.eot_token_id"), Id("tokenizer.ggml.eom_token_id") }.OfType<int>());
     }
 }

@@ -1,4 +1,5 @@
 using Switchboard.Inference.Models;
+using Switchboard.Inference.Tokenizers;
 
 namespace Switchboard.Inference.Tests.Models;
 

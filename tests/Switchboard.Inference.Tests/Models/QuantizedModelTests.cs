@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Switchboard.Inference.Gguf;
 using Switchboard.Inference.Models;
 using Switchboard.Inference.Quantization;
+using Switchboard.Inference.Tokenizers;
 
 namespace Switchboard.Inference.Tests.Models;
 

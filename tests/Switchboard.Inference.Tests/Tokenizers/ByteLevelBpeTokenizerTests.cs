@@ -17,7 +17,7 @@ public sealed class ByteLevelBpeTokenizerTests
     {
         using var file = GgufFile.Open(TestModels.PathOf($"vocab/ggml-vocab-{vocabName}.gguf"));
         Assert.Equal("gpt2", file.GetString("tokenizer.ggml.model"));
-        var tokenizer = new ByteLevelBpeTokenizer(Vocabulary.FromGguf(file), file.GetArray<string>("tokenizer.ggml.merges")!, file.GetString("tokenizer.ggml.pre"), file.GetArray<int>("tokenizer.ggml.token_type"));
+        var tokenizer = new ByteLevelBpeTokenizer(Vocabulary.FromGguf(file), file.GetArray<string>("tokenizer.ggml.merges")!, file.GetString("tokenizer.ggml.pre"));
 
         TokenizerVectors.AssertAllMatch(vocabName, input => tokenizer.Encode(input, addSpecial: false));
     }
