@@ -1,91 +1,43 @@
-using Switchboard.Configuration;
-using Switchboard.Hosting;
+using System.CommandLine;
 
 namespace Switchboard.Cli;
 
 /// <summary>The <c>switchboard</c> command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.</summary>
 public static class CommandLine
 {
-    private const string Usage = """
-        Usage: switchboard <command> [options]
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, Console.Out, Console.Error);
 
-        Commands:
-          serve     Run the gateway (OpenAI-compatible API under /v1).
-
-        serve options:
-          --urls URLS        Where to listen (default http://127.0.0.1:8080; ';'-separated).
-          --data DIR         Where to write the database and logs (default ./data).
-          --config FILE      Config file (default switchboard.json|yaml|yml in the working directory).
-          --env-file FILE    .env file (default .env in the working directory).
-
-        Configuration, later overriding earlier: defaults, ~/.openai/config, config file, .env,
-        environment (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, SWITCHBOARD__...), flags.
-        """;
-
-    public static async Task<int> RunAsync(string[] args)
+    internal static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var root = new RootCommand("Switchboard: an OpenAI-compatible LLM gateway, with local models that run in-process on CPU.")
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (args[0] is "--version")
+            ServeCommand.Create(),
+            ModelsCommand.Create(output, error),
+        };
+        // Signals are the host's to handle: `serve` drains requests for up to 30 s, longer than the parser would wait.
+        var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
+        if (args.Length == 0)
         {
-            Console.WriteLine(typeof(CommandLine).Assembly.GetName().Version);
-            return 0;
+            // Bare `switchboard` is a usage error that shows the usage.
+            await root.Parse(["--help"]).InvokeAsync(invocation);
+            return 2;
         }
-        if (args[0] != "serve")
-            return Fail($"unknown command '{args[0]}'. Run 'switchboard --help' for the list.");
-
-        var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        string? configFile = null, envFile = null;
-        for (var i = 1; i < args.Length; i++)
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
         {
-            var (name, value) = SplitFlag(args, ref i);
-            if (value is null && name is "--urls" or "--data" or "--config" or "--env-file")
-                return Fail($"{name} needs a value.");
-            switch (name)
-            {
-                case "--urls": overrides[$"{ConfigurationSources.Section}:Urls"] = value; break;
-                case "--data": overrides[$"{ConfigurationSources.Section}:DataDirectory"] = value; break;
-                case "--config": configFile = value; break;
-                case "--env-file": envFile = value; break;
-                default: return Fail($"unknown option '{name}' for serve. Run 'switchboard --help'.");
-            }
+            // An unknown word is the problem to name; "a command is required" would only repeat it.
+            var problems = parsed.UnmatchedTokens.Count > 0 ? parsed.Errors.Where(e => e.Message.Contains('\'', StringComparison.Ordinal)) : parsed.Errors;
+            foreach (var problem in problems) await error.WriteLineAsync($"switchboard: {problem.Message}");
+            await error.WriteLineAsync("Run 'switchboard --help' for the commands and their options.");
+            return 2;
         }
-
-        WebApplication app;
-        try
-        {
-            app = GatewayApp.Build(ConfigurationInputs.FromProcess(configFile, envFile, overrides));
-        }
-        catch (ConfigurationException e)
-        {
-            return Fail($"invalid configuration: {e.Message}");
-        }
-        try
-        {
-            await app.RunAsync();
-            return 0;
-        }
-        catch (IOException e)
-        {
-            await Console.Error.WriteLineAsync($"switchboard: could not start: {e.Message}");
-            return 1;
-        }
+        return await parsed.InvokeAsync(invocation);
     }
 
-    private static (string Name, string? Value) SplitFlag(string[] args, ref int i)
+    /// <summary>Writes a usage or configuration problem the way every command does, and gives its exit code.</summary>
+    internal static int Fail(TextWriter error, string message)
     {
-        var arg = args[i];
-        var eq = arg.IndexOf('=', StringComparison.Ordinal);
-        if (eq > 0) return (arg[..eq], arg[(eq + 1)..]);
-        return i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? (arg, args[++i]) : (arg, null);
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine($"switchboard: {message}");
+        error.WriteLine($"switchboard: {message}");
         return 2;
     }
 }

@@ -112,8 +112,9 @@ public sealed class HostingTests
             Console.SetError(original);
         }
         var text = stderr.ToString();
-        Assert.Contains("unknown command 'frobnicate'", text, StringComparison.Ordinal);
-        Assert.Contains("unknown option '--bogus'", text, StringComparison.Ordinal);
+        Assert.Contains("Unrecognized command or argument 'frobnicate'", text, StringComparison.Ordinal);
+        Assert.Contains("Unrecognized command or argument '--bogus'", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Required command", text, StringComparison.Ordinal);
         Assert.Contains("Switchboard:Providers:x:BaseUrl", text, StringComparison.Ordinal);
     }
 
