@@ -1,0 +1,45 @@
+using Switchboard.Inference.Generation;
+using Switchboard.Inference.Models;
+using Switchboard.Inference.Sampling;
+using Switchboard.Inference.Tokenizers;
+using Switchboard.Inference.Tests.Tokenizers;
+
+namespace Switchboard.Inference.Tests.Models;
+
+/// <summary>A model with a byte-level BPE vocabulary (Qwen2's, Llama 3's) loads with that tokenizer and generates.</summary>
+public sealed class BpeModelTests
+{
+    [ModelTheory]
+    [InlineData("qwen2")]
+    [InlineData("llama-bpe")]
+    public async Task A_bpe_model_tokenises_as_its_vocabulary_says_and_generates(string vocabName)
+    {
+        var path = TinyBpeModel.Write(vocabName, chatTemplate: null);
+        try
+        {
+            using var model = LlamaModel.Load(path);
+            Assert.IsType<ByteLevelBpeTokenizer>(model.Tokenizer);
+            TokenizerVectors.AssertAllMatch(vocabName, input => model.Tokenizer.Encode(input, addSpecial: false));
+
+            var prompt = model.Tokenizer.Encode("Hello, world", addSpecial: true);
+            async Task<List<GeneratedToken>> GreedyAsync()
+            {
+                var session = model.CreateSession(128);
+                var options = new GenerationOptions { MaxTokens = 12, Sampling = SamplingOptions.Greedy };
+                var tokens = new List<GeneratedToken>();
+                await foreach (var token in Generator.GenerateAsync(model, session, prompt, options)) tokens.Add(token);
+                return tokens;
+            }
+            var first = await GreedyAsync();
+            Assert.InRange(first.Count, 1, 12);
+            Assert.NotNull(first[^1].Finish);
+            Assert.Equal(first.Select(t => t.Id), (await GreedyAsync()).Select(t => t.Id));
+            // The text streamed token by token is the decoding of the tokens (specials print as nothing).
+            Assert.Equal(model.Tokenizer.Decode(first.Select(t => t.Id)), string.Concat(first.Select(t => t.Text)));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+}
