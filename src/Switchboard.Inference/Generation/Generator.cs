@@ -16,6 +16,9 @@ public sealed record GenerationOptions
     public int MaxTokens { get; init; } = 256;
     public SamplingOptions Sampling { get; init; } = new();
     public IReadOnlyList<ISamplerStage> Constraints { get; init; } = [];
+
+    /// <summary>OpenAI's <c>stop</c>: strings that end the generation and are not emitted.</summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
 }
 
 /// <summary>Runs a prompt through a session and streams sampled tokens until EOS, <c>MaxTokens</c>, or cancellation.</summary>
@@ -31,6 +34,7 @@ public static class Generator
                 $"The prompt ({prompt.Count} tokens) plus max_tokens ({options.MaxTokens}) exceeds the context of {session.ContextSize} tokens.");
         var sampler = new SamplerChain(options.Sampling, options.Constraints);
         var assembler = new Utf8Assembler();
+        var stops = new StopSequences(options.Stop);
         var history = new List<int>(prompt);
         cancellationToken.ThrowIfCancellationRequested();
         var logits = session.Prefill(prompt.ToArray()).ToArray();
@@ -41,12 +45,18 @@ public static class Generator
             history.Add(next);
             if (model.Vocabulary.EndOfGeneration.Contains(next))
             {
-                yield return new GeneratedToken(next, assembler.Flush(), FinishReason.Stop);
+                var (tail, stoppedAtEnd) = stops.Append(assembler.Flush());
+                yield return new GeneratedToken(next, stoppedAtEnd ? tail : tail + stops.Flush(), FinishReason.Stop);
                 yield break;
             }
-            var text = assembler.Append(model.Tokenizer.TokenBytes(next));
             var last = produced + 1 == options.MaxTokens;
-            yield return new GeneratedToken(next, last ? text + assembler.Flush() : text, last ? FinishReason.Length : null);
+            var (text, stopped) = stops.Append(assembler.Append(model.Tokenizer.TokenBytes(next)) + (last ? assembler.Flush() : ""));
+            if (stopped)
+            {
+                yield return new GeneratedToken(next, text, FinishReason.Stop);
+                yield break;
+            }
+            yield return new GeneratedToken(next, last ? text + stops.Flush() : text, last ? FinishReason.Length : null);
             if (!last) logits = session.Evaluate(next).ToArray();
             // Evaluation is CPU-bound; yielding keeps a caller's cancellation and other work responsive.
             await Task.Yield();
