@@ -1,3 +1,4 @@
+using Switchboard.Inference.Chat;
 using Switchboard.Inference.Gguf;
 using Switchboard.Inference.Tensors;
 using Switchboard.Inference.Tokenizers;
@@ -24,6 +25,7 @@ public sealed class LlamaModel : IDisposable
         Config = LlamaConfig.FromGguf(file);
         Tokenizer = Tokenizers.Tokenizer.FromGguf(file);
         Vocabulary = Tokenizer.Vocabulary;
+        Chat = ChatPrompt.FromGguf(file, Tokenizer);
         TokenEmbedding = Matrix("token_embd.weight");
         if (TokenEmbedding.Columns != Config.EmbeddingLength)
             throw new GgufException($"token_embd.weight has {TokenEmbedding.Columns} columns; embedding_length is {Config.EmbeddingLength}.");
@@ -36,6 +38,7 @@ public sealed class LlamaModel : IDisposable
     public LlamaConfig Config { get; }
     public Vocabulary Vocabulary { get; }
     public ITokenizer Tokenizer { get; }
+    public ChatPrompt Chat { get; }
     internal WeightMatrix TokenEmbedding { get; }
     internal float[] OutputNorm { get; }
     internal WeightMatrix Output { get; }

@@ -15,6 +15,7 @@ public sealed record GatewayOptions
     public required LogOptions Logging { get; init; }
     public required IReadOnlyList<ProviderOptions> Providers { get; init; }
     public required IReadOnlyList<ModelOptions> Models { get; init; }
+    public required LocalOptions Local { get; init; }
 }
 
 /// <summary>Bounds on what one client, one upstream or all of them together can make the gateway hold.</summary>
@@ -39,6 +40,19 @@ public sealed record LimitOptions
 }
 
 /// <summary>What browsers on other sites may do (<c>Switchboard:Cors</c>, <c>Switchboard:AllowedHosts</c>).</summary>
+/// <summary>The built-in provider <c>local</c>: GGUF models in a directory, run in-process.</summary>
+public sealed record LocalOptions
+{
+    /// <summary>The provider name models and aliases use to point at local models.</summary>
+    public const string ProviderName = "local";
+
+    public required string ModelsDirectory { get; init; }
+    /// <summary>Generations running at once (each holds a core while it computes).</summary>
+    public int MaxConcurrentSequences { get; init; } = 1;
+    /// <summary>Requests waiting for a free sequence; beyond them, 429.</summary>
+    public int MaxQueuedRequests { get; init; } = 16;
+}
+
 public sealed record CrossSiteOptions
 {
     /// <summary>Web origins (<c>https://app.example.com</c>) whose pages may call the API; <c>*</c> allows any.</summary>

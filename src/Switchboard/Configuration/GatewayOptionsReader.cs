@@ -35,6 +35,7 @@ public static partial class GatewayOptionsReader
         var log = root.GetSection("Logging");
         var limits = root.GetSection("Limits");
         var cors = root.GetSection("Cors");
+        var local = root.GetSection("Local");
         var options = new GatewayOptions
         {
             Urls = urls,
@@ -69,6 +70,14 @@ public static partial class GatewayOptionsReader
             },
             Providers = providers,
             Models = models,
+            Local = new LocalOptions
+            {
+                // The plain variable is what `switchboard models` reads too; configuration (and --models-dir) wins over it.
+                ModelsDirectory = Path.GetFullPath(settings.String(local, "ModelsDirectory")
+                    ?? (Environment.GetEnvironmentVariable("SWITCHBOARD_MODELS_DIR") is { Length: > 0 } fromEnvironment ? fromEnvironment : "models"), workingDirectory),
+                MaxConcurrentSequences = settings.Int(local, "MaxConcurrentSequences", 1, min: 1, max: 64),
+                MaxQueuedRequests = settings.Int(local, "MaxQueuedRequests", 16, min: 0, max: 100_000),
+            },
         };
         foreach (var origin in options.CrossSite.AllowedOrigins)
         {
@@ -93,6 +102,8 @@ public static partial class GatewayOptionsReader
             var name = child.Key.ToLowerInvariant();
             if (!ProviderName().IsMatch(name))
                 settings.Problem(child.Path, "provider names may use letters, digits, '_', '-' and '.'.");
+            if (name == LocalOptions.ProviderName)
+                settings.Problem(child.Path, "'local' is the built-in provider of the models in Local:ModelsDirectory; give this provider another name.");
             var isOpenAi = name.Equals("openai", StringComparison.OrdinalIgnoreCase);
             var type = (settings.String(child, "Type") ?? "openai").ToLowerInvariant();
             var kind = type switch
@@ -180,9 +191,14 @@ public static partial class GatewayOptionsReader
                 var colon = entry.IndexOf(':', StringComparison.Ordinal);
                 var providerName = colon < 0 ? entry : entry[..colon];
                 var provider = providers.FirstOrDefault(p => p.Name.Equals(providerName, StringComparison.OrdinalIgnoreCase));
+                if (providerName.Equals(LocalOptions.ProviderName, StringComparison.OrdinalIgnoreCase))
+                {
+                    targets.Add(new ModelTarget(LocalOptions.ProviderName, colon < 0 ? child.Key : entry[(colon + 1)..]));
+                    continue;
+                }
                 if (provider is null)
                 {
-                    settings.Problem($"{child.Path}:Providers", $"'{providerName}' is not a configured provider (known: {string.Join(", ", providers.Select(p => p.Name).DefaultIfEmpty("none"))}).");
+                    settings.Problem($"{child.Path}:Providers", $"'{providerName}' is not a configured provider (known: {string.Join(", ", providers.Select(p => p.Name).Append(LocalOptions.ProviderName))}).");
                     continue;
                 }
                 targets.Add(new ModelTarget(provider.Name, colon < 0 ? child.Key : entry[(colon + 1)..]));

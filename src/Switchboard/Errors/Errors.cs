@@ -127,6 +127,17 @@ internal static class GatewayErrors
         $"Every provider for model `{Echo(model)}` is failing and temporarily taken out of rotation. Retry after {retryAfterSeconds}s.",
         "api_error", null, "upstream_unavailable") { RetryAfterSeconds = retryAfterSeconds };
 
+    public static OpenAiError LocalModelUnavailable(string model, string problem) => new(502,
+        $"The local model '{Echo(model)}' could not be loaded: {problem}", "api_error", null, "local_model_unavailable");
+
+    public static OpenAiError LocalBusy(int running, int waiting) => new(429,
+        $"The local models are busy ({running} generating, {waiting} waiting; Switchboard:Local:MaxConcurrentSequences and MaxQueuedRequests). Retry shortly.",
+        "requests", null, "rate_limit_exceeded") { RetryAfterSeconds = 1 };
+
+    public static OpenAiError ContextLengthExceeded(int context, int prompt, int completion, bool chat) => new(400,
+        $"This model's maximum context length is {context} tokens. However, you requested {prompt + completion} tokens ({prompt} in the {(chat ? "messages" : "prompt")}, {completion} in the completion). Please reduce the length of the {(chat ? "messages" : "prompt")} or completion.",
+        "invalid_request_error", chat ? "messages" : "prompt", "context_length_exceeded") { ShouldRetry = false };
+
     public static OpenAiError Internal() => new(500,
         "The gateway had an internal error while processing your request. Retry; if it persists, report the x-request-id.",
         "api_error", null, "internal_error");

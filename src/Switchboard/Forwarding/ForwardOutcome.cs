@@ -1,5 +1,6 @@
 using Switchboard.Buffers;
 using Switchboard.Errors;
+using Switchboard.LocalModels;
 using Switchboard.Metering;
 using Switchboard.Providers;
 using Switchboard.Streaming;
@@ -7,20 +8,20 @@ using Switchboard.Streaming;
 namespace Switchboard.Forwarding;
 
 /// <summary>What forwarding produced, as a value (no exceptions for control flow): YARP's ForwarderError idea.</summary>
-internal abstract record ForwardOutcome(UpstreamProvider? Provider) : IDisposable
+internal abstract record ForwardOutcome(Provider? Provider) : IDisposable
 {
     public abstract void Dispose();
 }
 
-/// <summary>A complete successful upstream response: a JSON object, read into a buffer, with its usage.</summary>
-internal sealed record BufferedResponse(UpstreamProvider Provider, int Status, ByteBuffer Body, Usage? Usage, IReadOnlyList<KeyValuePair<string, string>> Headers)
+/// <summary>A complete successful response (an upstream's or a local model's): a JSON object, in a buffer, with its usage.</summary>
+internal sealed record BufferedResponse(Provider Provider, int Status, ByteBuffer Body, Usage? Usage, IReadOnlyList<KeyValuePair<string, string>> Headers)
     : ForwardOutcome(Provider)
 {
     public override void Dispose() => Body.Dispose();
 }
 
 /// <summary>An upstream SSE stream whose first event has already been read (so nothing was committed to the client before it arrived).</summary>
-internal sealed record StreamingResponse(UpstreamProvider Provider, HttpResponseMessage Message, SseReader Events) : ForwardOutcome(Provider)
+internal sealed record StreamingResponse(UpstreamProvider Upstream, HttpResponseMessage Message, SseReader Events) : ForwardOutcome(Upstream)
 {
     public override void Dispose()
     {
@@ -32,7 +33,7 @@ internal sealed record StreamingResponse(UpstreamProvider Provider, HttpResponse
 }
 
 /// <summary>An upstream body relayed as raw bytes (SSE the gateway does not interpret, e.g. image streams).</summary>
-internal sealed record RawStreamResponse(UpstreamProvider Provider, HttpResponseMessage Message, Stream Body) : ForwardOutcome(Provider)
+internal sealed record RawStreamResponse(UpstreamProvider Upstream, HttpResponseMessage Message, Stream Body) : ForwardOutcome(Upstream)
 {
     public override void Dispose()
     {
@@ -41,8 +42,14 @@ internal sealed record RawStreamResponse(UpstreamProvider Provider, HttpResponse
     }
 }
 
+/// <summary>A local model's generation, streamed as it goes.</summary>
+internal sealed record LocalStreamResponse(Provider Provider, LocalGeneration Generation) : ForwardOutcome(Provider)
+{
+    public override void Dispose() => Generation.Dispose();
+}
+
 /// <summary>An error for the client: the gateway's own, or an upstream's normalised to OpenAI's shape.</summary>
-internal sealed record FailedResponse(UpstreamProvider? Provider, OpenAiError Error) : ForwardOutcome(Provider)
+internal sealed record FailedResponse(Provider? Provider, OpenAiError Error) : ForwardOutcome(Provider)
 {
     public override void Dispose() { }
 }

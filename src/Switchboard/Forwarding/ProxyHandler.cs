@@ -73,6 +73,12 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                         status = StatusFor(result.End);
                         if (result.Fault is { } fault) Log.UnhandledError(logger, fault, context.TraceIdentifier);
                         break;
+                    case LocalStreamResponse localStream:
+                        var generated = await LocalStreamRelay.RelayAsync(response, localStream, request.ClientWantsUsage, clientAborted);
+                        usage = generated.Usage;
+                        status = StatusFor(generated.End);
+                        if (generated.Fault is { } generationFault) Log.UnhandledError(logger, generationFault, context.TraceIdentifier);
+                        break;
                     case RawStreamResponse raw:
                         status = StatusFor(await StreamRelay.RelayRawAsync(response, raw, clientAborted));
                         break;

@@ -16,13 +16,13 @@ using Switchboard.Streaming;
 namespace Switchboard.Forwarding;
 
 /// <summary>
-/// Sends a request to the model's providers in order: per provider, retries with backoff (honouring the
+/// Sends a request to the model's providers in order (a local model's through <see cref="LocalForwarder"/>): per upstream, retries with backoff (honouring the
 /// upstream's retry-after) while nothing has reached the client; skips providers whose circuit is open;
 /// falls back to the next provider when one is exhausted or refuses the gateway's key. Responses are bounded
 /// (<see cref="LimitOptions"/>) and checked: a success must be a JSON object or an event stream, an error is
 /// normalised to OpenAI's shape. Every outcome is a value.
 /// </summary>
-internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget budget, RetryPolicy retries, TimeProvider time, ILogger<UpstreamForwarder> logger)
+internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget budget, RetryPolicy retries, LocalForwarder local, TimeProvider time, ILogger<UpstreamForwarder> logger)
 {
     // Retry guidance and timing an SDK reads, passed from the upstream's response to the client's.
     private static readonly string[] PassedHeaders = ["retry-after", "retry-after-ms", "x-should-retry", "openai-processing-ms"];
@@ -40,14 +40,24 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
 
         foreach (var candidate in route.Candidates)
         {
-            var provider = candidate.Provider;
-            if (!provider.Breaker.TryAcquire())
+            if (!candidate.Provider.Breaker.TryAcquire())
             {
-                var wait = provider.Breaker.RetryAfter;
+                var wait = candidate.Provider.Breaker.RetryAfter;
                 if (wait < soonestProbe) soonestProbe = wait;
-                Log.ProviderSkipped(logger, provider.Name, route.Model);
+                Log.ProviderSkipped(logger, candidate.Provider.Name, route.Model);
                 continue;
             }
+            if (candidate.Provider is LocalProvider localProvider)
+            {
+                // No retries: a model that could not load now will not load a moment later; the next provider is tried.
+                var (outcome, tryNext) = await local.ForwardAsync(localProvider, candidate.UpstreamModel, request, clientAborted);
+                last?.Dispose();
+                last = outcome;
+                if (!tryNext) return outcome;
+                Log.FallingBack(logger, localProvider.Name, route.Model);
+                continue;
+            }
+            var provider = (UpstreamProvider)candidate.Provider;
             if (editsFor != candidate.UpstreamModel)
             {
                 edits = UpstreamContent.EditsFor(request, candidate.UpstreamModel);

@@ -9,6 +9,7 @@ using Switchboard.Configuration;
 using Switchboard.Connections;
 using Switchboard.CrossSite;
 using Switchboard.Forwarding;
+using Switchboard.LocalModels;
 using Switchboard.Logging;
 using Switchboard.Metering;
 using Switchboard.Providers;
@@ -71,6 +72,7 @@ public static class GatewayApp
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<ModelRouter>();
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<LocalForwarder>();
         services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<ProxyHandler>();
@@ -93,6 +95,7 @@ public static class GatewayApp
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard");
         Log.Starting(logger, options.Providers.Count, options.Models.Count, options.DataDirectory);
+        LogLocalModels(logger, options);
         if (DescriptorLimit.Read() is { } descriptors && options.Limits.MaxConnections > DescriptorLimit.ConnectionsFor(descriptors))
             Log.ConnectionsAboveDescriptorLimit(logger, options.Limits.MaxConnections, descriptors);
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -104,6 +107,19 @@ public static class GatewayApp
             }
         });
         app.Lifetime.ApplicationStopping.Register(() => Log.Stopping(logger, options.ShutdownTimeout.TotalSeconds));
+    }
+
+    /// <summary>What the models directory holds: a file that cannot be served is named with the reason, and does not stop the gateway.</summary>
+    private static void LogLocalModels(ILogger logger, GatewayOptions options)
+    {
+        var files = new ModelsDirectory(options.Local.ModelsDirectory).List();
+        foreach (var (name, file) in files)
+        {
+            var info = ModelFileInfo.Read(name, file);
+            if (info.Problem is not null) Log.LocalModelUnreadable(logger, LocalProvider.Prefix + name, info.Problem);
+            else Log.LocalModelFound(logger, LocalProvider.Prefix + name, info.Architecture, info.Quantization, info.ContextLength);
+        }
+        if (files.Count == 0 && options.Providers.Count == 0) Log.NothingToServe(logger, options.Local.ModelsDirectory);
     }
 
     private static bool IsLoopback(string url) =>

@@ -53,4 +53,14 @@ internal static partial class Log
 
     [LoggerMessage(LogEvents.DescriptorsAvailable, LogLevel.Information, "File descriptors available again: accepting connections")]
     public static partial void DescriptorsAvailable(ILogger logger);
+
+    [LoggerMessage(LogEvents.LocalModelFound, LogLevel.Information, "Local model {Model}: {Architecture}, {Quantization}, context {Context}")]
+    public static partial void LocalModelFound(ILogger logger, string model, string? architecture, string? quantization, long? context);
+
+    [LoggerMessage(LogEvents.LocalModelUnreadable, LogLevel.Warning, "Local model {Model} cannot be served: {Problem}")]
+    public static partial void LocalModelUnreadable(ILogger logger, string model, string problem);
+
+    [LoggerMessage(LogEvents.NothingToServe, LogLevel.Warning,
+        "No models to serve yet. For OpenAI's models set OPENAI_API_KEY (environment, .env or ~/.openai/config); for a model that runs here, run 'switchboard models pull qwen2.5-0.5b-instruct' (models directory: {ModelsDirectory})")]
+    public static partial void NothingToServe(ILogger logger, string modelsDirectory);
 }

@@ -21,4 +21,8 @@ internal static class LogEvents
     public const int UpstreamUnreachable = 3003;
     public const int UpstreamError = 3004;
     public const int ModelListFailed = 3005;
+
+    public const int LocalModelFound = 4000;
+    public const int LocalModelUnreadable = 4001;
+    public const int NothingToServe = 4002;
 }

@@ -2,23 +2,27 @@ using Switchboard.Configuration;
 
 namespace Switchboard.Providers;
 
-/// <summary>All configured providers by name, created once and shared by every request.</summary>
+/// <summary>All providers by name, created once and shared by every request: the configured upstreams and <c>local</c>.</summary>
 public sealed class ProviderRegistry : IDisposable
 {
-    private readonly Dictionary<string, UpstreamProvider> _byName;
+    private readonly Dictionary<string, Provider> _byName;
 
     public ProviderRegistry(GatewayOptions options, TimeProvider time)
     {
-        All = options.Providers.Select(p => new UpstreamProvider(p, time)).ToList();
-        _byName = All.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        Upstreams = options.Providers.Select(p => new UpstreamProvider(p, time)).ToList();
+        Local = new LocalProvider(options.Local, time);
+        _byName = Upstreams.Cast<Provider>().Append(Local).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
     }
 
-    public IReadOnlyList<UpstreamProvider> All { get; }
+    /// <summary>The configured upstreams, in configuration order.</summary>
+    public IReadOnlyList<UpstreamProvider> Upstreams { get; }
 
-    public UpstreamProvider Get(string name) => _byName[name];
+    public LocalProvider Local { get; }
+
+    public Provider Get(string name) => _byName[name];
 
     public void Dispose()
     {
-        foreach (var provider in All) provider.Dispose();
+        foreach (var provider in _byName.Values) provider.Dispose();
     }
 }

@@ -11,16 +11,15 @@ namespace Switchboard.Providers;
 /// URLs are built only from configuration; a client's input never picks the host or the path prefix, and an
 /// Azure deployment name taken from a client's model must be a plain name (letters, digits, <c>.</c>, <c>_</c>, <c>-</c>).
 /// </summary>
-public sealed partial class UpstreamProvider : IDisposable
+public sealed partial class UpstreamProvider : Provider
 {
     private readonly HttpMessageInvoker _client;
     private readonly string _baseUrl;
     private readonly ConcurrentDictionary<string, Uri> _urls = new(StringComparer.Ordinal);
 
-    public UpstreamProvider(ProviderOptions options, TimeProvider time)
+    public UpstreamProvider(ProviderOptions options, TimeProvider time) : base(options.Name, new CircuitBreaker(options.CircuitBreaker, time))
     {
         Options = options;
-        Breaker = new CircuitBreaker(options.CircuitBreaker, time);
         _baseUrl = options.BaseUrl.AbsoluteUri.TrimEnd('/');
         var handler = new SocketsHttpHandler
         {
@@ -38,9 +37,7 @@ public sealed partial class UpstreamProvider : IDisposable
         _client = new HttpMessageInvoker(handler, disposeHandler: true);
     }
 
-    public string Name => Options.Name;
     public ProviderOptions Options { get; }
-    public CircuitBreaker Breaker { get; }
     public HttpMessageInvoker Client => _client;
 
     /// <summary>Azure's rule for deployment names, which also keeps a name from changing the URL it is put in.</summary>
@@ -84,5 +81,9 @@ public sealed partial class UpstreamProvider : IDisposable
     public string UpstreamName(string model) =>
         Options.Kind == ProviderKind.Azure && Options.Deployments.TryGetValue(model, out var deployment) ? deployment : model;
 
-    public void Dispose() => _client.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _client.Dispose();
+        base.Dispose(disposing);
+    }
 }

@@ -25,8 +25,8 @@ public sealed record ModelList([property: JsonPropertyName("data")] IReadOnlyLis
 }
 
 /// <summary>
-/// The union of what every provider serves: configured models and aliases, names providers list
-/// explicitly, and — for providers that serve by pattern — the upstream's own list, cached briefly.
+/// The union of what every provider serves: configured models and aliases, the local models (<c>local/NAME</c>),
+/// names providers list explicitly, and — for providers that serve by pattern — the upstream's own list, cached briefly.
 /// </summary>
 internal sealed class ModelCatalog(GatewayOptions options, BufferBudget budget, ModelRouter router, ProviderRegistry providers, TimeProvider time, ILogger<ModelCatalog> logger)
 {
@@ -43,12 +43,14 @@ internal sealed class ModelCatalog(GatewayOptions options, BufferBudget budget, 
             var owner = model.Targets[0].Provider;
             foreach (var name in model.Aliases.Prepend(model.Name)) entries.TryAdd(name, new ModelEntry(name, _started, owner));
         }
-        foreach (var provider in providers.All)
+        foreach (var name in providers.Local.ModelNames)
+            entries.TryAdd(LocalProvider.Prefix + name, new ModelEntry(LocalProvider.Prefix + name, _started, LocalOptions.ProviderName));
+        foreach (var provider in providers.Upstreams)
         {
             foreach (var name in provider.Options.Models.Where(m => !m.EndsWith('*')).Concat(provider.Options.Deployments.Keys))
                 entries.TryAdd(name, new ModelEntry(name, _started, provider.Name));
         }
-        var listed = await Task.WhenAll(providers.All.Where(p => p.Options.Models.Any(m => m.EndsWith('*')))
+        var listed = await Task.WhenAll(providers.Upstreams.Where(p => p.Options.Models.Any(m => m.EndsWith('*')))
             .Select(p => UpstreamModelsAsync(p, cancellationToken)));
         foreach (var model in listed.SelectMany(list => list)) entries.TryAdd(model.Id, model);
         return entries.Values.OrderBy(e => e.Id, StringComparer.Ordinal).ToList();

@@ -5,7 +5,7 @@ using Switchboard.Providers;
 namespace Switchboard.Routing;
 
 /// <summary>One place a request for a model can go: a provider and the model name that provider uses.</summary>
-public readonly record struct RouteCandidate(UpstreamProvider Provider, string UpstreamModel);
+public readonly record struct RouteCandidate(Provider Provider, string UpstreamModel);
 
 /// <summary>A resolved route: the model as configured (after alias resolution) and its providers in order, primary first.</summary>
 public sealed record ModelRoute(string Model, IReadOnlyList<RouteCandidate> Candidates, ModelOptions? Options);
@@ -25,8 +25,7 @@ public sealed class ModelRouter
         var routes = new Dictionary<string, ModelRoute>(StringComparer.Ordinal);
         foreach (var model in options.Models)
         {
-            var route = new ModelRoute(model.Name,
-                model.Targets.Select(t => new RouteCandidate(providers.Get(t.Provider), providers.Get(t.Provider).UpstreamName(t.UpstreamModel))).ToList(), model);
+            var route = new ModelRoute(model.Name, model.Targets.Select(t => Candidate(providers.Get(t.Provider), t.UpstreamModel)).ToList(), model);
             routes[model.Name] = route;
             foreach (var alias in model.Aliases) routes[alias] = route;
         }
@@ -36,13 +35,26 @@ public sealed class ModelRouter
 
     public IReadOnlyList<ModelOptions> ConfiguredModels { get; }
 
+    private static RouteCandidate Candidate(Provider provider, string model) => provider switch
+    {
+        UpstreamProvider upstream => new RouteCandidate(upstream, upstream.UpstreamName(model)),
+        // A target "local:NAME" may also be written with the prefix clients use.
+        _ => new RouteCandidate(provider, model.StartsWith(LocalProvider.Prefix, StringComparison.Ordinal) ? model[LocalProvider.Prefix.Length..] : model),
+    };
+
     public ModelRoute? Resolve(string model)
     {
         if (_configured.TryGetValue(model, out var route)) return route;
+        // local/NAME is the local provider's alone, and only while its file is there.
+        if (model.StartsWith(LocalProvider.Prefix, StringComparison.Ordinal))
+        {
+            var name = model[LocalProvider.Prefix.Length..];
+            return _providers.Local.Has(name) ? new ModelRoute(model, [new RouteCandidate(_providers.Local, name)], null) : null;
+        }
         // Pattern matches go to the most specific provider(s) only; explicit fallbacks are what Models entries are for.
         List<RouteCandidate>? candidates = null;
         var best = -1;
-        foreach (var provider in _providers.All)
+        foreach (var provider in _providers.Upstreams)
         {
             var score = MatchScore(provider.Options, model);
             if (score < 0 || score < best) continue;

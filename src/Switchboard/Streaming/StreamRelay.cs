@@ -30,7 +30,7 @@ internal static class StreamRelay
         var writer = response.BodyWriter;
         using var filter = new ChunkUsageFilter(clientWantsUsage, budget, maxEventBytes);
         var events = upstream.Events;
-        var provider = upstream.Provider!.Name;
+        var provider = upstream.Upstream.Name;
         OpenAiError? failure = null;
         var sawDone = false;
         Exception? fault = null;
@@ -56,7 +56,7 @@ internal static class StreamRelay
                 if (action == ChunkAction.UpstreamError)
                 {
                     // Its shape varies by server and its text may echo the provider's key: it ends the stream in ours.
-                    failure = UpstreamError.FromEvent(provider, upstream.Provider.Options.ApiKey, data);
+                    failure = UpstreamError.FromEvent(provider, upstream.Upstream.Options.ApiKey, data);
                     break;
                 }
                 if (action is ChunkAction.Forward or ChunkAction.ForwardRewritten)

@@ -14,7 +14,7 @@ public sealed class BpeModelTests
     [InlineData("llama-bpe")]
     public async Task A_bpe_model_tokenises_as_its_vocabulary_says_and_generates(string vocabName)
     {
-        var path = TinyBpeModel.Write(vocabName, chatTemplate: null);
+        var path = TinyBpeModel.Write(TestModels.PathOf($"vocab/ggml-vocab-{vocabName}.gguf"), chatTemplate: null);
         try
         {
             using var model = LlamaModel.Load(path);
@@ -36,6 +36,35 @@ public sealed class BpeModelTests
             Assert.Equal(first.Select(t => t.Id), (await GreedyAsync()).Select(t => t.Id));
             // The text streamed token by token is the decoding of the tokens (specials print as nothing).
             Assert.Equal(model.Tokenizer.Decode(first.Select(t => t.Id)), string.Concat(first.Select(t => t.Text)));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [ModelFact]
+    public async Task A_qwen2_vocabulary_with_qwen25s_template_renders_tokenises_and_generates_end_to_end()
+    {
+        var template = await File.ReadAllTextAsync(TestModels.PathOf("templates/Qwen-Qwen2.5-7B-Instruct.jinja"));
+        var path = TinyBpeModel.Write(TestModels.PathOf("vocab/ggml-vocab-qwen2.gguf"), template);
+        try
+        {
+            using var model = LlamaModel.Load(path);
+            Assert.True(model.Chat.HasOwnTemplate);
+            var prompt = model.Chat.Tokens([new("user", "Hello, 世界!")]);
+            // Qwen2.5's documented format, written out by hand; its default system message included.
+            const string Expected = "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+                + "<|im_start|>user\nHello, 世界!<|im_end|>\n<|im_start|>assistant\n";
+            Assert.Equal(model.Tokenizer.Encode(Expected, addSpecial: true, parseSpecial: true), prompt);
+            Assert.True(model.Vocabulary.TryGetId("<|im_start|>", out var start));
+            Assert.Equal(start, prompt[0]);
+            Assert.Equal(3, prompt.Count(t => t == start));
+
+            var tokens = new List<GeneratedToken>();
+            var options = new GenerationOptions { MaxTokens = 8, Sampling = SamplingOptions.Greedy };
+            await foreach (var token in Generator.GenerateAsync(model, model.CreateSession(prompt.Count + 8), prompt, options)) tokens.Add(token);
+            Assert.InRange(tokens.Count, 1, 8);
         }
         finally
         {

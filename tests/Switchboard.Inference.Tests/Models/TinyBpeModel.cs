@@ -10,9 +10,12 @@ namespace Switchboard.Inference.Tests.Models;
 /// </summary>
 public static class TinyBpeModel
 {
-    public static string Write(string vocabName, string? chatTemplate)
+    /// <param name="vocabFile">One of llama.cpp's vocabulary files (<c>ggml-vocab-NAME.gguf</c>).</param>
+    /// <param name="chatTemplate">The Jinja template to carry, or null for none.</param>
+    /// <param name="directory">Where to write it (a new temporary directory by default).</param>
+    public static string Write(string vocabFile, string? chatTemplate, string? directory = null)
     {
-        using var vocab = GgufFile.Open(TestModels.PathOf($"vocab/ggml-vocab-{vocabName}.gguf"));
+        using var vocab = GgufFile.Open(vocabFile);
         var writer = new GgufWriter();
         writer.Add("general.architecture", "qwen2");
         foreach (var (key, value) in vocab.Metadata)
@@ -46,7 +49,7 @@ public static class TinyBpeModel
             .AddTensor("blk.0.ffn_gate.weight", GgmlType.F32, [Embd, FeedForward], Weights(Embd * FeedForward, 0.2f))
             .AddTensor("blk.0.ffn_up.weight", GgmlType.F32, [Embd, FeedForward], Weights(Embd * FeedForward, 0.2f))
             .AddTensor("blk.0.ffn_down.weight", GgmlType.F32, [FeedForward, Embd], Weights(FeedForward * Embd, 0.2f));
-        var path = Path.Combine(Directory.CreateTempSubdirectory("switchboard-tiny-").FullName, $"tiny-{vocabName}.gguf");
+        var path = Path.Combine(directory ?? Directory.CreateTempSubdirectory("switchboard-tiny-").FullName, $"tiny-{Path.GetFileNameWithoutExtension(vocabFile).Replace("ggml-vocab-", "", StringComparison.Ordinal)}.gguf");
         writer.Write(path);
         return path;
     }

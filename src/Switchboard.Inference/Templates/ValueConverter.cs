@@ -1,0 +1,51 @@
+using System.Collections;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Switchboard.Inference.Templates;
+
+/// <summary>Copies caller values into template values, so templates that mutate (append, pop) never touch the caller's.</summary>
+internal static class ValueConverter
+{
+    public static object? FromClr(object? value) => value switch
+    {
+        null => null,
+        string or bool or long or double => value,
+        int or short or sbyte or byte or ushort or uint => Convert.ToInt64(value, CultureInfo.InvariantCulture),
+        ulong u => u <= long.MaxValue ? (object)(long)u : (double)u,
+        float or decimal => Convert.ToDouble(value, CultureInfo.InvariantCulture),
+        ChatMessage m => Dict(("role", m.Role), ("content", m.Content)),
+        JsonElement e => FromJson(e),
+        IReadOnlyDictionary<string, object?> d => FromPairs(d.Select(kv => (kv.Key, kv.Value))),
+        IDictionary d => FromPairs(d.Cast<DictionaryEntry>().Select(e => (Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? "", e.Value))),
+        IEnumerable e => e.Cast<object?>().Select(FromClr).ToList(),
+        _ => throw new ArgumentException($"chat template values cannot be of type {value.GetType().Name}", nameof(value)),
+    };
+
+    private static PyDict Dict(params (string Key, object? Value)[] pairs) => FromPairs(pairs);
+
+    private static PyDict FromPairs(IEnumerable<(string Key, object? Value)> pairs)
+    {
+        var dict = new PyDict();
+        foreach (var (key, value) in pairs) dict[key] = FromClr(value);
+        return dict;
+    }
+
+    private static object? FromJson(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
+        JsonValueKind.Array => e.EnumerateArray().Select(FromJson).ToList(),
+        JsonValueKind.Object => FromJsonObject(e),
+        _ => null,
+    };
+
+    private static PyDict FromJsonObject(JsonElement e)
+    {
+        var dict = new PyDict();
+        foreach (var property in e.EnumerateObject()) dict[property.Name] = FromJson(property.Value);
+        return dict;
+    }
+}

@@ -1,0 +1,98 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Switchboard.Buffers;
+using Switchboard.Errors;
+using Switchboard.Inference.Generation;
+using Switchboard.Inference.Templates;
+using Switchboard.Inference.Tokenizers;
+using Switchboard.LocalModels;
+using Switchboard.Metering;
+using Switchboard.Providers;
+using Switchboard.Requests;
+
+namespace Switchboard.Forwarding;
+
+/// <summary>
+/// The local provider's side of forwarding: reads what the request asks, loads the model (a model that cannot load
+/// is a provider failure, so the next provider in the model's list is tried), builds the prompt with the model's own
+/// chat template, checks it fits the context, waits for a sequence slot (429 beyond the queue), and starts the
+/// generation — answered whole, or streamed by <see cref="Streaming.StreamRelay"/>.
+/// </summary>
+internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
+{
+    // A chat request without max_tokens may use the rest of the context, up to this many tokens of it in all.
+    private const int DefaultChatWindow = 4096;
+    private const int DefaultCompletionTokens = 16;    // OpenAI's default for /v1/completions
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public async Task<(ForwardOutcome Outcome, bool TryNext)> ForwardAsync(LocalProvider local, string name, ProxyRequest request, CancellationToken clientAborted)
+    {
+        var (asked, error) = LocalRequest.Read(request.Body.Written, request.Endpoint);
+        if (asked is null) return (new FailedResponse(local, error!), false);
+
+        var (model, problem) = await local.LoadAsync(name);
+        if (model is null)
+        {
+            local.Breaker.RecordFailure();
+            return (new FailedResponse(local, GatewayErrors.LocalModelUnavailable(request.Model, problem!)), true);
+        }
+        local.Breaker.RecordSuccess();
+
+        List<int> prompt;
+        try
+        {
+            prompt = asked.IsChat ? model.Chat.Tokens(asked.Messages) : model.Tokenizer.Encode(asked.Prompt, addSpecial: true);
+        }
+        catch (ChatTemplateException e)
+        {
+            // The model's own template refuses the conversation (a system message it has no place for, roles out of order).
+            return (new FailedResponse(local, GatewayErrors.InvalidValue("messages", e.Message)), false);
+        }
+        var context = model.Config.ContextLength;
+        var maxTokens = asked.MaxTokens ?? (asked.IsChat ? Math.Max(1, Math.Min(context, DefaultChatWindow) - prompt.Count) : DefaultCompletionTokens);
+        if (prompt.Count + maxTokens > context)
+            return (new FailedResponse(local, GatewayErrors.ContextLengthExceeded(context, prompt.Count, maxTokens, asked.IsChat)), false);
+        var bias = new Dictionary<int, float>();
+        foreach (var (token, value) in asked.LogitBias)
+        {
+            if (!int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id >= model.Vocabulary.Count)
+                return (new FailedResponse(local, GatewayErrors.InvalidValue("logit_bias", $"token {token} is not in this model's vocabulary of {model.Vocabulary.Count}.")), false);
+            bias[id] = value;
+        }
+
+        if (!await local.TryEnterAsync(clientAborted))
+            return (new FailedResponse(local, GatewayErrors.LocalBusy(local.Options.MaxConcurrentSequences, local.Options.MaxQueuedRequests)), false);
+        var options = new GenerationOptions { MaxTokens = maxTokens, Sampling = asked.Sampling with { LogitBias = bias }, Stop = asked.Stop };
+        var generation = LocalGeneration.Start(model, request.Model, asked.IsChat, prompt, options, time.GetUtcNow().ToUnixTimeSeconds(), local.Leave, clientAborted);
+        if (request.Stream) return (new LocalStreamResponse(local, generation), false);
+
+        using (generation)
+        {
+            var text = new StringBuilder();
+            var produced = 0;
+            FinishReason? finish = null;
+            await foreach (var token in generation.Tokens.ReadAllAsync(clientAborted))
+            {
+                text.Append(token.Text);
+                produced++;
+                finish = token.Finish;
+            }
+            var usage = new Usage(prompt.Count, produced, prompt.Count + produced, 0);
+            var json = new ArrayBufferWriter<byte>(512 + text.Length * 2);
+            using (var writer = new Utf8JsonWriter(json, WriterOptions))
+            {
+                LocalResponses.WriteCompletion(writer, generation, text.ToString(), LocalResponses.FinishReason(finish), usage);
+            }
+            var body = new ByteBuffer(budget, Math.Max(json.WrittenCount, 1));
+            if (body.TryWrite(json.WrittenSpan) != GrowResult.Ok)
+            {
+                body.Dispose();
+                return (new FailedResponse(local, GatewayErrors.Overloaded()), false);
+            }
+            return (new BufferedResponse(local, 200, body, usage, []), false);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Threading.Channels;
+using Switchboard.Inference.Generation;
+using Switchboard.Inference.Models;
+
+namespace Switchboard.LocalModels;
+
+/// <summary>
+/// One generation by a local model, running on a thread-pool thread (never on the request's: Kestrel schedules
+/// request work inline, and a computing request thread would stall every connection on it). Tokens come out
+/// through a small bounded channel, so a client that does not read pauses the model. Disposing stops it; the
+/// sequence slot is given back when it has stopped.
+/// </summary>
+internal sealed class LocalGeneration : IDisposable
+{
+    private readonly CancellationTokenSource _stop;
+    private readonly Channel<GeneratedToken> _tokens = Channel.CreateBounded<GeneratedToken>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
+
+    private LocalGeneration(string model, bool isChat, int promptTokens, long created, CancellationTokenSource stop)
+    {
+        Model = model;
+        IsChat = isChat;
+        PromptTokens = promptTokens;
+        Created = created;
+        Id = (isChat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
+        _stop = stop;
+    }
+
+    /// <summary>The model as the client named it (echoed in every response object).</summary>
+    public string Model { get; }
+    public bool IsChat { get; }
+    public string Id { get; }
+    public long Created { get; }
+    public int PromptTokens { get; }
+
+    public ChannelReader<GeneratedToken> Tokens => _tokens.Reader;
+
+    /// <summary>Starts generating; <paramref name="release"/> runs once generation has stopped, however it stopped.</summary>
+    public static LocalGeneration Start(LlamaModel model, string clientModel, bool isChat, IReadOnlyList<int> prompt, GenerationOptions options,
+        long created, Action release, CancellationToken clientAborted)
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        var generation = new LocalGeneration(clientModel, isChat, prompt.Count, created, stop);
+        var writer = generation._tokens.Writer;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                // The KV cache is sized for this request, not the model's whole context.
+                var session = model.CreateSession(prompt.Count + options.MaxTokens);
+                await foreach (var token in Generator.GenerateAsync(model, session, prompt, options, stop.Token))
+                    await writer.WriteAsync(token, stop.Token);
+                writer.TryComplete();
+            }
+            catch (Exception e)
+            {
+                writer.TryComplete(e);
+            }
+            finally
+            {
+                release();
+            }
+        }, CancellationToken.None);
+        return generation;
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _stop.Dispose();
+    }
+}

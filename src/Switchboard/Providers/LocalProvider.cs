@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using Switchboard.Configuration;
+using Switchboard.Inference.Gguf;
+using Switchboard.Inference.Models;
+using Switchboard.Inference.Templates;
+using Switchboard.LocalModels;
+using Switchboard.Resilience;
+
+namespace Switchboard.Providers;
+
+/// <summary>
+/// The built-in provider <c>local</c>: every <c>NAME.gguf</c> in the models directory is <c>local/NAME</c>. A model is
+/// loaded on first use, once, and shared by all requests; generations run off the request threads, at most
+/// <see cref="LocalOptions.MaxConcurrentSequences"/> at a time with <see cref="LocalOptions.MaxQueuedRequests"/> waiting.
+/// A model that cannot load is a provider failure, like an upstream that cannot be reached.
+/// </summary>
+public sealed class LocalProvider : Provider
+{
+    /// <summary>The prefix a local model's name carries in requests and in <c>/v1/models</c>.</summary>
+    public const string Prefix = "local/";
+
+    private readonly ConcurrentDictionary<string, Lazy<Task<LlamaModel>>> _models = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _sequences;
+    private readonly int _maxWaiting;
+    private int _waiting;
+
+    public LocalProvider(LocalOptions options, TimeProvider time) : base(LocalOptions.ProviderName, new CircuitBreaker(new CircuitBreakerOptions(), time))
+    {
+        Options = options;
+        Directory = new ModelsDirectory(options.ModelsDirectory);
+        _sequences = new SemaphoreSlim(options.MaxConcurrentSequences, options.MaxConcurrentSequences);
+        _maxWaiting = options.MaxQueuedRequests;
+    }
+
+    public LocalOptions Options { get; }
+    internal ModelsDirectory Directory { get; }
+
+    /// <summary>The model names (without <see cref="Prefix"/>) in the directory now.</summary>
+    public IReadOnlyList<string> ModelNames => [.. Directory.List().Select(m => m.Name)];
+
+    /// <summary>Whether a model of this name (without <see cref="Prefix"/>) is in the directory.</summary>
+    public bool Has(string name) => Directory.FileFor(name) is { } file && File.Exists(file);
+
+    /// <summary>The loaded model, loading it on a background thread the first time; a failure is reported, not cached.</summary>
+    internal async Task<(LlamaModel? Model, string? Problem)> LoadAsync(string name)
+    {
+        if (Directory.FileFor(name) is not { } file || !File.Exists(file)) return (null, $"there is no {name}.gguf in {Directory.Path}");
+        var load = _models.GetOrAdd(name, _ => new Lazy<Task<LlamaModel>>(() => Task.Run(() => LlamaModel.Load(file))));
+        try
+        {
+            return (await load.Value, null);
+        }
+        catch (Exception e) when (e is GgufException or NotSupportedException or ChatTemplateException or IOException or UnauthorizedAccessException)
+        {
+            _models.TryRemove(new KeyValuePair<string, Lazy<Task<LlamaModel>>>(name, load));
+            return (null, e.Message);
+        }
+    }
+
+    /// <summary>A slot to generate in, waiting in the bounded queue; false when the queue is full.</summary>
+    internal async Task<bool> TryEnterAsync(CancellationToken cancellationToken)
+    {
+        if (_sequences.Wait(0, CancellationToken.None)) return true;
+        if (Interlocked.Increment(ref _waiting) > _maxWaiting)
+        {
+            Interlocked.Decrement(ref _waiting);
+            return false;
+        }
+        try
+        {
+            await _sequences.WaitAsync(cancellationToken);
+            return true;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    internal void Leave() => _sequences.Release();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var load in _models.Values)
+            {
+                if (load.IsValueCreated && load.Value.IsCompletedSuccessfully) load.Value.Result.Dispose();
+            }
+            _sequences.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,22 @@
+using Switchboard.Resilience;
+
+namespace Switchboard.Providers;
+
+/// <summary>
+/// Where requests for a model can go: an upstream over HTTP (<see cref="UpstreamProvider"/>) or the models that run
+/// in-process (<see cref="LocalProvider"/>). Each has its own circuit breaker, so the forwarder skips a failing one
+/// and tries the next in the model's list, whichever kind it is.
+/// </summary>
+public abstract class Provider(string name, CircuitBreaker breaker) : IDisposable
+{
+    public string Name { get; } = name;
+    public CircuitBreaker Breaker { get; } = breaker;
+
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing) { }
+}

@@ -1,0 +1,83 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Switchboard.Errors;
+using Switchboard.Forwarding;
+using Switchboard.LocalModels;
+using Switchboard.Metering;
+
+namespace Switchboard.Streaming;
+
+/// <summary>
+/// Streams a local model's generation as OpenAI chunks: the role first (chat), then each piece of text as the model
+/// produces it, flushed at once (time to first token is the model's), then the finish reason, the usage chunk if the
+/// client asked for it, and <c>[DONE]</c>. Awaiting each flush makes a client that does not read pause the model.
+/// </summary>
+internal static class LocalStreamRelay
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static async Task<StreamResult> RelayAsync(HttpResponse response, LocalStreamResponse local, bool clientWantsUsage, CancellationToken clientAborted)
+    {
+        var generation = local.Generation;
+        SseWriter.StartResponse(response, StatusCodes.Status200OK);
+        await response.StartAsync(clientAborted);
+        var writer = response.BodyWriter;
+        var json = new ArrayBufferWriter<byte>(512);
+        using var jsonWriter = new Utf8JsonWriter(json, WriterOptions);
+        var produced = 0;
+        Usage Usage() => new(generation.PromptTokens, produced, generation.PromptTokens + produced, 0);
+        async Task<bool> SendAsync(Action<Utf8JsonWriter> write)
+        {
+            json.ResetWrittenCount();
+            jsonWriter.Reset(json);
+            write(jsonWriter);
+            await jsonWriter.FlushAsync(clientAborted);
+            SseWriter.WriteData(writer, json.WrittenSpan);
+            var flushed = await writer.FlushAsync(clientAborted);
+            return !flushed.IsCanceled && !flushed.IsCompleted;
+        }
+
+        Exception? fault = null;
+        try
+        {
+            if (generation.IsChat && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, role: true, "", null)))
+                return new StreamResult(StreamEnd.ClientGone, Usage());
+            string? finish = null;
+            await foreach (var token in generation.Tokens.ReadAllAsync(clientAborted))
+            {
+                produced++;
+                if (token.Finish is { } reason) finish = LocalResponses.FinishReason(reason);
+                if (token.Text.Length == 0) continue;
+                if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, role: false, token.Text, null)))
+                    return new StreamResult(StreamEnd.ClientGone, Usage());
+            }
+            if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, role: false, generation.IsChat ? null : "", finish ?? "stop")))
+                return new StreamResult(StreamEnd.ClientGone, Usage());
+            if (clientWantsUsage && !await SendAsync(w => LocalResponses.WriteUsageChunk(w, generation, Usage())))
+                return new StreamResult(StreamEnd.ClientGone, Usage());
+            SseWriter.WriteDone(writer);
+            await writer.FlushAsync(clientAborted);
+            return new StreamResult(StreamEnd.Completed, Usage());
+        }
+        catch (Exception) when (clientAborted.IsCancellationRequested)
+        {
+            return new StreamResult(StreamEnd.ClientGone, Usage());
+        }
+        catch (Exception e)
+        {
+            fault = e;
+        }
+        try
+        {
+            // The status is long sent: as OpenAI does mid-stream, the failure is an error event.
+            SseWriter.WriteData(writer, GatewayErrors.Internal().ToJsonBytes());
+            await writer.FlushAsync(clientAborted);
+        }
+        catch (Exception e) when (clientAborted.IsCancellationRequested || e is IOException)
+        {
+            return new StreamResult(StreamEnd.ClientGone, Usage());
+        }
+        return new StreamResult(StreamEnd.UpstreamFailed, Usage(), fault);
+    }
+}
