@@ -92,6 +92,8 @@ static void WriteRandomModel(string path, GgmlType type)
         .Add("llama.rope.freq_base", 100000f)
         .Add("llama.attention.layer_norm_rms_epsilon", 1e-5f)
         .Add("tokenizer.ggml.model", "llama")
+        // Its tokens are t0..tN: no space marker to prefix, so "t5t5…" is a prompt of t5 tokens through the gateway too.
+        .Add("tokenizer.ggml.add_space_prefix", false)
         .Add("tokenizer.ggml.tokens", new GgufValue(GgufValueType.Array, Enumerable.Range(0, vocab).Select(i => $"t{i}").ToArray(), GgufValueType.String));
     byte[] Weights(int columns, int rows)
     {

@@ -2,6 +2,9 @@
 // and the gateway's memory with many streams open at once.
 //   ttft    URL REQUESTS          sequential streaming requests; p50/p99 time to first event and to [DONE]
 //   streams URL COUNT GATEWAY_PID open COUNT held streams, wait until each has its first event, report the pid's RSS
+//   decode  URL REPS MODEL TOKENS PROMPT_PIECES [CONCURRENT]
+//                                 streamed /v1/completions from a local model: time to first token, and decode tokens/s
+//                                 from the first token to the last (per stream, and all streams together)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -78,6 +81,47 @@ if (args[0] == "streams")
     await cancel.CancelAsync();
     foreach (var r in responses) r?.Dispose();
     return ok == count ? 0 : 1;
+}
+
+if (args[0] == "decode")
+{
+    var model = args[3];
+    var tokens = int.Parse(args[4], CultureInfo.InvariantCulture);
+    // The benchmark model's vocabulary is t0..tN: "t5" repeated is one token per piece.
+    var prompt = string.Concat(Enumerable.Repeat("t5", int.Parse(args[5], CultureInfo.InvariantCulture)));
+    var concurrent = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 1;
+    // EOS (id 2) is biased away so every stream decodes all TOKENS, as llama-bench's tg does.
+    var body = $"{{\"model\":\"{model}\",\"prompt\":\"{prompt}\",\"max_tokens\":{tokens},\"temperature\":0,\"logit_bias\":{{\"2\":-100}},\"stream\":true}}";
+    // Times are seconds since origin, when all of a repetition's requests are sent: the first token's is its TTFT.
+    async Task<(double First, double Last, int Count)> StreamAsync(long origin)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        double first = 0, last = 0;
+        var n = 0;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (!line.StartsWith("data: {", StringComparison.Ordinal) || !line.Contains("\"text\":\"t", StringComparison.Ordinal)) continue;
+            var at = Stopwatch.GetElapsedTime(origin).TotalSeconds;
+            if (n++ == 0) first = at;
+            last = at;
+        }
+        if (n != tokens) throw new InvalidOperationException($"expected {tokens} tokens, got {n} (status {(int)response.StatusCode})");
+        return (first, last, n);
+    }
+    await StreamAsync(Stopwatch.GetTimestamp());    // load the model, warm up
+    var reps = count;
+    for (var rep = 0; rep < reps; rep++)
+    {
+        var origin = Stopwatch.GetTimestamp();
+        var results = await Task.WhenAll(Enumerable.Range(0, concurrent).Select(_ => StreamAsync(origin)));
+        var perStream = results.Select(r => (r.Count - 1) / (r.Last - r.First)).Average();
+        var aggregate = results.Sum(r => r.Count - 1) / (results.Max(r => r.Last) - results.Min(r => r.First));
+        var ttft = results.Select(r => r.First).Average() * 1000;
+        Console.WriteLine(FormattableString.Invariant($"rep={rep} streams={concurrent} ttft_ms={ttft:F1} decode_tok_s_per_stream={perStream:F1} decode_tok_s_total={aggregate:F1}"));
+    }
+    return 0;
 }
 
 Console.Error.WriteLine($"unknown mode {args[0]}");

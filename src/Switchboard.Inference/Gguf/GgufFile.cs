@@ -44,7 +44,9 @@ public sealed unsafe class GgufFile : IDisposable
     /// <exception cref="GgufException">The file is not a valid GGUF file; the message says why.</exception>
     public static GgufFile Open(string path)
     {
-        var length = new FileInfo(path).Length;
+        // The length of what the path leads to: FileInfo would give a symbolic link's own size (models are often links into a cache).
+        long length;
+        using (var handle = File.OpenHandle(path)) length = RandomAccess.GetLength(handle);
         if (length < 24)
             throw new GgufException($"'{path}' is {length} bytes: too short for a GGUF header (24 bytes).");
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);

@@ -134,7 +134,7 @@ public sealed class SentencePieceTokenizer(Vocabulary vocabulary) : ITokenizer
             {
                 var hex = $"<0x{utf8[s.Start + b]:X2}>";
                 output.Add(Vocabulary.TryGetId(hex, out var byteId) ? byteId
-                    : throw new InvalidOperationException($"The vocabulary has no byte token {hex} to fall back to."));
+                    : throw new UnrepresentableTextException($"the model's vocabulary has no token for a piece of the text, nor the byte token {hex} to fall back to"));
             }
         }
     }

@@ -51,6 +51,10 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             // The model's own template refuses the conversation (a system message it has no place for, roles out of order).
             return (new FailedResponse(local, GatewayErrors.InvalidValue("messages", e.Message)), false);
         }
+        catch (UnrepresentableTextException e)
+        {
+            return (new FailedResponse(local, GatewayErrors.InvalidValue(asked.IsChat ? "messages" : "prompt", $"{e.Message}.")), false);
+        }
         var context = model.Config.ContextLength;
         var maxTokens = asked.MaxTokens ?? (asked.IsChat ? Math.Max(1, Math.Min(context, DefaultChatWindow) - prompt.Count) : DefaultCompletionTokens);
         if (prompt.Count + maxTokens > context)

@@ -7,9 +7,11 @@ internal sealed record ModelFileInfo(string Name, long Bytes, string? Architectu
 {
     public static ModelFileInfo Read(string name, string path)
     {
-        var bytes = new FileInfo(path).Length;
+        long bytes = 0;
         try
         {
+            // What a symbolic link leads to, not the link.
+            using (var handle = File.OpenHandle(path)) bytes = RandomAccess.GetLength(handle);
             using var file = GgufFile.Open(path);
             var architecture = file.GetString("general.architecture");
             var context = architecture is null ? null : file.GetInteger($"{architecture}.context_length");

@@ -71,4 +71,21 @@ public sealed class BpeModelTests
             Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
         }
     }
+
+    [ModelFact]
+    public void A_model_file_reached_through_a_symbolic_link_loads()
+    {
+        var directory = Directory.CreateTempSubdirectory("switchboard-link-").FullName;
+        try
+        {
+            var link = Path.Combine(directory, "linked.gguf");
+            File.CreateSymbolicLink(link, TestModels.PathOf("stories260K.gguf"));
+            using var model = LlamaModel.Load(link);
+            Assert.Equal("llama", model.Config.Architecture);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -23,6 +23,26 @@ public static class TinyBpeModel
             if (key.StartsWith("tokenizer.", StringComparison.Ordinal) && key != "tokenizer.chat_template") writer.Add(key, value);
         }
         if (chatTemplate is not null) writer.Add("tokenizer.chat_template", chatTemplate);
+        AddWeights(writer, vocab.GetArray<string>("tokenizer.ggml.tokens")!.Length);
+        var path = Path.Combine(directory ?? Directory.CreateTempSubdirectory("switchboard-tiny-").FullName, $"tiny-{Path.GetFileNameWithoutExtension(vocabFile).Replace("ggml-vocab-", "", StringComparison.Ordinal)}.gguf");
+        writer.Write(path);
+        return path;
+    }
+
+    /// <summary>The same tiny model with a SentencePiece vocabulary of just <paramref name="tokens"/> (no byte tokens unless listed).</summary>
+    public static string WriteSentencePiece(IReadOnlyList<string> tokens, string directory)
+    {
+        var writer = new GgufWriter();
+        writer.Add("general.architecture", "qwen2").Add("tokenizer.ggml.model", "llama")
+            .Add("tokenizer.ggml.tokens", new GgufValue(GgufValueType.Array, tokens.ToArray(), GgufValueType.String));
+        AddWeights(writer, tokens.Count);
+        var path = Path.Combine(directory, "tiny-spm.gguf");
+        writer.Write(path);
+        return path;
+    }
+
+    private static void AddWeights(GgufWriter writer, int vocabSize)
+    {
         const int Embd = 32, Heads = 2, KvHeads = 1, FeedForward = 64;
         writer.Add("qwen2.context_length", 512u).Add("qwen2.embedding_length", (uint)Embd).Add("qwen2.block_count", 1u)
             .Add("qwen2.feed_forward_length", (uint)FeedForward).Add("qwen2.attention.head_count", (uint)Heads)
@@ -36,7 +56,6 @@ public static class TinyBpeModel
             return MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
         }
         byte[] Ones(int count) => MemoryMarshal.AsBytes(Enumerable.Repeat(1f, count).ToArray().AsSpan()).ToArray();
-        var vocabSize = vocab.GetArray<string>("tokenizer.ggml.tokens")!.Length;
         const int KvDim = Embd / Heads * KvHeads;
         writer.AddTensor("token_embd.weight", GgmlType.F32, [Embd, vocabSize], Weights((long)Embd * vocabSize, 0.5f))
             .AddTensor("output_norm.weight", GgmlType.F32, [Embd], Ones(Embd))
@@ -49,8 +68,5 @@ public static class TinyBpeModel
             .AddTensor("blk.0.ffn_gate.weight", GgmlType.F32, [Embd, FeedForward], Weights(Embd * FeedForward, 0.2f))
             .AddTensor("blk.0.ffn_up.weight", GgmlType.F32, [Embd, FeedForward], Weights(Embd * FeedForward, 0.2f))
             .AddTensor("blk.0.ffn_down.weight", GgmlType.F32, [FeedForward, Embd], Weights(FeedForward * Embd, 0.2f));
-        var path = Path.Combine(directory ?? Directory.CreateTempSubdirectory("switchboard-tiny-").FullName, $"tiny-{Path.GetFileNameWithoutExtension(vocabFile).Replace("ggml-vocab-", "", StringComparison.Ordinal)}.gguf");
-        writer.Write(path);
-        return path;
     }
 }

@@ -223,4 +223,21 @@ public sealed class LocalProviderTests
         Assert.Equal(whole.Content.Count == 0 ? "" : whole.Content[0].Text, streamed.ToString());
         Directory.Delete(models, recursive: true);
     }
+
+    [Fact]
+    public async Task Text_a_models_vocabulary_cannot_represent_is_a_400_not_a_500()
+    {
+        var models = Directory.CreateTempSubdirectory("switchboard-spm-").FullName;
+        // No byte tokens and no space marker: "€" and the prefixed space have no token at all.
+        Switchboard.Inference.Tests.Models.TinyBpeModel.WriteSentencePiece(["<unk>", "<s>", "</s>", "a", "b"], models);
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?> { ["Switchboard:Local:ModelsDirectory"] = models });
+
+        var (status, error) = await PostAsync(gateway, "/v1/completions", """{"model":"local/tiny-spm","prompt":"ab €","max_tokens":2}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        OpenAiErrors.AssertShape(error.GetRawText());
+        Assert.Equal("prompt", error.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("vocabulary", error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Directory.Delete(models, recursive: true);
+    }
 }
