@@ -57,7 +57,9 @@ public static class Generator
                 yield break;
             }
             yield return new GeneratedToken(next, last ? text + stops.Flush() : text, last ? FinishReason.Length : null);
-            if (!last) logits = session.Evaluate(next).ToArray();
+            // Into the same array each token: a vocabulary's logits are a large-object allocation, and one per token
+            // kept the GC's most expensive collections busy during decoding.
+            if (!last) session.Evaluate(next).CopyTo(logits);
             // Evaluation is CPU-bound; yielding keeps a caller's cancellation and other work responsive.
             await Task.Yield();
         }

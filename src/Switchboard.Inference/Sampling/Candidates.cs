@@ -28,6 +28,19 @@ public sealed class Candidates
         Sorted = true;
     }
 
+    /// <summary>The highest-valued candidate (ties: the lower token id, as <see cref="SortDescending"/> orders them), in one pass.</summary>
+    public int ArgMax()
+    {
+        var items = Items;
+        var best = 0;
+        for (var i = 1; i < items.Length; i++)
+        {
+            var (token, value) = items[i];
+            if (value > items[best].Value || value == items[best].Value && token < items[best].Token) best = i;
+        }
+        return items[best].Token;
+    }
+
     /// <summary>Keeps the first <paramref name="count"/> candidates (after sorting).</summary>
     public void Truncate(int count) => Count = Math.Clamp(count, 1, Count);
 

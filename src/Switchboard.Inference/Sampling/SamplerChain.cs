@@ -23,19 +23,19 @@ public sealed class SamplerChain
     {
         var c = _candidates;
         c.Reset(logits);
-        foreach (var stage in _constraints) stage.Apply(c, history);
+        // Fresh candidates are in token order, so a bias goes straight to its token (a vocabulary holds ~10^5 of them;
+        // biases are a handful). Constraints that drop candidates come after: a bias on a dropped token is moot.
         var items = c.Items;
-        foreach (ref var item in items)
+        foreach (var (token, bias) in _options.LogitBias)
         {
-            if (_options.LogitBias.TryGetValue(item.Token, out var bias)) item.Value += bias;
+            if ((uint)token < (uint)items.Length) items[token].Value += bias;
         }
+        foreach (var stage in _constraints) stage.Apply(c, history);
+        items = c.Items;
         ApplyPenalties(items, history);
 
-        if (_options.Temperature <= 0)
-        {
-            c.SortDescending();
-            return c.Items[0].Token;
-        }
+        // Greedy needs the best candidate, not an order: one pass instead of sorting the vocabulary every token.
+        if (_options.Temperature <= 0) return c.ArgMax();
         c.SortDescending();
         if (_options.TopK > 0) c.Truncate(_options.TopK);
         // Temperature scales logits before they become probabilities; top-p and min-p then work on those.
