@@ -30,6 +30,13 @@ public sealed class LlamaModel : IDisposable
         if (TokenEmbedding.Columns != Config.EmbeddingLength)
             throw new GgufException($"token_embd.weight has {TokenEmbedding.Columns} columns; embedding_length is {Config.EmbeddingLength}.");
         OutputNorm = Matrix("output_norm.weight").ToArray();
+        // Llama 3.1+ stretch the long rotary wavelengths with per-pair frequency factors (llama.cpp's rope_freqs).
+        if (_file.FindTensor("rope_freqs.weight") is { } freqs)
+        {
+            RopeFreqFactors = new WeightMatrix(file, freqs).ToArray();
+            if (RopeFreqFactors.Length != Config.RopeDimensions / 2)
+                throw new GgufException($"rope_freqs.weight has {RopeFreqFactors.Length} factors; the rotary dimensions need {Config.RopeDimensions / 2}.");
+        }
         // Tied embeddings: without output.weight the token embedding doubles as the output projection.
         Output = _file.FindTensor("output.weight") is { } output ? new WeightMatrix(file, output) : TokenEmbedding;
         Blocks = Enumerable.Range(0, Config.BlockCount).Select(LoadBlock).ToArray();
@@ -41,6 +48,7 @@ public sealed class LlamaModel : IDisposable
     public ChatPrompt Chat { get; }
     internal WeightMatrix TokenEmbedding { get; }
     internal float[] OutputNorm { get; }
+    internal float[]? RopeFreqFactors { get; }
     internal WeightMatrix Output { get; }
     internal LlamaBlock[] Blocks { get; }
 

@@ -167,16 +167,19 @@ public sealed class LlamaSession
 
     /// <summary>
     /// ggml's rotary embedding angles for one position: θ starts at the position and is multiplied by
-    /// base^(-2/n_dims) per pair, in float. Computed once and applied to every head of Q and K.
+    /// base^(-2/n_dims) per pair, in float, and divided by the pair's frequency factor where the model has them.
+    /// Computed once and applied to every head of Q and K.
     /// </summary>
     private void RopeAngles(int pos, Span<float> cos, Span<float> sin)
     {
         var thetaScale = MathF.Pow(_c.RopeFreqBase, -2f / _c.RopeDimensions);
+        var factors = _model.RopeFreqFactors;
         float theta = pos;
         for (var p = 0; p < cos.Length; p++)
         {
-            cos[p] = MathF.Cos(theta);
-            sin[p] = MathF.Sin(theta);
+            var angle = factors is null ? theta : theta / factors[p];
+            cos[p] = MathF.Cos(angle);
+            sin[p] = MathF.Sin(angle);
             theta *= thetaScale;
         }
     }
