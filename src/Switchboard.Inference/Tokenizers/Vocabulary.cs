@@ -43,7 +43,11 @@ public sealed class Vocabulary
             if (EndOfGenerationTexts.Contains(tokens[i])) ends.Add(i);
         }
         EndOfGeneration = ends;
+        MaxTokenBytes = Math.Max(1, tokens.Count == 0 ? 1 : tokens.Max(t => System.Text.Encoding.UTF8.GetByteCount(t)));
     }
+
+    /// <summary>The UTF-8 length of the longest token: no text longer than n of these can be n tokens.</summary>
+    public int MaxTokenBytes { get; }
 
     public IReadOnlyList<string> Tokens { get; }
     public IReadOnlyList<float> Scores { get; }

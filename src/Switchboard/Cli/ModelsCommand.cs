@@ -41,7 +41,10 @@ internal static class ModelsCommand
             }
             else if (KnownModels.Find(requested) is { } known)
             {
-                url = known.Url(Environment.GetEnvironmentVariable("HF_ENDPOINT"));
+                var endpoint = Environment.GetEnvironmentVariable("HF_ENDPOINT");
+                if (!string.IsNullOrWhiteSpace(endpoint) && !Uri.TryCreate(endpoint, UriKind.Absolute, out _))
+                    return CommandLine.Fail(error, $"HF_ENDPOINT '{endpoint}' is not an absolute URL such as https://hf-mirror.com.");
+                url = known.Url(endpoint);
                 modelName = parsed.GetValue(name) ?? known.Name;
                 expected ??= known.Sha256;
             }

@@ -51,6 +51,8 @@ public sealed record LocalOptions
     public int MaxConcurrentSequences { get; init; } = 1;
     /// <summary>Requests waiting for a free sequence; beyond them, 429.</summary>
     public int MaxQueuedRequests { get; init; } = 16;
+    /// <summary>The most tokens (prompt and completion) one request may use, whatever a model's own context: each sequence's cache is sized by it.</summary>
+    public int MaxContextTokens { get; init; } = 8192;
 }
 
 public sealed record CrossSiteOptions

@@ -77,6 +77,7 @@ public static partial class GatewayOptionsReader
                     ?? (Environment.GetEnvironmentVariable("SWITCHBOARD_MODELS_DIR") is { Length: > 0 } fromEnvironment ? fromEnvironment : "models"), workingDirectory),
                 MaxConcurrentSequences = settings.Int(local, "MaxConcurrentSequences", 1, min: 1, max: 64),
                 MaxQueuedRequests = settings.Int(local, "MaxQueuedRequests", 16, min: 0, max: 100_000),
+                MaxContextTokens = settings.Int(local, "MaxContextTokens", 8192, min: 16, max: 1 << 20),
             },
         };
         foreach (var origin in options.CrossSite.AllowedOrigins)

@@ -23,28 +23,41 @@ namespace Switchboard.Forwarding;
 /// </summary>
 internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
 {
-    // A chat request without max_tokens may use the rest of the context, up to this many tokens of it in all.
-    private const int DefaultChatWindow = 4096;
+    // A chat request without max_tokens may generate up to this many tokens (or what the context leaves).
+    private const int DefaultChatTokens = 4096;
     private const int DefaultCompletionTokens = 16;    // OpenAI's default for /v1/completions
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public async Task<(ForwardOutcome Outcome, bool TryNext)> ForwardAsync(LocalProvider local, string name, ProxyRequest request, CancellationToken clientAborted)
     {
         var (asked, error) = LocalRequest.Read(request.Body.Written, request.Endpoint);
-        if (asked is null) return (new FailedResponse(local, error!), false);
+        if (asked is null)
+        {
+            // Not the provider's failure; recorded so that a half-open circuit's probe is not left hanging.
+            local.Breaker.RecordSuccess();
+            return (new FailedResponse(local, error!), false);
+        }
 
-        var (model, problem) = await local.LoadAsync(name);
+        var (model, problem, missing) = await local.LoadAsync(name);
         if (model is null)
         {
-            local.Breaker.RecordFailure();
+            // A file that is not there is configuration, not a failing provider: the next provider is tried all the same.
+            if (!missing) local.Breaker.RecordFailure();
             return (new FailedResponse(local, GatewayErrors.LocalModelUnavailable(request.Model, problem!)), true);
         }
         local.Breaker.RecordSuccess();
 
+        var context = Math.Min(model.Config.ContextLength, local.Options.MaxContextTokens);
+        // A text longer than the context's worth of the vocabulary's longest token cannot fit: refused before it is tokenised.
+        var textBytes = asked.IsChat ? asked.Messages.Sum(m => (long)Encoding.UTF8.GetByteCount(m.Content ?? "")) : Encoding.UTF8.GetByteCount(asked.Prompt);
+        if (textBytes > (long)context * model.Vocabulary.MaxTokenBytes)
+            return (new FailedResponse(local, GatewayErrors.ContextLengthExceeded(context, (int)Math.Min(int.MaxValue, textBytes / model.Vocabulary.MaxTokenBytes), asked.MaxTokens ?? 0, asked.IsChat)), false);
+
         List<int> prompt;
         try
         {
-            prompt = asked.IsChat ? model.Chat.Tokens(asked.Messages) : model.Tokenizer.Encode(asked.Prompt, addSpecial: true);
+            // Rendering and tokenising a long prompt is CPU work: not on the request thread (Kestrel runs requests inline).
+            prompt = await Task.Run(() => asked.IsChat ? model.Chat.Tokens(asked.Messages) : model.Tokenizer.Encode(asked.Prompt, addSpecial: true), CancellationToken.None);
         }
         catch (ChatTemplateException e)
         {
@@ -55,9 +68,10 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         {
             return (new FailedResponse(local, GatewayErrors.InvalidValue(asked.IsChat ? "messages" : "prompt", $"{e.Message}.")), false);
         }
-        var context = model.Config.ContextLength;
-        var maxTokens = asked.MaxTokens ?? (asked.IsChat ? Math.Max(1, Math.Min(context, DefaultChatWindow) - prompt.Count) : DefaultCompletionTokens);
-        if (prompt.Count + maxTokens > context)
+        if (prompt.Count == 0)
+            return (new FailedResponse(local, GatewayErrors.InvalidValue(asked.IsChat ? "messages" : "prompt", "the prompt is empty: there is nothing for the model to continue.")), false);
+        var maxTokens = asked.MaxTokens ?? (asked.IsChat ? Math.Min(DefaultChatTokens, Math.Max(1, context - prompt.Count)) : DefaultCompletionTokens);
+        if ((long)prompt.Count + maxTokens > context)
             return (new FailedResponse(local, GatewayErrors.ContextLengthExceeded(context, prompt.Count, maxTokens, asked.IsChat)), false);
         var bias = new Dictionary<int, float>();
         foreach (var (token, value) in asked.LogitBias)

@@ -41,14 +41,15 @@ internal sealed class LocalGeneration : IDisposable
         var stop = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
         var generation = new LocalGeneration(clientModel, isChat, prompt.Count, created, stop);
         var writer = generation._tokens.Writer;
+        var stopped = stop.Token;
         _ = Task.Run(async () =>
         {
             try
             {
                 // The KV cache is sized for this request, not the model's whole context.
                 var session = model.CreateSession(prompt.Count + options.MaxTokens);
-                await foreach (var token in Generator.GenerateAsync(model, session, prompt, options, stop.Token))
-                    await writer.WriteAsync(token, stop.Token);
+                await foreach (var token in Generator.GenerateAsync(model, session, prompt, options, stopped))
+                    await writer.WriteAsync(token, stopped);
                 writer.TryComplete();
             }
             catch (Exception e)
@@ -57,15 +58,23 @@ internal sealed class LocalGeneration : IDisposable
             }
             finally
             {
+                stop.Dispose();
                 release();
             }
         }, CancellationToken.None);
         return generation;
     }
 
+    /// <summary>Stops the generation if it is still running (its task disposes the token source when it ends).</summary>
     public void Dispose()
     {
-        _stop.Cancel();
-        _stop.Dispose();
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // It had already ended.
+        }
     }
 }

@@ -75,7 +75,7 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
         }
 
         var errors = new List<OpenAiError>();
-        var maxTokens = Integer(root, isChat && root.TryGetProperty("max_completion_tokens", out _) ? "max_completion_tokens" : "max_tokens", 1, int.MaxValue, errors);
+        var maxTokens = Integer(root, isChat && root.TryGetProperty("max_completion_tokens", out var newName) && newName.ValueKind != JsonValueKind.Null ? "max_completion_tokens" : "max_tokens", 1, int.MaxValue, errors);
         var sampling = new SamplingOptions
         {
             Temperature = (float)(Number(root, "temperature", 0, 2, errors) ?? 1),

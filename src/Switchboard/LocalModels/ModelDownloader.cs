@@ -50,10 +50,22 @@ internal sealed class ModelDownloader(HttpMessageInvoker http)
             announcedSha256 ??= linkedSha256;
             using (response)
             {
-                if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && offset > 0) break;   // the part is already whole
+                if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && offset > 0)
+                {
+                    // The part is whole only if it is exactly the file's length; longer, it is some other file's: start over.
+                    if (response.Content.Headers.ContentRange?.Length == offset) break;
+                    File.Delete(partial);
+                    continue;
+                }
                 if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.PartialContent))
                     return new DownloadFailed($"{Redacted(url)} answered {(int)response.StatusCode} {response.ReasonPhrase}.");
-                if (response.StatusCode == HttpStatusCode.OK) offset = 0;   // the server ignored the range: start over
+                if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From != offset)
+                {
+                    // Some other range than the one asked for: nothing here can be joined to the part.
+                    File.Delete(partial);
+                    continue;
+                }
+                if (response.StatusCode == HttpStatusCode.OK) offset = 0;   // the server ignored the range: the file from its start
                 total = response.Content.Headers.ContentRange?.Length ?? response.Content.Headers.ContentLength + offset;
                 try
                 {
@@ -105,7 +117,11 @@ internal sealed class ModelDownloader(HttpMessageInvoker http)
             if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
             {
                 response.Dispose();
-                url = new Uri(url, location);
+                var next = new Uri(url, location);
+                // An https download stays https: a redirect to plain http would let anyone on the path supply the file.
+                if (url.Scheme == Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttps)
+                    return (null, null, $"{Redacted(url)} redirected to an insecure address ({Redacted(next)}).");
+                url = next;
                 continue;
             }
             return (response, sha256, null);

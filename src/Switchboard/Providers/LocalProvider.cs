@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using Switchboard.Configuration;
-using Switchboard.Inference.Gguf;
 using Switchboard.Inference.Models;
-using Switchboard.Inference.Templates;
 using Switchboard.LocalModels;
 using Switchboard.Resilience;
 
@@ -23,6 +21,7 @@ public sealed class LocalProvider : Provider
     private readonly SemaphoreSlim _sequences;
     private readonly int _maxWaiting;
     private int _waiting;
+    private int _running;
 
     public LocalProvider(LocalOptions options, TimeProvider time) : base(LocalOptions.ProviderName, new CircuitBreaker(new CircuitBreakerOptions(), time))
     {
@@ -41,26 +40,34 @@ public sealed class LocalProvider : Provider
     /// <summary>Whether a model of this name (without <see cref="Prefix"/>) is in the directory.</summary>
     public bool Has(string name) => Directory.FileFor(name) is { } file && File.Exists(file);
 
-    /// <summary>The loaded model, loading it on a background thread the first time; a failure is reported, not cached.</summary>
-    internal async Task<(LlamaModel? Model, string? Problem)> LoadAsync(string name)
+    /// <summary>
+    /// The loaded model, loading it on a background thread the first time. A failure is reported (without the
+    /// server's paths) and not cached, so a fixed file is picked up by the next request; <c>Missing</c> says the file is not there.
+    /// </summary>
+    internal async Task<(LlamaModel? Model, string? Problem, bool Missing)> LoadAsync(string name)
     {
-        if (Directory.FileFor(name) is not { } file || !File.Exists(file)) return (null, $"there is no {name}.gguf in {Directory.Path}");
+        if (Directory.FileFor(name) is not { } file || !File.Exists(file)) return (null, $"there is no {name}.gguf in the models directory", true);
         var load = _models.GetOrAdd(name, _ => new Lazy<Task<LlamaModel>>(() => Task.Run(() => LlamaModel.Load(file))));
         try
         {
-            return (await load.Value, null);
+            return (await load.Value, null, false);
         }
-        catch (Exception e) when (e is GgufException or NotSupportedException or ChatTemplateException or IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
+            // Whatever a malformed file makes the loader throw, it is this model's failure, not the gateway's.
             _models.TryRemove(new KeyValuePair<string, Lazy<Task<LlamaModel>>>(name, load));
-            return (null, e.Message);
+            return (null, e.Message.Replace(file, $"{name}.gguf", StringComparison.Ordinal).Replace(Directory.Path, "the models directory", StringComparison.Ordinal), false);
         }
     }
 
     /// <summary>A slot to generate in, waiting in the bounded queue; false when the queue is full.</summary>
     internal async Task<bool> TryEnterAsync(CancellationToken cancellationToken)
     {
-        if (_sequences.Wait(0, CancellationToken.None)) return true;
+        if (_sequences.Wait(0, CancellationToken.None))
+        {
+            Interlocked.Increment(ref _running);
+            return true;
+        }
         if (Interlocked.Increment(ref _waiting) > _maxWaiting)
         {
             Interlocked.Decrement(ref _waiting);
@@ -69,6 +76,7 @@ public sealed class LocalProvider : Provider
         try
         {
             await _sequences.WaitAsync(cancellationToken);
+            Interlocked.Increment(ref _running);
             return true;
         }
         finally
@@ -77,11 +85,17 @@ public sealed class LocalProvider : Provider
         }
     }
 
-    internal void Leave() => _sequences.Release();
+    internal void Leave()
+    {
+        _sequences.Release();
+        Interlocked.Decrement(ref _running);
+    }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        // A generation still running (its client gone, shutdown's grace over) reads the weights from the mapping: leave
+        // the mappings and the gate to the process's exit rather than pull them from under it.
+        if (disposing && Volatile.Read(ref _running) == 0)
         {
             foreach (var load in _models.Values)
             {

@@ -72,6 +72,7 @@ internal sealed class FileServer : IAsyncDisposable
                 if (start >= content.Length)
                 {
                     context.Response.StatusCode = 416;
+                    context.Response.Headers.ContentRange = $"bytes */{content.Length}";
                     return;
                 }
                 context.Response.StatusCode = 206;

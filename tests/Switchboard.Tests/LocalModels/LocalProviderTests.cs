@@ -117,6 +117,8 @@ public sealed class LocalProviderTests
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"max_tokens":4000}""", "messages", "context_length_exceeded"),
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"temperature":3}""", "temperature", "invalid_value"),
             ("""{"model":"local/stories260K","input":"hi"}""", "model", "unsupported_parameter"),
+            ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"max_tokens":2147483647}""", "messages", "context_length_exceeded"),
+            ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":null,"max_tokens":0}""", "max_tokens", "invalid_value"),
         })
         {
             var path = body.Contains("\"input\"", StringComparison.Ordinal) ? "/v1/embeddings" : "/v1/chat/completions";
@@ -238,6 +240,23 @@ public sealed class LocalProviderTests
         OpenAiErrors.AssertShape(error.GetRawText());
         Assert.Equal("prompt", error.GetProperty("error").GetProperty("param").GetString());
         Assert.Contains("vocabulary", error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Directory.Delete(models, recursive: true);
+    }
+
+    [SharedModelFact]
+    public async Task An_empty_prompt_for_a_model_without_bos_is_a_400_not_a_500()
+    {
+        var models = Directory.CreateTempSubdirectory("switchboard-empty-").FullName;
+        var file = Switchboard.Inference.Tests.Models.TinyBpeModel.Write(Path.Combine(SharedModels.Directory!, "vocab", "ggml-vocab-qwen2.gguf"), null, models);
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?> { ["Switchboard:Local:ModelsDirectory"] = models });
+
+        foreach (var stream in new[] { false, true })
+        {
+            var (status, error) = await PostAsync(gateway, "/v1/completions",
+                $$"""{"model":"local/{{Path.GetFileNameWithoutExtension(file)}}","prompt":"","max_tokens":2,"stream":{{(stream ? "true" : "false")}}}""");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal("prompt", error.GetProperty("error").GetProperty("param").GetString());
+        }
         Directory.Delete(models, recursive: true);
     }
 }

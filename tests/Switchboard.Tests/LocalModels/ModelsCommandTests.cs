@@ -54,6 +54,21 @@ public sealed class ModelsCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_partial_file_longer_than_the_file_is_not_taken_for_the_whole_file()
+    {
+        await using var server = await FileServer.StartAsync(Size);
+        await File.WriteAllBytesAsync(Path.Combine(_models, "model.gguf.part"), [.. server.Content, .. new byte[10]]);
+
+        var (code, _, error) = await RunAsync("models", "pull", $"{server.BaseUrl}/files/model.gguf", "--sha256", server.Sha256);
+
+        Assert.True(code == 0, error);
+        Assert.Equal(server.Content, await File.ReadAllBytesAsync(Path.Combine(_models, "model.gguf")));
+        var requests = server.Requests.ToArray();
+        Assert.Equal($"bytes={Size + 10}-", requests[0].Range);
+        Assert.Null(requests[^1].Range);
+    }
+
+    [Fact]
     public async Task A_wrong_checksum_removes_the_partial_file_and_says_so()
     {
         await using var server = await FileServer.StartAsync(Size);
