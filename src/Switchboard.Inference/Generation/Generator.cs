@@ -37,7 +37,7 @@ public static class Generator
         var stops = new StopSequences(options.Stop);
         var history = new List<int>(prompt);
         cancellationToken.ThrowIfCancellationRequested();
-        var logits = session.Prefill(prompt.ToArray()).ToArray();
+        var logits = session.Prefill(prompt.ToArray(), cancellationToken).ToArray();
         for (var produced = 0; produced < options.MaxTokens; produced++)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -231,8 +231,11 @@ public sealed class LlamaSession
     /// streamed once for the batch rather than once per token; the arithmetic per token is the same as
     /// <see cref="Evaluate"/>'s, so the results are too.
     /// </summary>
+    /// <param name="tokens">The prompt.</param>
+    /// <param name="cancellationToken">Checked before each layer: a long prefill is most of a request's time to first token.</param>
     /// <exception cref="InvalidOperationException">The prompt does not fit in the context.</exception>
-    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
+    /// <exception cref="OperationCanceledException">Cancelled; the session is then unusable.</exception>
+    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default)
     {
         var n = tokens.Length;
         if (n == 0) throw new ArgumentException("Nothing to prefill.", nameof(tokens));
@@ -250,6 +253,7 @@ public sealed class LlamaSession
         }
         for (var layer = 0; layer < _c.BlockCount; layer++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var block = _model.Blocks[layer];
             RmsNormRows(x, block.AttnNorm, xn, n);
             block.Q.MultiplyMatrix(xn, q, n);

@@ -129,4 +129,14 @@ public sealed class GenerationTests
         });
         Assert.Contains("exceeds the context of 8 tokens", error.Message, StringComparison.Ordinal);
     }
+
+    [ModelFact]
+    public void A_cancelled_prefill_stops_between_layers()
+    {
+        using var model = LlamaModel.Load(TestModels.PathOf("stories260K.gguf"));
+        var session = model.CreateSession(64);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => session.Prefill([1, 403, 407], cancelled.Token).ToArray());
+    }
 }
