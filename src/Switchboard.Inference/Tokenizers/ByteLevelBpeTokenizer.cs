@@ -48,15 +48,8 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
     /// <summary>Normal tokens map back through GPT-2's byte alphabet; user-defined ones are their text; control tokens are nothing.</summary>
     public byte[] TokenBytes(int token)
     {
-        if ((uint)token >= (uint)Vocabulary.Count) return [];
+        if (Vocabulary.FixedBytes(token) is { } fixedBytes) return fixedBytes;
         var text = Vocabulary.Tokens[token];
-        switch (Vocabulary.TypeOf(token))
-        {
-            case Vocabulary.Control or Vocabulary.Unused:
-                return [];
-            case Vocabulary.UserDefined:
-                return Encoding.UTF8.GetBytes(text);
-        }
         var bytes = new byte[text.Length];
         for (var i = 0; i < text.Length; i++)
         {

@@ -57,15 +57,8 @@ public sealed class SentencePieceTokenizer(Vocabulary vocabulary) : ITokenizer
     /// </summary>
     public byte[] TokenBytes(int token)
     {
-        if ((uint)token >= (uint)Vocabulary.Count) return [];
+        if (Vocabulary.FixedBytes(token) is { } fixedBytes) return fixedBytes;
         var text = Vocabulary.Tokens[token];
-        switch (Vocabulary.TypeOf(token))
-        {
-            case Vocabulary.Control or Vocabulary.Unused:
-                return [];
-            case Vocabulary.UserDefined:
-                return Encoding.UTF8.GetBytes(text);
-        }
         if (text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal) && text[5] == '>' &&
             byte.TryParse(text.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out var value))
             return [value];

@@ -64,6 +64,21 @@ public sealed class Vocabulary
     /// <summary>The tokens that end a generation: EOS, the declared end-of-turn tokens, and the turn-end texts chat models use.</summary>
     public IReadOnlySet<int> EndOfGeneration { get; }
 
+    /// <summary>
+    /// What a token prints whatever the tokenizer: nothing for control and unused tokens (and ids outside the
+    /// vocabulary), its text for user-defined ones; null for the normal tokens each tokenizer decodes its own way.
+    /// </summary>
+    public byte[]? FixedBytes(int token)
+    {
+        if ((uint)token >= (uint)Count) return [];
+        return TypeOf(token) switch
+        {
+            Control or Unused => [],
+            UserDefined => System.Text.Encoding.UTF8.GetBytes(Tokens[token]),
+            _ => null,
+        };
+    }
+
     /// <summary>The token's type; BOS and EOS count as control tokens even when the file gives no types.</summary>
     public int TypeOf(int token) =>
         TokenTypes is { } types ? types[token] : token == Bos || token == Eos ? Control : Normal;
