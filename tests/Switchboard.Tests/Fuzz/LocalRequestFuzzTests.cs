@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Switchboard.Inference.Tests;
 using Switchboard.Tests.Fixtures;
 
 namespace Switchboard.Tests.Fuzz;
@@ -35,12 +36,12 @@ public sealed class LocalRequestFuzzTests
         "[{\"role\":\"user\",\"content\":\"\\ud83d\\ude00 \\u4f60\\u597d \\udfff\"}]",
     ];
 
-    [SharedModelFact]
+    [ModelFact]
     public async Task Mutated_local_requests_never_get_a_5xx_and_errors_are_openai_shaped()
     {
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
         {
-            ["Switchboard:Local:ModelsDirectory"] = SharedModels.Directory,
+            ["Switchboard:Local:ModelsDirectory"] = TestModels.Directory,
             ["Switchboard:Local:MaxContextTokens"] = "96",
             ["Switchboard:Local:MaxQueuedRequests"] = "64",
         });

@@ -5,6 +5,7 @@ using System.Text.Json;
 using OpenAI.Chat;
 using Switchboard.Configuration;
 using Switchboard.Providers;
+using Switchboard.Inference.Tests;
 using Switchboard.Tests.Fixtures;
 
 namespace Switchboard.Tests.LocalModels;
@@ -14,7 +15,7 @@ public sealed class LocalProviderTests
 {
     private static Task<GatewayHost> StartAsync(params (string Key, string? Value)[] more)
     {
-        var settings = new Dictionary<string, string?> { ["Switchboard:Local:ModelsDirectory"] = SharedModels.Directory };
+        var settings = new Dictionary<string, string?> { ["Switchboard:Local:ModelsDirectory"] = TestModels.Directory };
         foreach (var (key, value) in more) settings[key] = value;
         return GatewayHost.StartAsync(settings);
     }
@@ -25,7 +26,7 @@ public sealed class LocalProviderTests
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }
 
-    [SharedModelFact]
+    [ModelFact]
     public async Task Local_models_are_listed_as_local_NAME_and_a_missing_one_is_not_found()
     {
         await using var gateway = await StartAsync();
@@ -38,11 +39,11 @@ public sealed class LocalProviderTests
         Assert.Equal("model_not_found", body.GetProperty("error").GetProperty("code").GetString());
     }
 
-    [SharedModelFact]
+    [ModelFact]
     public async Task Greedy_completions_reproduce_llama_cpps_text_and_count_tokens_exactly()
     {
         await using var gateway = await StartAsync();
-        var reference = JsonDocument.Parse(await File.ReadAllTextAsync(SharedModels.Reference("stories260K-greedy.json"))).RootElement[0];
+        var reference = TestModels.Reference("stories260K-greedy.json")[0];
         var outputTokens = reference.GetProperty("output_tokens").GetArrayLength();
         var request = JsonSerializer.Serialize(new { model = "local/stories260K", prompt = reference.GetProperty("prompt").GetString(), max_tokens = outputTokens, temperature = 0 });
 
@@ -58,7 +59,7 @@ public sealed class LocalProviderTests
         Assert.Equal(outputTokens, usage.GetProperty("completion_tokens").GetInt32());
     }
 
-    [SharedModelFact]
+    [ModelFact]
     public async Task The_official_sdk_gets_the_same_text_streamed_as_whole_with_exact_usage()
     {
         await using var gateway = await StartAsync();
@@ -87,7 +88,7 @@ public sealed class LocalProviderTests
         Assert.Equal(24, streamedUsage.OutputTokenCount);
     }
 
-    [SharedModelFact]
+    [ModelFact]
     public async Task A_stop_string_ends_the_answer_before_it_and_the_same_seed_gives_the_same_answer()
     {
         await using var gateway = await StartAsync();
@@ -105,7 +106,7 @@ public sealed class LocalProviderTests
         Assert.Equal(first, second);
     }
 
-    [SharedModelFact]
+    [ModelFact]
     public async Task What_a_local_model_cannot_honour_is_refused_naming_the_field()
     {
         await using var gateway = await StartAsync();
@@ -132,7 +133,7 @@ public sealed class LocalProviderTests
         Assert.Contains("maximum context length is 2048 tokens", tooLong.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
-    [SharedModelFact]
+    [ModelFact]
     public async Task A_model_that_cannot_load_is_a_provider_failure_and_the_next_provider_answers()
     {
         var models = Directory.CreateTempSubdirectory("switchboard-broken-").FullName;
@@ -199,12 +200,12 @@ public sealed class LocalProviderTests
         Directory.Delete(models, recursive: true);
     }
 
-    [SharedModelFact]
+    [ModelFact]
     public async Task A_bpe_model_with_its_own_chat_template_answers_through_the_gateway()
     {
         var models = Directory.CreateTempSubdirectory("switchboard-bpe-").FullName;
-        var template = await File.ReadAllTextAsync(Path.Combine(SharedModels.Directory!, "templates", "Qwen-Qwen2.5-7B-Instruct.jinja"));
-        var file = Switchboard.Inference.Tests.Models.TinyBpeModel.Write(Path.Combine(SharedModels.Directory!, "vocab", "ggml-vocab-qwen2.gguf"), template, models);
+        var template = await File.ReadAllTextAsync(Path.Combine(TestModels.Directory!, "templates", "Qwen-Qwen2.5-7B-Instruct.jinja"));
+        var file = Switchboard.Inference.Tests.Models.TinyBpeModel.Write(Path.Combine(TestModels.Directory!, "vocab", "ggml-vocab-qwen2.gguf"), template, models);
         // Qwen2.5's documented format for this conversation, written out by hand.
         const string Expected = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n";
         int expectedPromptTokens;
@@ -243,11 +244,11 @@ public sealed class LocalProviderTests
         Directory.Delete(models, recursive: true);
     }
 
-    [SharedModelFact]
+    [ModelFact]
     public async Task An_empty_prompt_for_a_model_without_bos_is_a_400_not_a_500()
     {
         var models = Directory.CreateTempSubdirectory("switchboard-empty-").FullName;
-        var file = Switchboard.Inference.Tests.Models.TinyBpeModel.Write(Path.Combine(SharedModels.Directory!, "vocab", "ggml-vocab-qwen2.gguf"), null, models);
+        var file = Switchboard.Inference.Tests.Models.TinyBpeModel.Write(Path.Combine(TestModels.Directory!, "vocab", "ggml-vocab-qwen2.gguf"), null, models);
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?> { ["Switchboard:Local:ModelsDirectory"] = models });
 
         foreach (var stream in new[] { false, true })
