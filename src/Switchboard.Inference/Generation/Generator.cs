@@ -8,8 +8,8 @@ namespace Switchboard.Inference.Generation;
 /// <summary>Why generation stopped: OpenAI's <c>stop</c> (end of sequence or a stop string) or <c>length</c>.</summary>
 public enum FinishReason { Stop, Length }
 
-/// <summary>One generated token and the text it completed (empty while a UTF-8 character is still partial).</summary>
-public readonly record struct GeneratedToken(int Id, string Text, FinishReason? Finish);
+/// <summary>One generated token, the text it completed (empty while a UTF-8 character is still partial), and its log probabilities when asked for.</summary>
+public readonly record struct GeneratedToken(int Id, string Text, FinishReason? Finish, TokenLogprobs? Logprobs = null);
 
 public sealed record GenerationOptions
 {
@@ -19,6 +19,9 @@ public sealed record GenerationOptions
 
     /// <summary>OpenAI's <c>stop</c>: strings that end the generation and are not emitted.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>Null for no log probabilities; otherwise each token's, with this many most likely alternatives.</summary>
+    public int? TopLogprobs { get; init; }
 }
 
 /// <summary>Runs a prompt through a session and streams sampled tokens until EOS, <c>MaxTokens</c>, or cancellation.</summary>
@@ -43,20 +46,21 @@ public static class Generator
             cancellationToken.ThrowIfCancellationRequested();
             var next = sampler.Sample(logits, history);
             history.Add(next);
+            var logprobs = options.TopLogprobs is { } top ? TokenLogprobs.Of(logits, next, top) : null;
             if (model.Vocabulary.EndOfGeneration.Contains(next))
             {
                 var (tail, stoppedAtEnd) = stops.Append(assembler.Flush());
-                yield return new GeneratedToken(next, stoppedAtEnd ? tail : tail + stops.Flush(), FinishReason.Stop);
+                yield return new GeneratedToken(next, stoppedAtEnd ? tail : tail + stops.Flush(), FinishReason.Stop, logprobs);
                 yield break;
             }
             var last = produced + 1 == options.MaxTokens;
             var (text, stopped) = stops.Append(assembler.Append(model.Tokenizer.TokenBytes(next)) + (last ? assembler.Flush() : ""));
             if (stopped)
             {
-                yield return new GeneratedToken(next, text, FinishReason.Stop);
+                yield return new GeneratedToken(next, text, FinishReason.Stop, logprobs);
                 yield break;
             }
-            yield return new GeneratedToken(next, last ? text + stops.Flush() : text, last ? FinishReason.Length : null);
+            yield return new GeneratedToken(next, last ? text + stops.Flush() : text, last ? FinishReason.Length : null, logprobs);
             // Into the same array each token: a vocabulary's logits are a large-object allocation, and one per token
             // kept the GC's most expensive collections busy during decoding.
             if (!last) session.Evaluate(next).CopyTo(logits);

@@ -83,7 +83,7 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
 
         if (!await local.TryEnterAsync(clientAborted))
             return (new FailedResponse(local, GatewayErrors.LocalBusy(local.Options.MaxConcurrentSequences, local.Options.MaxQueuedRequests)), false);
-        var options = new GenerationOptions { MaxTokens = maxTokens, Sampling = asked.Sampling with { LogitBias = bias }, Stop = asked.Stop };
+        var options = new GenerationOptions { MaxTokens = maxTokens, Sampling = asked.Sampling with { LogitBias = bias }, Stop = asked.Stop, TopLogprobs = asked.TopLogprobs };
         var generation = LocalGeneration.Start(model, request.Model, asked.IsChat, prompt, options, time.GetUtcNow().ToUnixTimeSeconds(), local.Leave, clientAborted);
         if (request.Stream) return (new LocalStreamResponse(local, generation), false);
 
@@ -92,17 +92,19 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             var text = new StringBuilder();
             var produced = 0;
             FinishReason? finish = null;
+            var logprobs = asked.TopLogprobs is null ? null : new List<(int, TokenLogprobs)>();
             await foreach (var token in generation.Tokens.ReadAllAsync(clientAborted))
             {
                 text.Append(token.Text);
                 produced++;
                 finish = token.Finish;
+                if (token.Logprobs is { } tokenLogprobs) logprobs?.Add((token.Id, tokenLogprobs));
             }
             var usage = new Usage(prompt.Count, produced, prompt.Count + produced, 0);
             var json = new ArrayBufferWriter<byte>(512 + text.Length * 2);
             using (var writer = new Utf8JsonWriter(json, WriterOptions))
             {
-                LocalResponses.WriteCompletion(writer, generation, text.ToString(), LocalResponses.FinishReason(finish), usage);
+                LocalResponses.WriteCompletion(writer, generation, text.ToString(), LocalResponses.FinishReason(finish), usage, logprobs);
             }
             var body = new ByteBuffer(budget, Math.Max(json.WrittenCount, 1));
             if (body.TryWrite(json.WrittenSpan) != GrowResult.Ok)

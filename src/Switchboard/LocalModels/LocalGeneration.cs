@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Switchboard.Inference.Generation;
 using Switchboard.Inference.Models;
+using Switchboard.Inference.Tokenizers;
 
 namespace Switchboard.LocalModels;
 
@@ -15,8 +16,9 @@ internal sealed class LocalGeneration : IDisposable
     private readonly CancellationTokenSource _stop;
     private readonly Channel<GeneratedToken> _tokens = Channel.CreateBounded<GeneratedToken>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
 
-    private LocalGeneration(string model, bool isChat, int promptTokens, long created, CancellationTokenSource stop)
+    private LocalGeneration(string model, bool isChat, int promptTokens, long created, ITokenizer tokenizer, CancellationTokenSource stop)
     {
+        Tokenizer = tokenizer;
         Model = model;
         IsChat = isChat;
         PromptTokens = promptTokens;
@@ -32,6 +34,9 @@ internal sealed class LocalGeneration : IDisposable
     public long Created { get; }
     public int PromptTokens { get; }
 
+    /// <summary>The model's tokenizer: log probabilities name tokens by their text and bytes.</summary>
+    public ITokenizer Tokenizer { get; }
+
     public ChannelReader<GeneratedToken> Tokens => _tokens.Reader;
 
     /// <summary>Starts generating; <paramref name="release"/> runs once generation has stopped, however it stopped.</summary>
@@ -39,7 +44,7 @@ internal sealed class LocalGeneration : IDisposable
         long created, Action release, CancellationToken clientAborted)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
-        var generation = new LocalGeneration(clientModel, isChat, prompt.Count, created, stop);
+        var generation = new LocalGeneration(clientModel, isChat, prompt.Count, created, model.Tokenizer, stop);
         var writer = generation._tokens.Writer;
         var stopped = stop.Token;
         _ = Task.Run(async () =>

@@ -10,10 +10,10 @@ namespace Switchboard.LocalModels;
 
 /// <summary>
 /// What a chat/completions or completions request asks of a local model, read from its JSON. Fields a local model
-/// cannot honour yet (tools, images, <c>n</c> &gt; 1, log probabilities, structured output) are refused by name,
+/// cannot honour yet (tools, images, <c>n</c> &gt; 1, structured output) are refused by name,
 /// never silently ignored.
 /// </summary>
-internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Messages, string Prompt, int? MaxTokens, SamplingOptions Sampling, IReadOnlyList<string> Stop, IReadOnlyDictionary<string, float> LogitBias)
+internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Messages, string Prompt, int? MaxTokens, SamplingOptions Sampling, IReadOnlyList<string> Stop, IReadOnlyDictionary<string, float> LogitBias, int? TopLogprobs)
 {
     public static (LocalRequest? Request, OpenAiError? Error) Read(ReadOnlyMemory<byte> body, ApiEndpoint endpoint)
     {
@@ -46,8 +46,6 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
             return (null, Unsupported("response_format", $"Local models do not support response_format '{type}' yet."));
         if (root.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null && (!n.TryGetInt32(out var count) || count != 1))
             return (null, Unsupported("n", "Local models generate one choice per request (n = 1)."));
-        if (root.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind is not (JsonValueKind.Null or JsonValueKind.False))
-            return (null, Unsupported("logprobs", "Local models do not return log probabilities yet."));
         if (!isChat && root.TryGetProperty("echo", out var echo) && echo.ValueKind == JsonValueKind.True)
             return (null, Unsupported("echo", "Local models do not support echo."));
         if (!isChat && root.TryGetProperty("suffix", out var suffix) && suffix.ValueKind == JsonValueKind.String)
@@ -88,8 +86,9 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
         };
         var stop = Stops(root, errors);
         var bias = ReadLogitBias(root, errors);
+        var topLogprobs = isChat ? ChatLogprobs(root, errors) : Integer(root, "logprobs", 0, 5, errors);
         if (errors.Count > 0) return (null, errors[0]);
-        return (new LocalRequest(isChat, messages, prompt, maxTokens, sampling, stop, bias), null);
+        return (new LocalRequest(isChat, messages, prompt, maxTokens, sampling, stop, bias, topLogprobs), null);
     }
 
     private static (ChatMessage? Message, OpenAiError? Error) Message(JsonElement message, int index)
@@ -116,6 +115,17 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
             part++;
         }
         return (new ChatMessage(role == "developer" ? "system" : role, text.ToString()), null);
+    }
+
+    /// <summary>Chat asks with <c>logprobs: true</c> and, for alternatives, <c>top_logprobs</c> (0 to 20); null when not asked.</summary>
+    private static int? ChatLogprobs(JsonElement root, List<OpenAiError> errors)
+    {
+        var asked = root.TryGetProperty("logprobs", out var logprobs) && logprobs.ValueKind == JsonValueKind.True;
+        if (root.TryGetProperty("logprobs", out logprobs) && logprobs.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
+            errors.Add(GatewayErrors.InvalidType("logprobs", "a boolean"));
+        var top = Integer(root, "top_logprobs", 0, 20, errors);
+        if (top is not null && !asked) errors.Add(GatewayErrors.InvalidValue("top_logprobs", "needs logprobs set to true."));
+        return asked ? top ?? 0 : null;
     }
 
     private static List<string> Stops(JsonElement root, List<OpenAiError> errors)
@@ -153,7 +163,7 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
     {
         if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         if (value.TryGetInt32(out var number) && number >= min && number <= max) return number;
-        errors.Add(GatewayErrors.InvalidValue(name, $"must be an integer of at least {min}."));
+        errors.Add(GatewayErrors.InvalidValue(name, max == int.MaxValue ? $"must be an integer of at least {min}." : $"must be an integer from {min} to {max}."));
         return null;
     }
 

@@ -12,8 +12,9 @@ internal static class LocalResponses
 {
     public static string FinishReason(FinishReason? finish) => finish == Inference.Generation.FinishReason.Length ? "length" : "stop";
 
-    /// <summary>The whole answer: one choice with the text, the finish reason and the usage.</summary>
-    public static void WriteCompletion(Utf8JsonWriter json, LocalGeneration generation, string text, string finishReason, Usage usage)
+    /// <summary>The whole answer: one choice with the text, the finish reason, the tokens' log probabilities if asked, and the usage.</summary>
+    public static void WriteCompletion(Utf8JsonWriter json, LocalGeneration generation, string text, string finishReason, Usage usage,
+        IReadOnlyList<(int Token, TokenLogprobs Logprobs)>? logprobs)
     {
         Head(json, generation, chunk: false);
         json.WriteStartArray("choices"u8);
@@ -31,7 +32,7 @@ internal static class LocalResponses
         {
             json.WriteString("text"u8, text);
         }
-        json.WriteNull("logprobs"u8);
+        WriteLogprobs(json, generation, logprobs);
         json.WriteString("finish_reason"u8, finishReason);
         json.WriteEndObject();
         json.WriteEndArray();
@@ -40,7 +41,8 @@ internal static class LocalResponses
     }
 
     /// <summary>One stream chunk: the assistant role (chat's first chunk), a piece of text, or the finish reason.</summary>
-    public static void WriteChunk(Utf8JsonWriter json, LocalGeneration generation, bool role, string? text, string? finishReason)
+    public static void WriteChunk(Utf8JsonWriter json, LocalGeneration generation, bool role, string? text, string? finishReason,
+        (int Token, TokenLogprobs Logprobs)? logprobs = null)
     {
         Head(json, generation, chunk: true);
         json.WriteStartArray("choices"u8);
@@ -57,7 +59,7 @@ internal static class LocalResponses
         {
             json.WriteString("text"u8, text ?? "");
         }
-        json.WriteNull("logprobs"u8);
+        WriteLogprobs(json, generation, logprobs is { } one ? [one] : null);
         if (finishReason is null) json.WriteNull("finish_reason"u8);
         else json.WriteString("finish_reason"u8, finishReason);
         json.WriteEndObject();
@@ -74,6 +76,78 @@ internal static class LocalResponses
         WriteUsage(json, usage);
         json.WriteEndObject();
     }
+
+    /// <summary>
+    /// <c>logprobs</c> in the endpoint's shape: chat's <c>content</c> list (token, logprob, bytes, top_logprobs), or
+    /// the completions API's parallel lists (tokens, token_logprobs, top_logprobs, text_offset); null when not asked.
+    /// </summary>
+    private static void WriteLogprobs(Utf8JsonWriter json, LocalGeneration generation, IReadOnlyList<(int Token, TokenLogprobs Logprobs)>? tokens)
+    {
+        if (tokens is null)
+        {
+            json.WriteNull("logprobs"u8);
+            return;
+        }
+        json.WriteStartObject("logprobs"u8);
+        if (generation.IsChat)
+        {
+            json.WriteStartArray("content"u8);
+            foreach (var (token, logprobs) in tokens)
+            {
+                json.WriteStartObject();
+                WriteToken(json, generation, token, logprobs.Logprob);
+                json.WriteStartArray("top_logprobs"u8);
+                foreach (var (alternative, logprob) in logprobs.Top)
+                {
+                    json.WriteStartObject();
+                    WriteToken(json, generation, alternative, logprob);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteNull("refusal"u8);
+        }
+        else
+        {
+            json.WriteStartArray("tokens"u8);
+            foreach (var (token, _) in tokens) json.WriteStringValue(Text(generation, token));
+            json.WriteEndArray();
+            json.WriteStartArray("token_logprobs"u8);
+            foreach (var (_, logprobs) in tokens) json.WriteNumberValue(logprobs.Logprob);
+            json.WriteEndArray();
+            json.WriteStartArray("top_logprobs"u8);
+            foreach (var (_, logprobs) in tokens)
+            {
+                json.WriteStartObject();
+                foreach (var (alternative, logprob) in logprobs.Top) json.WriteNumber(Text(generation, alternative), logprob);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteStartArray("text_offset"u8);
+            var offset = 0;
+            foreach (var (token, _) in tokens)
+            {
+                json.WriteNumberValue(offset);
+                offset += Text(generation, token).Length;
+            }
+            json.WriteEndArray();
+        }
+        json.WriteEndObject();
+    }
+
+    private static void WriteToken(Utf8JsonWriter json, LocalGeneration generation, int token, float logprob)
+    {
+        var bytes = generation.Tokenizer.TokenBytes(token);
+        json.WriteString("token"u8, System.Text.Encoding.UTF8.GetString(bytes));
+        json.WriteNumber("logprob"u8, logprob);
+        json.WriteStartArray("bytes"u8);
+        foreach (var b in bytes) json.WriteNumberValue(b);
+        json.WriteEndArray();
+    }
+
+    private static string Text(LocalGeneration generation, int token) => System.Text.Encoding.UTF8.GetString(generation.Tokenizer.TokenBytes(token));
 
     private static void Head(Utf8JsonWriter json, LocalGeneration generation, bool chunk)
     {

@@ -48,8 +48,11 @@ internal static class LocalStreamRelay
             {
                 produced++;
                 if (token.Finish is { } reason) finish = LocalResponses.FinishReason(reason);
-                if (token.Text.Length == 0) continue;
-                if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, role: false, token.Text, null)))
+                // A token that completes no text yet (part of a character, an end-of-turn marker) has nothing to send,
+                // unless its log probability was asked for.
+                if (token.Text.Length == 0 && token.Logprobs is null) continue;
+                (int, Inference.Generation.TokenLogprobs)? logprobs = token.Logprobs is { } l ? (token.Id, l) : null;
+                if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, role: false, token.Text, null, logprobs)))
                     return new StreamResult(StreamEnd.ClientGone, Usage());
             }
             if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, role: false, generation.IsChat ? null : "", finish ?? "stop")))

@@ -260,4 +260,44 @@ public sealed class LocalProviderTests
         }
         Directory.Delete(models, recursive: true);
     }
+
+    [ModelFact]
+    public async Task Log_probabilities_come_in_openai_shape_streamed_and_whole()
+    {
+        await using var gateway = await StartAsync();
+        var chat = gateway.Sdk().GetChatClient("local/stories260K");
+        var options = new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 12, IncludeLogProbabilities = true, TopLogProbabilityCount = 2 };
+        List<ChatMessage> messages = [new UserChatMessage("Once upon a time")];
+
+        ChatCompletion whole = await chat.CompleteChatAsync(messages, options);
+        var tokens = whole.ContentTokenLogProbabilities;
+        Assert.Equal(whole.Usage.OutputTokenCount, tokens.Count);
+        Assert.Equal(whole.Content[0].Text, string.Concat(tokens.Select(t => t.Token)));
+        foreach (var token in tokens)
+        {
+            Assert.InRange(token.LogProbability, float.NegativeInfinity, 0f);
+            Assert.Equal(2, token.TopLogProbabilities.Count);
+            // Greedy: the token chosen is the most likely one.
+            Assert.Equal(token.TopLogProbabilities[0].Token, token.Token);
+            Assert.Equal(token.TopLogProbabilities[0].LogProbability, token.LogProbability, 5);
+            Assert.True(token.TopLogProbabilities[0].LogProbability >= token.TopLogProbabilities[1].LogProbability);
+            Assert.Equal(token.Token, Encoding.UTF8.GetString(token.Utf8Bytes!.Value.Span));
+        }
+        var streamed = new List<ChatTokenLogProbabilityDetails>();
+        await foreach (var update in chat.CompleteChatStreamingAsync(messages, options)) streamed.AddRange(update.ContentTokenLogProbabilities);
+        Assert.Equal(tokens.Select(t => (t.Token, t.LogProbability)), streamed.Select(t => (t.Token, t.LogProbability)));
+
+        var (status, body) = await PostAsync(gateway, "/v1/completions", """{"model":"local/stories260K","prompt":"Once upon a time","max_tokens":6,"temperature":0,"logprobs":3}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var logprobs = body.GetProperty("choices")[0].GetProperty("logprobs");
+        Assert.Equal(6, logprobs.GetProperty("tokens").GetArrayLength());
+        Assert.Equal(body.GetProperty("choices")[0].GetProperty("text").GetString(), string.Concat(logprobs.GetProperty("tokens").EnumerateArray().Select(t => t.GetString())));
+        Assert.All(logprobs.GetProperty("top_logprobs").EnumerateArray(), top => Assert.Equal(3, top.EnumerateObject().Count()));
+        var offsets = logprobs.GetProperty("text_offset").EnumerateArray().Select(o => o.GetInt32()).ToList();
+        Assert.Equal(0, offsets[0]);
+        Assert.True(offsets.Zip(offsets.Skip(1)).All(p => p.First < p.Second));
+
+        (status, _) = await PostAsync(gateway, "/v1/chat/completions", """{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"top_logprobs":2}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+    }
 }
