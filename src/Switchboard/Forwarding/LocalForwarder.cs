@@ -84,27 +84,30 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         if (!await local.TryEnterAsync(clientAborted))
             return (new FailedResponse(local, GatewayErrors.LocalBusy(local.Options.MaxConcurrentSequences, local.Options.MaxQueuedRequests)), false);
         var options = new GenerationOptions { MaxTokens = maxTokens, Sampling = asked.Sampling with { LogitBias = bias }, Stop = asked.Stop, TopLogprobs = asked.TopLogprobs };
-        var generation = LocalGeneration.Start(model, request.Model, asked.IsChat, prompt, options, time.GetUtcNow().ToUnixTimeSeconds(), local.Leave, clientAborted);
+        var generation = LocalGeneration.Start(model, request.Model, asked.IsChat, prompt, options, asked.Choices, time.GetUtcNow().ToUnixTimeSeconds(), local.Leave, clientAborted);
         if (request.Stream) return (new LocalStreamResponse(local, generation), false);
 
         using (generation)
         {
-            var text = new StringBuilder();
+            var texts = Enumerable.Range(0, asked.Choices).Select(_ => new StringBuilder()).ToArray();
+            var finishes = new FinishReason?[asked.Choices];
+            var logprobs = Enumerable.Range(0, asked.Choices).Select(_ => asked.TopLogprobs is null ? null : new List<(int, TokenLogprobs)>()).ToArray();
             var produced = 0;
-            FinishReason? finish = null;
-            var logprobs = asked.TopLogprobs is null ? null : new List<(int, TokenLogprobs)>();
-            await foreach (var token in generation.Tokens.ReadAllAsync(clientAborted))
+            await foreach (var (choice, token) in generation.Tokens.ReadAllAsync(clientAborted))
             {
-                text.Append(token.Text);
+                texts[choice].Append(token.Text);
                 produced++;
-                finish = token.Finish;
-                if (token.Logprobs is { } tokenLogprobs) logprobs?.Add((token.Id, tokenLogprobs));
+                finishes[choice] = token.Finish;
+                if (token.Logprobs is { } tokenLogprobs) logprobs[choice]?.Add((token.Id, tokenLogprobs));
             }
+            // As OpenAI counts n choices: the prompt once, every choice's tokens.
             var usage = new Usage(prompt.Count, produced, prompt.Count + produced, 0);
-            var json = new ArrayBufferWriter<byte>(512 + text.Length * 2);
+            var choices = Enumerable.Range(0, asked.Choices)
+                .Select(i => new LocalChoice(texts[i].ToString(), LocalResponses.FinishReason(finishes[i]), logprobs[i])).ToList();
+            var json = new ArrayBufferWriter<byte>(512 + choices.Sum(c => c.Text.Length) * 2);
             using (var writer = new Utf8JsonWriter(json, WriterOptions))
             {
-                LocalResponses.WriteCompletion(writer, generation, text.ToString(), LocalResponses.FinishReason(finish), usage, logprobs);
+                LocalResponses.WriteCompletion(writer, generation, choices, usage);
             }
             var body = new ByteBuffer(budget, Math.Max(json.WrittenCount, 1));
             if (body.TryWrite(json.WrittenSpan) != GrowResult.Ok)

@@ -5,6 +5,9 @@ using Switchboard.Inference.Tokenizers;
 
 namespace Switchboard.LocalModels;
 
+/// <summary>A generated token and the choice (OpenAI's <c>index</c>) it belongs to.</summary>
+internal readonly record struct ChoiceToken(int Choice, GeneratedToken Token);
+
 /// <summary>
 /// One generation by a local model, running on a thread-pool thread (never on the request's: Kestrel schedules
 /// request work inline, and a computing request thread would stall every connection on it). Tokens come out
@@ -14,7 +17,7 @@ namespace Switchboard.LocalModels;
 internal sealed class LocalGeneration : IDisposable
 {
     private readonly CancellationTokenSource _stop;
-    private readonly Channel<GeneratedToken> _tokens = Channel.CreateBounded<GeneratedToken>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
+    private readonly Channel<ChoiceToken> _tokens = Channel.CreateBounded<ChoiceToken>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
 
     private LocalGeneration(string model, bool isChat, int promptTokens, long created, ITokenizer tokenizer, CancellationTokenSource stop)
     {
@@ -37,11 +40,15 @@ internal sealed class LocalGeneration : IDisposable
     /// <summary>The model's tokenizer: log probabilities name tokens by their text and bytes.</summary>
     public ITokenizer Tokenizer { get; }
 
-    public ChannelReader<GeneratedToken> Tokens => _tokens.Reader;
+    public ChannelReader<ChoiceToken> Tokens => _tokens.Reader;
 
-    /// <summary>Starts generating; <paramref name="release"/> runs once generation has stopped, however it stopped.</summary>
+    /// <summary>
+    /// Starts generating <paramref name="choices"/> answers one after another (OpenAI's <c>n</c>; a given seed moves
+    /// on by one per choice, so they differ yet repeat); <paramref name="release"/> runs once generation has stopped,
+    /// however it stopped.
+    /// </summary>
     public static LocalGeneration Start(LlamaModel model, string clientModel, bool isChat, IReadOnlyList<int> prompt, GenerationOptions options,
-        long created, Action release, CancellationToken clientAborted)
+        int choices, long created, Action release, CancellationToken clientAborted)
     {
         var stop = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
         var generation = new LocalGeneration(clientModel, isChat, prompt.Count, created, model.Tokenizer, stop);
@@ -51,10 +58,14 @@ internal sealed class LocalGeneration : IDisposable
         {
             try
             {
-                // The KV cache is sized for this request, not the model's whole context.
-                var session = model.CreateSession(prompt.Count + options.MaxTokens);
-                await foreach (var token in Generator.GenerateAsync(model, session, prompt, options, stopped))
-                    await writer.WriteAsync(token, stopped);
+                for (var choice = 0; choice < choices; choice++)
+                {
+                    // The KV cache is sized for this request, not the model's whole context.
+                    var session = model.CreateSession(prompt.Count + options.MaxTokens);
+                    var sampling = options.Sampling.Seed is { } seed ? options.Sampling with { Seed = unchecked(seed + (ulong)choice) } : options.Sampling;
+                    await foreach (var token in Generator.GenerateAsync(model, session, prompt, options with { Sampling = sampling }, stopped))
+                        await writer.WriteAsync(new ChoiceToken(choice, token), stopped);
+                }
                 writer.TryComplete();
             }
             catch (Exception e)

@@ -10,11 +10,13 @@ namespace Switchboard.LocalModels;
 
 /// <summary>
 /// What a chat/completions or completions request asks of a local model, read from its JSON. Fields a local model
-/// cannot honour yet (tools, images, <c>n</c> &gt; 1, structured output) are refused by name,
+/// cannot honour yet (tools, images, structured output) are refused by name,
 /// never silently ignored.
 /// </summary>
-internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Messages, string Prompt, int? MaxTokens, SamplingOptions Sampling, IReadOnlyList<string> Stop, IReadOnlyDictionary<string, float> LogitBias, int? TopLogprobs)
+internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Messages, string Prompt, int? MaxTokens, SamplingOptions Sampling, IReadOnlyList<string> Stop, IReadOnlyDictionary<string, float> LogitBias, int? TopLogprobs, int Choices)
 {
+    public const int MaxChoices = 8;
+
     public static (LocalRequest? Request, OpenAiError? Error) Read(ReadOnlyMemory<byte> body, ApiEndpoint endpoint)
     {
         try
@@ -44,8 +46,6 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
         if (root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object
             && format.TryGetProperty("type", out var formatType) && formatType.GetString() is { } type && type != "text")
             return (null, Unsupported("response_format", $"Local models do not support response_format '{type}' yet."));
-        if (root.TryGetProperty("n", out var n) && n.ValueKind != JsonValueKind.Null && (!n.TryGetInt32(out var count) || count != 1))
-            return (null, Unsupported("n", "Local models generate one choice per request (n = 1)."));
         if (!isChat && root.TryGetProperty("echo", out var echo) && echo.ValueKind == JsonValueKind.True)
             return (null, Unsupported("echo", "Local models do not support echo."));
         if (!isChat && root.TryGetProperty("suffix", out var suffix) && suffix.ValueKind == JsonValueKind.String)
@@ -87,8 +87,10 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
         var stop = Stops(root, errors);
         var bias = ReadLogitBias(root, errors);
         var topLogprobs = isChat ? ChatLogprobs(root, errors) : Integer(root, "logprobs", 0, 5, errors);
+        // Choices are generated one after another on the request's sequence slot: a handful, not hundreds.
+        var choices = Integer(root, "n", 1, MaxChoices, errors) ?? 1;
         if (errors.Count > 0) return (null, errors[0]);
-        return (new LocalRequest(isChat, messages, prompt, maxTokens, sampling, stop, bias, topLogprobs), null);
+        return (new LocalRequest(isChat, messages, prompt, maxTokens, sampling, stop, bias, topLogprobs, choices), null);
     }
 
     private static (ChatMessage? Message, OpenAiError? Error) Message(JsonElement message, int index)

@@ -8,18 +8,33 @@ namespace Switchboard.LocalModels;
 /// A local model's answers in OpenAI's shapes: <c>chat.completion</c> and its chunks, <c>text_completion</c> and its
 /// stream objects, written straight as JSON (a local stream is never rendered as SSE text only to be parsed again).
 /// </summary>
+/// <summary>One finished choice of a whole answer.</summary>
+internal readonly record struct LocalChoice(string Text, string FinishReason, IReadOnlyList<(int Token, TokenLogprobs Logprobs)>? Logprobs);
+
 internal static class LocalResponses
 {
     public static string FinishReason(FinishReason? finish) => finish == Inference.Generation.FinishReason.Length ? "length" : "stop";
 
-    /// <summary>The whole answer: one choice with the text, the finish reason, the tokens' log probabilities if asked, and the usage.</summary>
-    public static void WriteCompletion(Utf8JsonWriter json, LocalGeneration generation, string text, string finishReason, Usage usage,
-        IReadOnlyList<(int Token, TokenLogprobs Logprobs)>? logprobs)
+    /// <summary>The whole answer: each choice with its text, finish reason and (if asked) its tokens' log probabilities; the usage.</summary>
+    public static void WriteCompletion(Utf8JsonWriter json, LocalGeneration generation, IReadOnlyList<LocalChoice> choices, Usage usage)
     {
         Head(json, generation, chunk: false);
         json.WriteStartArray("choices"u8);
+        for (var index = 0; index < choices.Count; index++)
+        {
+            var (text, finishReason, logprobs) = choices[index];
+            WriteChoice(json, generation, index, text, finishReason, logprobs);
+        }
+        json.WriteEndArray();
+        WriteUsage(json, usage);
+        json.WriteEndObject();
+    }
+
+    private static void WriteChoice(Utf8JsonWriter json, LocalGeneration generation, int index, string text, string finishReason,
+        IReadOnlyList<(int Token, TokenLogprobs Logprobs)>? logprobs)
+    {
         json.WriteStartObject();
-        json.WriteNumber("index"u8, 0);
+        json.WriteNumber("index"u8, index);
         if (generation.IsChat)
         {
             json.WriteStartObject("message"u8);
@@ -35,19 +50,16 @@ internal static class LocalResponses
         WriteLogprobs(json, generation, logprobs);
         json.WriteString("finish_reason"u8, finishReason);
         json.WriteEndObject();
-        json.WriteEndArray();
-        WriteUsage(json, usage);
-        json.WriteEndObject();
     }
 
     /// <summary>One stream chunk: the assistant role (chat's first chunk), a piece of text, or the finish reason.</summary>
-    public static void WriteChunk(Utf8JsonWriter json, LocalGeneration generation, bool role, string? text, string? finishReason,
+    public static void WriteChunk(Utf8JsonWriter json, LocalGeneration generation, int index, bool role, string? text, string? finishReason,
         (int Token, TokenLogprobs Logprobs)? logprobs = null)
     {
         Head(json, generation, chunk: true);
         json.WriteStartArray("choices"u8);
         json.WriteStartObject();
-        json.WriteNumber("index"u8, 0);
+        json.WriteNumber("index"u8, index);
         if (generation.IsChat)
         {
             json.WriteStartObject("delta"u8);

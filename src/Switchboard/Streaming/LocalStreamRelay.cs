@@ -41,22 +41,29 @@ internal static class LocalStreamRelay
         Exception? fault = null;
         try
         {
-            if (generation.IsChat && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, role: true, "", null)))
-                return new StreamResult(StreamEnd.ClientGone, Usage());
-            string? finish = null;
-            await foreach (var token in generation.Tokens.ReadAllAsync(clientAborted))
+            // Choices come one after another: each opens with the assistant role (chat) and closes with its finish reason.
+            var opened = -1;
+            await foreach (var (choice, token) in generation.Tokens.ReadAllAsync(clientAborted))
             {
                 produced++;
-                if (token.Finish is { } reason) finish = LocalResponses.FinishReason(reason);
+                if (choice != opened)
+                {
+                    opened = choice;
+                    if (generation.IsChat && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: true, "", null)))
+                        return new StreamResult(StreamEnd.ClientGone, Usage());
+                }
                 // A token that completes no text yet (part of a character, an end-of-turn marker) has nothing to send,
                 // unless its log probability was asked for.
-                if (token.Text.Length == 0 && token.Logprobs is null) continue;
-                (int, Inference.Generation.TokenLogprobs)? logprobs = token.Logprobs is { } l ? (token.Id, l) : null;
-                if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, role: false, token.Text, null, logprobs)))
+                if (token.Text.Length > 0 || token.Logprobs is not null)
+                {
+                    (int, Inference.Generation.TokenLogprobs)? logprobs = token.Logprobs is { } l ? (token.Id, l) : null;
+                    if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, token.Text, null, logprobs)))
+                        return new StreamResult(StreamEnd.ClientGone, Usage());
+                }
+                if (token.Finish is { } reason
+                    && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, generation.IsChat ? null : "", LocalResponses.FinishReason(reason))))
                     return new StreamResult(StreamEnd.ClientGone, Usage());
             }
-            if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, role: false, generation.IsChat ? null : "", finish ?? "stop")))
-                return new StreamResult(StreamEnd.ClientGone, Usage());
             if (clientWantsUsage && !await SendAsync(w => LocalResponses.WriteUsageChunk(w, generation, Usage())))
                 return new StreamResult(StreamEnd.ClientGone, Usage());
             SseWriter.WriteDone(writer);

@@ -113,7 +113,7 @@ public sealed class LocalProviderTests
         foreach (var (body, param, code) in new[]
         {
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f"}}]}""", "tools", "unsupported_parameter"),
-            ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"n":2}""", "n", "unsupported_parameter"),
+            ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"n":9}""", "n", "invalid_value"),
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x/y.png"}}]}]}""", "messages[0].content[0]", "unsupported_parameter"),
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"max_tokens":4000}""", "messages", "context_length_exceeded"),
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"temperature":3}""", "temperature", "invalid_value"),
@@ -299,5 +299,34 @@ public sealed class LocalProviderTests
 
         (status, _) = await PostAsync(gateway, "/v1/chat/completions", """{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"top_logprobs":2}""");
         Assert.Equal(HttpStatusCode.BadRequest, status);
+    }
+
+    [ModelFact]
+    public async Task Several_choices_come_each_with_its_index_whole_and_streamed()
+    {
+        await using var gateway = await StartAsync();
+        var (status, body) = await PostAsync(gateway, "/v1/completions", """{"model":"local/stories260K","prompt":"Once upon a time","max_tokens":8,"temperature":0,"n":3}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var choices = body.GetProperty("choices").EnumerateArray().ToList();
+        Assert.Equal([0, 1, 2], choices.Select(c => c.GetProperty("index").GetInt32()));
+        Assert.Single(choices.Select(c => c.GetProperty("text").GetString()).Distinct());    // greedy: the same answer three times
+        Assert.Equal(3 * 8, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+
+        const string Sampled = """{"model":"local/stories260K","prompt":"Once upon a time","max_tokens":12,"temperature":1.5,"seed":3,"n":2}""";
+        var first = (await PostAsync(gateway, "/v1/completions", Sampled)).Body.GetProperty("choices").EnumerateArray().Select(c => c.GetProperty("text").GetString()).ToList();
+        var again = (await PostAsync(gateway, "/v1/completions", Sampled)).Body.GetProperty("choices").EnumerateArray().Select(c => c.GetProperty("text").GetString()).ToList();
+        Assert.NotEqual(first[0], first[1]);
+        Assert.Equal(first, again);
+
+        using var response = await gateway.Http.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"max_tokens":5,"temperature":0,"n":2,"stream":true}""", Encoding.UTF8, "application/json"));
+        var events = Sse.Events(await response.Content.ReadAsStringAsync()).Where(e => e != "[DONE]").Select(e => JsonDocument.Parse(e).RootElement).ToList();
+        var byIndex = events.SelectMany(e => e.GetProperty("choices").EnumerateArray()).GroupBy(c => c.GetProperty("index").GetInt32()).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal([0, 1], byIndex.Keys.Order());
+        foreach (var (_, chunks) in byIndex)
+        {
+            Assert.Equal("assistant", chunks[0].GetProperty("delta").GetProperty("role").GetString());
+            Assert.Equal("length", chunks[^1].GetProperty("finish_reason").GetString());
+        }
     }
 }
