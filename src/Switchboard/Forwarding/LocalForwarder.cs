@@ -30,11 +30,12 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
 
     public async Task<(ForwardOutcome Outcome, bool TryNext)> ForwardAsync(LocalProvider local, string name, ProxyRequest request, CancellationToken clientAborted)
     {
+        var breaker = local.BreakerFor(name);
         var (asked, error) = LocalRequest.Read(request.Body.Written, request.Endpoint);
         if (asked is null)
         {
             // Not the provider's failure; recorded so that a half-open circuit's probe is not left hanging.
-            local.Breaker.RecordSuccess();
+            breaker.RecordSuccess();
             return (new FailedResponse(local, error!), false);
         }
 
@@ -42,10 +43,10 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         if (model is null)
         {
             // A file that is not there is configuration, not a failing provider: the next provider is tried all the same.
-            if (!missing) local.Breaker.RecordFailure();
+            if (!missing) breaker.RecordFailure();
             return (new FailedResponse(local, GatewayErrors.LocalModelUnavailable(request.Model, problem!)), true);
         }
-        local.Breaker.RecordSuccess();
+        breaker.RecordSuccess();
 
         var context = Math.Min(model.Config.ContextLength, local.Options.MaxContextTokens);
         // A text longer than the context's worth of the vocabulary's longest token cannot fit: refused before it is tokenised.

@@ -40,9 +40,10 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
 
         foreach (var candidate in route.Candidates)
         {
-            if (!candidate.Provider.Breaker.TryAcquire())
+            var breaker = candidate.Provider.BreakerFor(candidate.UpstreamModel);
+            if (!breaker.TryAcquire())
             {
-                var wait = candidate.Provider.Breaker.RetryAfter;
+                var wait = breaker.RetryAfter;
                 if (wait < soonestProbe) soonestProbe = wait;
                 Log.ProviderSkipped(logger, candidate.Provider.Name, route.Model);
                 continue;

@@ -18,6 +18,8 @@ public sealed class LocalProvider : Provider
     public const string Prefix = "local/";
 
     private readonly ConcurrentDictionary<string, Lazy<Task<LlamaModel>>> _models = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _sequences;
     private readonly int _maxWaiting;
     private int _waiting;
@@ -26,6 +28,7 @@ public sealed class LocalProvider : Provider
     public LocalProvider(LocalOptions options, TimeProvider time) : base(LocalOptions.ProviderName, new CircuitBreaker(new CircuitBreakerOptions(), time))
     {
         Options = options;
+        _time = time;
         Directory = new ModelsDirectory(options.ModelsDirectory);
         _sequences = new SemaphoreSlim(options.MaxConcurrentSequences, options.MaxConcurrentSequences);
         _maxWaiting = options.MaxQueuedRequests;
@@ -36,6 +39,10 @@ public sealed class LocalProvider : Provider
 
     /// <summary>The model names (without <see cref="Prefix"/>) in the directory now.</summary>
     public IReadOnlyList<string> ModelNames => [.. Directory.List().Select(m => m.Name)];
+
+    /// <summary>Each local model has its own breaker: one broken file must not take the working models out with it.</summary>
+    public override CircuitBreaker BreakerFor(string model) =>
+        _breakers.GetOrAdd(model, static (_, time) => new CircuitBreaker(new CircuitBreakerOptions(), time), _time);
 
     /// <summary>Whether a model of this name (without <see cref="Prefix"/>) is in the directory.</summary>
     public bool Has(string name) => Directory.FileFor(name) is { } file && File.Exists(file);

@@ -4,13 +4,16 @@ namespace Switchboard.Providers;
 
 /// <summary>
 /// Where requests for a model can go: an upstream over HTTP (<see cref="UpstreamProvider"/>) or the models that run
-/// in-process (<see cref="LocalProvider"/>). Each has its own circuit breaker, so the forwarder skips a failing one
-/// and tries the next in the model's list, whichever kind it is.
+/// in-process (<see cref="LocalProvider"/>). Each has circuit breakers (one per upstream, one per local model), so the
+/// forwarder skips a failing one and tries the next in the model's list, whichever kind it is.
 /// </summary>
 public abstract class Provider(string name, CircuitBreaker breaker) : IDisposable
 {
     public string Name { get; } = name;
     public CircuitBreaker Breaker { get; } = breaker;
+
+    /// <summary>The breaker that guards requests for <paramref name="model"/> here: the provider's own, unless its models fail apart.</summary>
+    public virtual CircuitBreaker BreakerFor(string model) => Breaker;
 
     public void Dispose()
     {

@@ -329,4 +329,32 @@ public sealed class LocalProviderTests
             Assert.Equal("length", chunks[^1].GetProperty("finish_reason").GetString());
         }
     }
+
+    [ModelFact]
+    public async Task A_broken_model_opens_its_own_circuit_and_the_other_local_models_keep_answering()
+    {
+        var models = Directory.CreateTempSubdirectory("switchboard-breakers-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(models, "broken.gguf"), "not a model");
+        File.CreateSymbolicLink(Path.Combine(models, "stories260K.gguf"), Path.Combine(TestModels.Directory!, "stories260K.gguf"));
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("fallback-answer", x => x.Json(200, OpenAiShapes.Completion("from the upstream")));
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(
+            ("Local:ModelsDirectory", models),
+            ("Models:assistant:Providers:0", "local:broken"),
+            ("Models:assistant:Providers:1", "up:fallback-answer")));
+
+        // Five failures within the window open the broken model's circuit (the default threshold); every answer still comes from the fallback.
+        for (var i = 0; i < 6; i++)
+        {
+            var answer = await gateway.Sdk().GetChatClient("assistant").CompleteChatAsync([new UserChatMessage("hi")]);
+            Assert.Equal("from the upstream", answer.Value.Content[0].Text);
+        }
+        var (status, body) = await PostAsync(gateway, "/v1/completions", """{"model":"local/stories260K","prompt":"Once upon a time","max_tokens":4}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(4, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        var (brokenStatus, broken) = await PostAsync(gateway, "/v1/completions", """{"model":"local/broken","prompt":"x","max_tokens":4}""");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, brokenStatus);
+        Assert.NotNull(broken.GetProperty("error").GetProperty("message").GetString());
+        Directory.Delete(models, recursive: true);
+    }
 }
