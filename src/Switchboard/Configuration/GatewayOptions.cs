@@ -51,6 +51,8 @@ public sealed record LocalOptions
     public int MaxConcurrentSequences { get; init; } = 1;
     /// <summary>Requests waiting for a free sequence; beyond them, 429.</summary>
     public int MaxQueuedRequests { get; init; } = 16;
+    /// <summary>The most bytes of model files loaded at once (they are mapped into memory whole); a model that would pass it is refused, saying what it needs.</summary>
+    public required long MaxModelBytes { get; init; }
     /// <summary>The most tokens (prompt and completion) one request may use, whatever a model's own context: each sequence's cache is sized by it.</summary>
     public int MaxContextTokens { get; init; } = 8192;
 }

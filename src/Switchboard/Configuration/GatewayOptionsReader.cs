@@ -78,6 +78,8 @@ public static partial class GatewayOptionsReader
                 MaxConcurrentSequences = settings.Int(local, "MaxConcurrentSequences", 1, min: 1, max: 64),
                 MaxQueuedRequests = settings.Int(local, "MaxQueuedRequests", 16, min: 0, max: 100_000),
                 MaxContextTokens = settings.Int(local, "MaxContextTokens", 8192, min: 16, max: 1 << 20),
+                // Most of the memory the process may use, leaving room for caches and requests.
+                MaxModelBytes = settings.Long(local, "MaxModelBytes", GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 3 / 4, min: 1024),
             },
         };
         foreach (var origin in options.CrossSite.AllowedOrigins)

@@ -54,6 +54,7 @@ public sealed class LocalProvider : Provider
     internal async Task<(LlamaModel? Model, string? Problem, bool Missing)> LoadAsync(string name)
     {
         if (Directory.FileFor(name) is not { } file || !File.Exists(file)) return (null, $"there is no {name}.gguf in the models directory", true);
+        if (!_models.ContainsKey(name) && TooLarge(file) is { } refusal) return (null, refusal, false);
         var load = _models.GetOrAdd(name, _ => new Lazy<Task<LlamaModel>>(() => Task.Run(() => LlamaModel.Load(file))));
         try
         {
@@ -65,6 +66,22 @@ public sealed class LocalProvider : Provider
             _models.TryRemove(new KeyValuePair<string, Lazy<Task<LlamaModel>>>(name, load));
             return (null, e.Message.Replace(file, $"{name}.gguf", StringComparison.Ordinal).Replace(Directory.Path, "the models directory", StringComparison.Ordinal), false);
         }
+    }
+
+    /// <summary>Why loading <paramref name="file"/> now would pass <see cref="LocalOptions.MaxModelBytes"/>, or null when it fits.</summary>
+    private string? TooLarge(string file)
+    {
+        long Size(string path)
+        {
+            // What a symbolic link leads to, not the link.
+            using var handle = File.OpenHandle(path);
+            return RandomAccess.GetLength(handle);
+        }
+        var loaded = _models.Keys.Select(Directory.FileFor).OfType<string>().Where(File.Exists).Sum(Size);
+        var needs = Size(file);
+        if (loaded + needs <= Options.MaxModelBytes) return null;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"it needs {needs / 1e6:0.0} MB, and with {loaded / 1e6:0.0} MB of models loaded that passes Switchboard:Local:MaxModelBytes ({Options.MaxModelBytes / 1e6:0.0} MB)");
     }
 
     /// <summary>A slot to generate in, waiting in the bounded queue; false when the queue is full.</summary>

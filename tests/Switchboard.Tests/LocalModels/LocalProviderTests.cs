@@ -158,7 +158,7 @@ public sealed class LocalProviderTests
     [Fact]
     public async Task Beyond_the_running_and_waiting_sequences_a_request_is_turned_away_and_a_cancelled_wait_frees_its_place()
     {
-        using var local = new LocalProvider(new LocalOptions { ModelsDirectory = Path.GetTempPath(), MaxConcurrentSequences = 1, MaxQueuedRequests = 1 }, TimeProvider.System);
+        using var local = new LocalProvider(new LocalOptions { ModelsDirectory = Path.GetTempPath(), MaxConcurrentSequences = 1, MaxQueuedRequests = 1, MaxModelBytes = 1L << 30 }, TimeProvider.System);
         Assert.True(await local.TryEnterAsync(CancellationToken.None));
         using var cancel = new CancellationTokenSource();
         var waiting = local.TryEnterAsync(cancel.Token);
@@ -356,5 +356,19 @@ public sealed class LocalProviderTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, brokenStatus);
         Assert.NotNull(broken.GetProperty("error").GetProperty("message").GetString());
         Directory.Delete(models, recursive: true);
+    }
+
+    [ModelFact]
+    public async Task A_model_past_the_memory_limit_is_refused_saying_what_it_needs()
+    {
+        await using var gateway = await StartAsync(("Switchboard:Local:MaxModelBytes", "1000000"));
+
+        var (status, error) = await PostAsync(gateway, "/v1/completions", """{"model":"local/stories260K","prompt":"Once","max_tokens":2}""");
+
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Equal("local_model_unavailable", error.GetProperty("error").GetProperty("code").GetString());
+        var message = error.GetProperty("error").GetProperty("message").GetString();
+        Assert.Contains("needs 1.2 MB", message, StringComparison.Ordinal);
+        Assert.Contains("Switchboard:Local:MaxModelBytes (1.0 MB)", message, StringComparison.Ordinal);
     }
 }
