@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using Switchboard.Inference.Models;
 using Switchboard.Inference.Sampling;
-using Switchboard.Inference.Tokenizers;
 
 namespace Switchboard.Inference.Generation;
 
@@ -35,35 +34,20 @@ public static class Generator
         if (session.Position + prompt.Count + options.MaxTokens > session.ContextSize)
             throw new InvalidOperationException(
                 $"The prompt ({prompt.Count} tokens) plus max_tokens ({options.MaxTokens}) exceeds the context of {session.ContextSize} tokens.");
-        var sampler = new SamplerChain(options.Sampling, options.Constraints);
-        var assembler = new Utf8Assembler();
-        var stops = new StopSequences(options.Stop);
-        var history = new List<int>(prompt);
+        if (options.MaxTokens == 0) yield break;
+        var state = new SequenceState(model, prompt, options);
         cancellationToken.ThrowIfCancellationRequested();
+        // Copied: the session's logits buffer is overwritten by its next evaluation.
         var logits = session.Prefill(prompt.ToArray(), cancellationToken).ToArray();
-        for (var produced = 0; produced < options.MaxTokens; produced++)
+        while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var next = sampler.Sample(logits, history);
-            history.Add(next);
-            var logprobs = options.TopLogprobs is { } top ? TokenLogprobs.Of(logits, next, top) : null;
-            if (model.Vocabulary.EndOfGeneration.Contains(next))
-            {
-                var (tail, stoppedAtEnd) = stops.Append(assembler.Flush());
-                yield return new GeneratedToken(next, stoppedAtEnd ? tail : tail + stops.Flush(), FinishReason.Stop, logprobs);
-                yield break;
-            }
-            var last = produced + 1 == options.MaxTokens;
-            var (text, stopped) = stops.Append(assembler.Append(model.Tokenizer.TokenBytes(next)) + (last ? assembler.Flush() : ""));
-            if (stopped)
-            {
-                yield return new GeneratedToken(next, text, FinishReason.Stop, logprobs);
-                yield break;
-            }
-            yield return new GeneratedToken(next, last ? text + stops.Flush() : text, last ? FinishReason.Length : null, logprobs);
+            var token = state.Next(logits);
+            yield return token;
+            if (state.Finished) yield break;
             // Into the same array each token: a vocabulary's logits are a large-object allocation, and one per token
             // kept the GC's most expensive collections busy during decoding.
-            if (!last) session.Evaluate(next).CopyTo(logits);
+            session.Evaluate(token.Id).CopyTo(logits);
             // Evaluation is CPU-bound; yielding keeps a caller's cancellation and other work responsive.
             await Task.Yield();
         }

@@ -71,6 +71,20 @@ public sealed class LlamaModel : IDisposable
     /// <param name="f16Cache">Keep K and V at F16 precision, as llama.cpp does by default.</param>
     public LlamaSession CreateSession(int contextSize, bool f16Cache = false) => new(this, Math.Min(contextSize, Config.ContextLength), f16Cache);
 
+    /// <summary>
+    /// Evaluates several sequences' next tokens in one pass over the weights (see <see cref="SequenceStep"/>); each
+    /// sequence's results are what evaluating it alone gives.
+    /// </summary>
+    /// <param name="steps">Each sequence's session and tokens; a session at most once.</param>
+    /// <param name="logits">Receives <see cref="LogitCount"/> logits for each step that wants them, in order.</param>
+    /// <param name="cancellationToken">Checked before each layer.</param>
+    /// <exception cref="InvalidOperationException">A sequence's tokens do not fit its context.</exception>
+    public void Forward(ReadOnlySpan<SequenceStep> steps, float[] logits, CancellationToken cancellationToken = default) =>
+        ForwardPass.Run(this, steps, logits, cancellationToken);
+
+    /// <summary>The number of logits each sequence's step produces (the output projection's rows).</summary>
+    public int LogitCount => Output.Rows;
+
     private LlamaBlock LoadBlock(int i)
     {
         var c = Config;

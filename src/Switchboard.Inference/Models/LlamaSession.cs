@@ -49,6 +49,11 @@ public sealed class LlamaSession
     public bool F16Cache => _f16Cache;
     public int Position { get; private set; }
     public ReadOnlySpan<float> Hidden => _xn;
+    internal LlamaModel Model => _model;
+    internal Span<float> HiddenBuffer => _xn;
+
+    /// <summary>Moves the position on past tokens a <see cref="ForwardPass"/> has cached.</summary>
+    internal void Advance(int tokens) => Position += tokens;
 
     public void Reset() => Position = 0;
 
@@ -69,8 +74,7 @@ public sealed class LlamaSession
             block.K.MultiplyVector(_xn, _k);
             block.V.MultiplyVector(_xn, _v);
             PositionAndCache(block, layer, pos, _q, _k, _v);
-            if (_f16Cache) AttendF16(layer, pos, _q, _attn);
-            else Attend(layer, pos, _q, _attn, _scores);
+            Attend(layer, pos, _q, _attn, _scores);
             block.Output.MultiplyVector(_attn, _proj);
             for (var i = 0; i < _x.Length; i++) _x[i] += _proj[i];
 
@@ -87,8 +91,15 @@ public sealed class LlamaSession
         return _logits;
     }
 
+    /// <summary>One query row's attention over this sequence's cache up to <paramref name="pos"/>; <paramref name="scores"/> holds at least <see cref="ScoreRows"/> × (pos + 1) values.</summary>
+    internal void Attend(int layer, int pos, ReadOnlySpan<float> query, Span<float> attention, Span<float> scores)
+    {
+        if (_f16Cache) AttendF16(layer, pos, query, attention);
+        else AttendF32(layer, pos, query, attention, scores);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Attend(int layer, int pos, ReadOnlySpan<float> query, Span<float> attention, Span<float> scores)
+    private void AttendF32(int layer, int pos, ReadOnlySpan<float> query, Span<float> attention, Span<float> scores)
     {
         var hd = _c.HeadDim;
         var group = _c.HeadCount / _c.HeadCountKv;
@@ -119,7 +130,7 @@ public sealed class LlamaSession
     }
 
     // Query heads attended in one pass over a key/value head: the kernels hold three heads' partial sums in registers.
-    private const int ScoreRows = 3;
+    internal const int ScoreRows = 3;
 
     /// <summary>
     /// Attention over an F16 cache as llama.cpp's default (flash attention) computes it: an online softmax whose
@@ -204,20 +215,9 @@ public sealed class LlamaSession
         }
     }
 
-    /// <summary>RMSNorm of each of <paramref name="n"/> token rows, the rows split across the cores.</summary>
-    private void RmsNormRows(float[] x, float[] weight, float[] output, int n)
-    {
-        var embd = _c.EmbeddingLength;
-        var eps = _c.RmsEpsilon;
-        RowPartition.For(n, (long)n * embd * 4, (start, end) =>
-        {
-            for (var t = start; t < end; t++) RmsNorm(x.AsSpan(t * embd, embd), weight, output.AsSpan(t * embd, embd), eps);
-        });
-    }
-
     /// <summary>ggml's RMSNorm: the mean of squares summed in double, the scale in float, then the weight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> output, float eps)
+    internal static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> output, float eps)
     {
         double sum = 0;
         foreach (var value in x) sum += (double)(value * value);
@@ -237,63 +237,8 @@ public sealed class LlamaSession
     /// <exception cref="OperationCanceledException">Cancelled; the session is then unusable.</exception>
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default)
     {
-        var n = tokens.Length;
-        if (n == 0) throw new ArgumentException("Nothing to prefill.", nameof(tokens));
-        if (Position + n > ContextSize)
-            throw new InvalidOperationException($"The context of {ContextSize} tokens is full: the prompt plus max_tokens must fit in it.");
-        int embd = _c.EmbeddingLength, kv = _c.KvDim, ff = _c.FeedForwardLength;
-        using var scratch = new PrefillScratch(n, _c);
-        float[] x = scratch.X, xn = scratch.Normed, q = scratch.Q, k = scratch.K, v = scratch.V, attn = scratch.Attention,
-            proj = scratch.Projected, gate = scratch.Gate, up = scratch.Up;
-        for (var t = 0; t < n; t++)
-        {
-            if ((uint)tokens[t] >= (uint)_model.TokenEmbedding.Rows)
-                throw new ArgumentOutOfRangeException(nameof(tokens), $"Token {tokens[t]} is outside the vocabulary of {_model.TokenEmbedding.Rows}.");
-            _model.TokenEmbedding.CopyRow(tokens[t], x.AsSpan(t * embd, embd));
-        }
-        for (var layer = 0; layer < _c.BlockCount; layer++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var block = _model.Blocks[layer];
-            RmsNormRows(x, block.AttnNorm, xn, n);
-            block.Q.MultiplyMatrix(xn, q, n);
-            block.K.MultiplyMatrix(xn, k, n);
-            block.V.MultiplyMatrix(xn, v, n);
-            var layerIndex = layer;
-            var start = Position;
-            RowPartition.For(n, (long)n * (embd + 2 * kv) * 4, (first, end) =>
-            {
-                for (var t = first; t < end; t++)
-                    PositionAndCache(block, layerIndex, start + t, q.AsSpan(t * embd, embd), k.AsSpan(t * kv, kv), v.AsSpan(t * kv, kv));
-            });
-            // With the layer's keys and values cached, every query attends independently: spread them over the
-            // cores, interleaved because causal attention costs more the later the token.
-            var parts = Math.Min(WorkerPool.Shared.Parts, n);
-            RowPartition.ForEachPart(parts, part =>
-            {
-                var scores = new float[ScoreRows * (start + n)];
-                for (var t = part; t < n; t += parts)
-                {
-                    if (_f16Cache) AttendF16(layerIndex, start + t, q.AsSpan(t * embd, embd), attn.AsSpan(t * embd, embd));
-                    else Attend(layerIndex, start + t, q.AsSpan(t * embd, embd), attn.AsSpan(t * embd, embd), scores);
-                }
-            });
-            block.Output.MultiplyMatrix(attn, proj, n);
-            for (var i = 0; i < n * embd; i++) x[i] += proj[i];
-
-            RmsNormRows(x, block.FfnNorm, xn, n);
-            block.Gate.MultiplyMatrix(xn, gate, n);
-            block.Up.MultiplyMatrix(xn, up, n);
-            RowPartition.For(n, (long)n * ff * 4, (first, end) =>
-            {
-                for (var i = first * ff; i < end * ff; i++) gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
-            });
-            block.Down.MultiplyMatrix(gate, proj, n);
-            for (var i = 0; i < n * embd; i++) x[i] += proj[i];
-        }
-        RmsNorm(x.AsSpan((n - 1) * embd, embd), _model.OutputNorm, _xn, _c.RmsEpsilon);
-        _model.Output.MultiplyVector(_xn, _logits);
-        Position += n;
+        if (tokens.IsEmpty) throw new ArgumentException("Nothing to prefill.", nameof(tokens));
+        ForwardPass.Run(_model, [new SequenceStep(this, tokens.ToArray())], _logits, cancellationToken);
         return _logits;
     }
 
@@ -301,7 +246,7 @@ public sealed class LlamaSession
     /// One token's Q, K, V after projection: biases, rotary position, F16 rounding when the cache is F16 (kept as
     /// the F32 value of that F16; Q meets the cache at F16 too), and K, V written into the cache at <paramref name="pos"/>.
     /// </summary>
-    private void PositionAndCache(LlamaBlock block, int layer, int pos, Span<float> q, Span<float> k, Span<float> v)
+    internal void PositionAndCache(LlamaBlock block, int layer, int pos, Span<float> q, Span<float> k, Span<float> v)
     {
         AddBias(q, block.QBias);
         AddBias(k, block.KBias);

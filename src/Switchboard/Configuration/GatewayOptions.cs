@@ -47,14 +47,16 @@ public sealed record LocalOptions
     public const string ProviderName = "local";
 
     public required string ModelsDirectory { get; init; }
-    /// <summary>Generations running at once (each holds a core while it computes).</summary>
-    public int MaxConcurrentSequences { get; init; } = 1;
+    /// <summary>Generations decoded together per model (one batched forward pass per token for all of them); each holds its own cache.</summary>
+    public int MaxConcurrentSequences { get; init; } = 8;
     /// <summary>Requests waiting for a free sequence; beyond them, 429.</summary>
     public int MaxQueuedRequests { get; init; } = 16;
     /// <summary>The most bytes of model files loaded at once (they are mapped into memory whole); a model that would pass it is refused, saying what it needs.</summary>
     public required long MaxModelBytes { get; init; }
     /// <summary>The most tokens (prompt and completion) one request may use, whatever a model's own context: each sequence's cache is sized by it.</summary>
     public int MaxContextTokens { get; init; } = 8192;
+    /// <summary>A loaded model nobody has used for this long is unloaded (its memory given back); the next request loads it again.</summary>
+    public TimeSpan IdleUnloadAfter { get; init; } = TimeSpan.FromMinutes(10);
 }
 
 public sealed record CrossSiteOptions

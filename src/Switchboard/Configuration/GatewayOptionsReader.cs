@@ -75,9 +75,10 @@ public static partial class GatewayOptionsReader
                 // The plain variable is what `switchboard models` reads too; configuration (and --models-dir) wins over it.
                 ModelsDirectory = Path.GetFullPath(settings.String(local, "ModelsDirectory")
                     ?? (Environment.GetEnvironmentVariable("SWITCHBOARD_MODELS_DIR") is { Length: > 0 } fromEnvironment ? fromEnvironment : "models"), workingDirectory),
-                MaxConcurrentSequences = settings.Int(local, "MaxConcurrentSequences", 1, min: 1, max: 64),
+                MaxConcurrentSequences = settings.Int(local, "MaxConcurrentSequences", 8, min: 1, max: 256),
                 MaxQueuedRequests = settings.Int(local, "MaxQueuedRequests", 16, min: 0, max: 100_000),
                 MaxContextTokens = settings.Int(local, "MaxContextTokens", 8192, min: 16, max: 1 << 20),
+                IdleUnloadAfter = settings.Duration(local, "IdleUnloadAfter", TimeSpan.FromMinutes(10), max: TimeSpan.FromDays(365)),
                 // Most of the memory the process may use, leaving room for caches and requests.
                 MaxModelBytes = settings.Long(local, "MaxModelBytes", GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 3 / 4, min: 1024),
             },

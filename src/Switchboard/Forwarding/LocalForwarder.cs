@@ -39,53 +39,26 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             return (new FailedResponse(local, error!), false);
         }
 
-        var (model, problem, missing) = await local.LoadAsync(name);
-        if (model is null)
+        var (loaded, problem, missing) = await local.LoadAsync(name);
+        if (loaded is null)
         {
             // A file that is not there is configuration, not a failing provider: the next provider is tried all the same.
             if (!missing) breaker.RecordFailure();
             return (new FailedResponse(local, GatewayErrors.LocalModelUnavailable(request.Model, problem!)), true);
         }
         breaker.RecordSuccess();
-
-        var context = Math.Min(model.Config.ContextLength, local.Options.MaxContextTokens);
-        // A text longer than the context's worth of the vocabulary's longest token cannot fit: refused before it is tokenised.
-        var textBytes = asked.IsChat ? asked.Messages.Sum(m => (long)Encoding.UTF8.GetByteCount(m.Content ?? "")) : Encoding.UTF8.GetByteCount(asked.Prompt);
-        if (textBytes > (long)context * model.Vocabulary.MaxTokenBytes)
-            return (new FailedResponse(local, GatewayErrors.ContextLengthExceeded(context, (int)Math.Min(int.MaxValue, textBytes / model.Vocabulary.MaxTokenBytes), asked.MaxTokens ?? 0, asked.IsChat)), false);
-
-        List<int> prompt;
+        LocalGeneration generation;
         try
         {
-            // Rendering and tokenising a long prompt is CPU work: not on the request thread (Kestrel runs requests inline).
-            prompt = await Task.Run(() => asked.IsChat ? model.Chat.Tokens(asked.Messages) : model.Tokenizer.Encode(asked.Prompt, addSpecial: true), CancellationToken.None);
+            var (started, refusal) = await StartAsync(local, loaded, asked, request, clientAborted);
+            if (started is null) return (refusal!, false);
+            generation = started;
         }
-        catch (ChatTemplateException e)
+        catch
         {
-            // The model's own template refuses the conversation (a system message it has no place for, roles out of order).
-            return (new FailedResponse(local, GatewayErrors.InvalidValue("messages", e.Message)), false);
+            loaded.Release();
+            throw;
         }
-        catch (UnrepresentableTextException e)
-        {
-            return (new FailedResponse(local, GatewayErrors.InvalidValue(asked.IsChat ? "messages" : "prompt", $"{e.Message}.")), false);
-        }
-        if (prompt.Count == 0)
-            return (new FailedResponse(local, GatewayErrors.InvalidValue(asked.IsChat ? "messages" : "prompt", "the prompt is empty: there is nothing for the model to continue.")), false);
-        var maxTokens = asked.MaxTokens ?? (asked.IsChat ? Math.Min(DefaultChatTokens, Math.Max(1, context - prompt.Count)) : DefaultCompletionTokens);
-        if ((long)prompt.Count + maxTokens > context)
-            return (new FailedResponse(local, GatewayErrors.ContextLengthExceeded(context, prompt.Count, maxTokens, asked.IsChat)), false);
-        var bias = new Dictionary<int, float>();
-        foreach (var (token, value) in asked.LogitBias)
-        {
-            if (!int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id >= model.Vocabulary.Count)
-                return (new FailedResponse(local, GatewayErrors.InvalidValue("logit_bias", $"token {token} is not in this model's vocabulary of {model.Vocabulary.Count}.")), false);
-            bias[id] = value;
-        }
-
-        if (!await local.TryEnterAsync(clientAborted))
-            return (new FailedResponse(local, GatewayErrors.LocalBusy(local.Options.MaxConcurrentSequences, local.Options.MaxQueuedRequests)), false);
-        var options = new GenerationOptions { MaxTokens = maxTokens, Sampling = asked.Sampling with { LogitBias = bias }, Stop = asked.Stop, TopLogprobs = asked.TopLogprobs };
-        var generation = LocalGeneration.Start(model, request.Model, asked.IsChat, prompt, options, asked.Choices, time.GetUtcNow().ToUnixTimeSeconds(), local.Leave, clientAborted);
         if (request.Stream) return (new LocalStreamResponse(local, generation), false);
 
         using (generation)
@@ -94,7 +67,7 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             var finishes = new FinishReason?[asked.Choices];
             var logprobs = Enumerable.Range(0, asked.Choices).Select(_ => asked.TopLogprobs is null ? null : new List<(int, TokenLogprobs)>()).ToArray();
             var produced = 0;
-            await foreach (var (choice, token) in generation.Tokens.ReadAllAsync(clientAborted))
+            await foreach (var (choice, token) in generation.ReadAllAsync(clientAborted))
             {
                 texts[choice].Append(token.Text);
                 produced++;
@@ -102,7 +75,7 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
                 if (token.Logprobs is { } tokenLogprobs) logprobs[choice]?.Add((token.Id, tokenLogprobs));
             }
             // As OpenAI counts n choices: the prompt once, every choice's tokens.
-            var usage = new Usage(prompt.Count, produced, prompt.Count + produced, 0);
+            var usage = new Usage(generation.PromptTokens, produced, generation.PromptTokens + produced, 0);
             var choices = Enumerable.Range(0, asked.Choices)
                 .Select(i => new LocalChoice(texts[i].ToString(), LocalResponses.FinishReason(finishes[i]), logprobs[i])).ToList();
             var json = new ArrayBufferWriter<byte>(512 + choices.Sum(c => c.Text.Length) * 2);
@@ -117,6 +90,68 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
                 return (new FailedResponse(local, GatewayErrors.Overloaded()), false);
             }
             return (new BufferedResponse(local, 200, body, usage, []), false);
+        }
+    }
+
+    /// <summary>
+    /// Builds and checks the prompt, waits for a sequence slot and starts the generation, which then owns the lease on
+    /// the model; a refusal gives the lease back.
+    /// </summary>
+    private async Task<(LocalGeneration? Generation, FailedResponse? Refusal)> StartAsync(LocalProvider local, LoadedModel loaded, LocalRequest asked,
+        ProxyRequest request, CancellationToken clientAborted)
+    {
+        (LocalGeneration?, FailedResponse?) Refuse(FailedResponse refusal)
+        {
+            loaded.Release();
+            return (null, refusal);
+        }
+
+        var context = Math.Min(loaded.Model.Config.ContextLength, local.Options.MaxContextTokens);
+        // A text longer than the context's worth of the vocabulary's longest token cannot fit: refused before it is tokenised.
+        var textBytes = asked.IsChat ? asked.Messages.Sum(m => (long)Encoding.UTF8.GetByteCount(m.Content ?? "")) : Encoding.UTF8.GetByteCount(asked.Prompt);
+        if (textBytes > (long)context * loaded.Model.Vocabulary.MaxTokenBytes)
+            return Refuse(new FailedResponse(local, GatewayErrors.ContextLengthExceeded(context, (int)Math.Min(int.MaxValue, textBytes / loaded.Model.Vocabulary.MaxTokenBytes), asked.MaxTokens ?? 0, asked.IsChat)));
+
+        List<int> prompt;
+        try
+        {
+            // Rendering and tokenising a long prompt is CPU work: not on the request thread (Kestrel runs requests inline).
+            prompt = await Task.Run(() => asked.IsChat ? loaded.Model.Chat.Tokens(asked.Messages) : loaded.Model.Tokenizer.Encode(asked.Prompt, addSpecial: true), CancellationToken.None);
+        }
+        catch (ChatTemplateException e)
+        {
+            // The model's own template refuses the conversation (a system message it has no place for, roles out of order).
+            return Refuse(new FailedResponse(local, GatewayErrors.InvalidValue("messages", e.Message)));
+        }
+        catch (UnrepresentableTextException e)
+        {
+            return Refuse(new FailedResponse(local, GatewayErrors.InvalidValue(asked.IsChat ? "messages" : "prompt", $"{e.Message}.")));
+        }
+        if (prompt.Count == 0)
+            return Refuse(new FailedResponse(local, GatewayErrors.InvalidValue(asked.IsChat ? "messages" : "prompt", "the prompt is empty: there is nothing for the model to continue.")));
+        var maxTokens = asked.MaxTokens ?? (asked.IsChat ? Math.Min(DefaultChatTokens, Math.Max(1, context - prompt.Count)) : DefaultCompletionTokens);
+        if ((long)prompt.Count + maxTokens > context)
+            return Refuse(new FailedResponse(local, GatewayErrors.ContextLengthExceeded(context, prompt.Count, maxTokens, asked.IsChat)));
+        var bias = new Dictionary<int, float>();
+        foreach (var (token, value) in asked.LogitBias)
+        {
+            if (!int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id >= loaded.Model.Vocabulary.Count)
+                return Refuse(new FailedResponse(local, GatewayErrors.InvalidValue("logit_bias", $"token {token} is not in this model's vocabulary of {loaded.Model.Vocabulary.Count}.")));
+            bias[id] = value;
+        }
+
+        if (!await local.TryEnterAsync(clientAborted))
+            return Refuse(new FailedResponse(local, GatewayErrors.LocalBusy(local.Options.MaxConcurrentSequences, local.Options.MaxQueuedRequests)));
+        var options = new GenerationOptions { MaxTokens = maxTokens, Sampling = asked.Sampling with { LogitBias = bias }, Stop = asked.Stop, TopLogprobs = asked.TopLogprobs };
+        try
+        {
+            return (LocalGeneration.Start(loaded, request.Model, asked.IsChat, prompt, options, asked.Choices, time.GetUtcNow().ToUnixTimeSeconds(),
+                () => { local.Leave(); loaded.Release(); }, clientAborted), null);
+        }
+        catch
+        {
+            local.Leave();
+            throw;
         }
     }
 }

@@ -1,6 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Switchboard.Inference.Generation;
-using Switchboard.Inference.Models;
 using Switchboard.Inference.Tokenizers;
 
 namespace Switchboard.LocalModels;
@@ -9,25 +9,40 @@ namespace Switchboard.LocalModels;
 internal readonly record struct ChoiceToken(int Choice, GeneratedToken Token);
 
 /// <summary>
-/// One generation by a local model, running on a thread-pool thread (never on the request's: Kestrel schedules
-/// request work inline, and a computing request thread would stall every connection on it). Tokens come out
-/// through a small bounded channel, so a client that does not read pauses the model. Disposing stops it; the
-/// sequence slot is given back when it has stopped.
+/// One request's generation by a local model: its choices run one after another as sequences of the model's
+/// <see cref="BatchedGenerator"/>, which decodes them together with every other request's (on its own thread, never
+/// the request's: Kestrel schedules request work inline, and a computing request thread would stall every connection
+/// on it). A reader that stops reading pauses only this sequence. Disposing stops it; <c>release</c> runs once, when
+/// the reader is done or the generation is disposed.
 /// </summary>
 internal sealed class LocalGeneration : IDisposable
 {
-    private readonly CancellationTokenSource _stop;
-    private readonly Channel<ChoiceToken> _tokens = Channel.CreateBounded<ChoiceToken>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
+    // Never disposed: the batch may still look at its token after this request is gone; it holds no timer or registration of its own.
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenRegistration _clientAborted;
+    private readonly BatchedGenerator _generator;
+    private readonly IReadOnlyList<int> _prompt;
+    private readonly GenerationOptions _options;
+    private readonly int _choices;
+    private readonly ChannelReader<GeneratedToken> _first;
+    private Action? _release;
 
-    private LocalGeneration(string model, bool isChat, int promptTokens, long created, ITokenizer tokenizer, CancellationTokenSource stop)
+    private LocalGeneration(BatchedGenerator generator, string model, bool isChat, IReadOnlyList<int> prompt, GenerationOptions options, int choices,
+        long created, ITokenizer tokenizer, Action release, CancellationToken clientAborted)
     {
+        _generator = generator;
+        _prompt = prompt;
+        _options = options;
+        _choices = choices;
+        _release = release;
         Tokenizer = tokenizer;
         Model = model;
         IsChat = isChat;
-        PromptTokens = promptTokens;
+        PromptTokens = prompt.Count;
         Created = created;
         Id = (isChat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
-        _stop = stop;
+        _clientAborted = clientAborted.UnsafeRegister(static stop => ((CancellationTokenSource)stop!).Cancel(), _stop);
+        _first = generator.Start(prompt, OptionsFor(0), _stop.Token);
     }
 
     /// <summary>The model as the client named it (echoed in every response object).</summary>
@@ -40,57 +55,41 @@ internal sealed class LocalGeneration : IDisposable
     /// <summary>The model's tokenizer: log probabilities name tokens by their text and bytes.</summary>
     public ITokenizer Tokenizer { get; }
 
-    public ChannelReader<ChoiceToken> Tokens => _tokens.Reader;
-
     /// <summary>
-    /// Starts generating <paramref name="choices"/> answers one after another (OpenAI's <c>n</c>; a given seed moves
-    /// on by one per choice, so they differ yet repeat); <paramref name="release"/> runs once generation has stopped,
-    /// however it stopped.
+    /// Starts generating <paramref name="choices"/> answers (OpenAI's <c>n</c>, one after another; a given seed moves
+    /// on by one per choice, so they differ yet repeat). The first is in the batch before this returns.
     /// </summary>
-    public static LocalGeneration Start(LlamaModel model, string clientModel, bool isChat, IReadOnlyList<int> prompt, GenerationOptions options,
-        int choices, long created, Action release, CancellationToken clientAborted)
-    {
-        var stop = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
-        var generation = new LocalGeneration(clientModel, isChat, prompt.Count, created, model.Tokenizer, stop);
-        var writer = generation._tokens.Writer;
-        var stopped = stop.Token;
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                for (var choice = 0; choice < choices; choice++)
-                {
-                    // The KV cache is sized for this request, not the model's whole context.
-                    var session = model.CreateSession(prompt.Count + options.MaxTokens);
-                    var sampling = options.Sampling.Seed is { } seed ? options.Sampling with { Seed = unchecked(seed + (ulong)choice) } : options.Sampling;
-                    await foreach (var token in Generator.GenerateAsync(model, session, prompt, options with { Sampling = sampling }, stopped))
-                        await writer.WriteAsync(new ChoiceToken(choice, token), stopped);
-                }
-                writer.TryComplete();
-            }
-            catch (Exception e)
-            {
-                writer.TryComplete(e);
-            }
-            finally
-            {
-                stop.Dispose();
-                release();
-            }
-        }, CancellationToken.None);
-        return generation;
-    }
+    public static LocalGeneration Start(LoadedModel model, string clientModel, bool isChat, IReadOnlyList<int> prompt, GenerationOptions options,
+        int choices, long created, Action release, CancellationToken clientAborted) =>
+        new(model.Generator, clientModel, isChat, prompt, options, choices, created, model.Model.Tokenizer, release, clientAborted);
 
-    /// <summary>Stops the generation if it is still running (its task disposes the token source when it ends).</summary>
-    public void Dispose()
+    /// <summary>Every choice's tokens in order; ends with the generation's failure, or an <see cref="OperationCanceledException"/> once stopped.</summary>
+    public async IAsyncEnumerable<ChoiceToken> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         try
         {
-            _stop.Cancel();
+            for (var choice = 0; choice < _choices; choice++)
+            {
+                var tokens = choice == 0 ? _first : _generator.Start(_prompt, OptionsFor(choice), _stop.Token);
+                await foreach (var token in tokens.ReadAllAsync(cancellationToken)) yield return new ChoiceToken(choice, token);
+            }
         }
-        catch (ObjectDisposedException)
+        finally
         {
-            // It had already ended.
+            Release();
         }
+    }
+
+    private GenerationOptions OptionsFor(int choice) =>
+        _options.Sampling.Seed is { } seed ? _options with { Sampling = _options.Sampling with { Seed = unchecked(seed + (ulong)choice) } } : _options;
+
+    private void Release() => Interlocked.Exchange(ref _release, null)?.Invoke();
+
+    /// <summary>Stops the generation if it is still running, and gives back its slot and its lease on the model.</summary>
+    public void Dispose()
+    {
+        _clientAborted.Dispose();
+        _stop.Cancel();
+        Release();
     }
 }

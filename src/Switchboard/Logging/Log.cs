@@ -60,6 +60,12 @@ internal static partial class Log
     [LoggerMessage(LogEvents.LocalModelUnreadable, LogLevel.Warning, "Local model {Model} cannot be served: {Problem}")]
     public static partial void LocalModelUnreadable(ILogger logger, string model, string problem);
 
+    [LoggerMessage(LogEvents.LocalModelLoaded, LogLevel.Information, "Loaded local model {Model} ({Megabytes:0.0} MB) in {Milliseconds:0} ms")]
+    public static partial void LocalModelLoaded(ILogger logger, string model, double megabytes, double milliseconds);
+
+    [LoggerMessage(LogEvents.LocalModelUnloaded, LogLevel.Information, "Unloaded local model {Model}: unused for {IdleUnloadAfter}")]
+    public static partial void LocalModelUnloaded(ILogger logger, string model, TimeSpan idleUnloadAfter);
+
     [LoggerMessage(LogEvents.NothingToServe, LogLevel.Warning,
         "No models to serve yet. For OpenAI's models set OPENAI_API_KEY (environment, .env or ~/.openai/config); for a model that runs here, run 'switchboard models pull qwen2.5-0.5b-instruct' (models directory: {ModelsDirectory})")]
     public static partial void NothingToServe(ILogger logger, string modelsDirectory);

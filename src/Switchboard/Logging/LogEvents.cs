@@ -25,4 +25,6 @@ internal static class LogEvents
     public const int LocalModelFound = 4000;
     public const int LocalModelUnreadable = 4001;
     public const int NothingToServe = 4002;
+    public const int LocalModelLoaded = 4003;
+    public const int LocalModelUnloaded = 4004;
 }

@@ -1,34 +1,38 @@
 using System.Collections.Concurrent;
 using Switchboard.Configuration;
 using Switchboard.Inference.Models;
+using Microsoft.Extensions.Logging.Abstractions;
 using Switchboard.LocalModels;
+using Switchboard.Logging;
 using Switchboard.Resilience;
 
 namespace Switchboard.Providers;
 
 /// <summary>
 /// The built-in provider <c>local</c>: every <c>NAME.gguf</c> in the models directory is <c>local/NAME</c>. A model is
-/// loaded on first use, once, and shared by all requests; generations run off the request threads, at most
-/// <see cref="LocalOptions.MaxConcurrentSequences"/> at a time with <see cref="LocalOptions.MaxQueuedRequests"/> waiting.
-/// A model that cannot load is a provider failure, like an upstream that cannot be reached.
+/// loaded on first use, once, and shared by all requests, whose generations it decodes together in one batch (at most
+/// <see cref="LocalOptions.MaxConcurrentSequences"/> at a time with <see cref="LocalOptions.MaxQueuedRequests"/> waiting),
+/// and unloaded after <see cref="LocalOptions.IdleUnloadAfter"/> unused. A model that cannot load is a provider
+/// failure, like an upstream that cannot be reached.
 /// </summary>
 public sealed class LocalProvider : Provider
 {
     /// <summary>The prefix a local model's name carries in requests and in <c>/v1/models</c>.</summary>
     public const string Prefix = "local/";
 
-    private readonly ConcurrentDictionary<string, Lazy<Task<LlamaModel>>> _models = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<LoadedModel>>> _models = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly SemaphoreSlim _sequences;
     private readonly int _maxWaiting;
     private int _waiting;
-    private int _running;
 
-    public LocalProvider(LocalOptions options, TimeProvider time) : base(LocalOptions.ProviderName, new CircuitBreaker(new CircuitBreakerOptions(), time))
+    public LocalProvider(LocalOptions options, TimeProvider time, ILogger? logger = null) : base(LocalOptions.ProviderName, new CircuitBreaker(new CircuitBreakerOptions(), time))
     {
         Options = options;
         _time = time;
+        _logger = logger ?? NullLogger.Instance;
         Directory = new ModelsDirectory(options.ModelsDirectory);
         _sequences = new SemaphoreSlim(options.MaxConcurrentSequences, options.MaxConcurrentSequences);
         _maxWaiting = options.MaxQueuedRequests;
@@ -48,37 +52,69 @@ public sealed class LocalProvider : Provider
     public bool Has(string name) => Directory.FileFor(name) is { } file && File.Exists(file);
 
     /// <summary>
-    /// The loaded model, loading it on a background thread the first time. A failure is reported (without the
-    /// server's paths) and not cached, so a fixed file is picked up by the next request; <c>Missing</c> says the file is not there.
+    /// The loaded model with a lease on it (give it back with <see cref="LoadedModel.Release"/>), loading it on a
+    /// background thread the first time. A failure is reported (without the server's paths) and not cached, so a fixed
+    /// file is picked up by the next request; <c>Missing</c> says the file is not there.
     /// </summary>
-    internal async Task<(LlamaModel? Model, string? Problem, bool Missing)> LoadAsync(string name)
+    internal async Task<(LoadedModel? Model, string? Problem, bool Missing)> LoadAsync(string name)
     {
-        if (Directory.FileFor(name) is not { } file || !File.Exists(file)) return (null, $"there is no {name}.gguf in the models directory", true);
-        if (!_models.ContainsKey(name) && TooLarge(file) is { } refusal) return (null, refusal, false);
-        var load = _models.GetOrAdd(name, _ => new Lazy<Task<LlamaModel>>(() => Task.Run(() => LlamaModel.Load(file))));
-        try
+        while (true)
         {
-            return (await load.Value, null, false);
-        }
-        catch (Exception e)
-        {
-            // Whatever a malformed file makes the loader throw, it is this model's failure, not the gateway's.
-            _models.TryRemove(new KeyValuePair<string, Lazy<Task<LlamaModel>>>(name, load));
-            return (null, e.Message.Replace(file, $"{name}.gguf", StringComparison.Ordinal).Replace(Directory.Path, "the models directory", StringComparison.Ordinal), false);
+            if (Directory.FileFor(name) is not { } file || !File.Exists(file)) return (null, $"there is no {name}.gguf in the models directory", true);
+            var size = Size(file);
+            if (!_models.ContainsKey(name) && TooLarge(size) is { } refusal) return (null, refusal, false);
+            var load = _models.GetOrAdd(name, _ => new Lazy<Task<LoadedModel>>(() => Task.Run(() =>
+            {
+                var started = _time.GetTimestamp();
+                var model = new LoadedModel(name, LlamaModel.Load(file), size, _time, Options.IdleUnloadAfter, Unloaded);
+                Log.LocalModelLoaded(_logger, Prefix + name, size / 1e6, _time.GetElapsedTime(started).TotalMilliseconds);
+                return model;
+            })));
+            LoadedModel loaded;
+            try
+            {
+                loaded = await load.Value;
+            }
+            catch (Exception e)
+            {
+                // Whatever a malformed file makes the loader throw, it is this model's failure, not the gateway's.
+                _models.TryRemove(new KeyValuePair<string, Lazy<Task<LoadedModel>>>(name, load));
+                return (null, e.Message.Replace(file, $"{name}.gguf", StringComparison.Ordinal).Replace(Directory.Path, "the models directory", StringComparison.Ordinal), false);
+            }
+            if (loaded.TryLease()) return (loaded, null, false);
+            // It was being unloaded as this request arrived: load it again.
+            _models.TryRemove(new KeyValuePair<string, Lazy<Task<LoadedModel>>>(name, load));
         }
     }
 
-    /// <summary>Why loading <paramref name="file"/> now would pass <see cref="LocalOptions.MaxModelBytes"/>, or null when it fits.</summary>
-    private string? TooLarge(string file)
+    /// <summary>The models loaded now (for what they hold in memory).</summary>
+    internal IReadOnlyList<string> Loaded =>
+        [.. _models.Where(m => m.Value.IsValueCreated && m.Value.Value.IsCompletedSuccessfully).Select(m => m.Key)];
+
+    /// <summary>Requests holding a loaded model now (preparing a prompt, queued, or generating).</summary>
+    internal int Leased => _models.Values.Where(m => m.IsValueCreated && m.Value.IsCompletedSuccessfully).Sum(m => m.Value.Result.Leases);
+
+    private void Unloaded(LoadedModel model)
     {
-        long Size(string path)
+        foreach (var entry in _models)
         {
-            // What a symbolic link leads to, not the link.
-            using var handle = File.OpenHandle(path);
-            return RandomAccess.GetLength(handle);
+            if (entry.Key == model.Name && entry.Value.IsValueCreated && entry.Value.Value.IsCompletedSuccessfully && entry.Value.Value.Result == model)
+                _models.TryRemove(entry);
         }
-        var loaded = _models.Keys.Select(Directory.FileFor).OfType<string>().Where(File.Exists).Sum(Size);
-        var needs = Size(file);
+        Log.LocalModelUnloaded(_logger, Prefix + model.Name, Options.IdleUnloadAfter);
+    }
+
+    private static long Size(string path)
+    {
+        // What a symbolic link leads to, not the link.
+        using var handle = File.OpenHandle(path);
+        return RandomAccess.GetLength(handle);
+    }
+
+    /// <summary>Why loading a file of <paramref name="needs"/> bytes now would pass <see cref="LocalOptions.MaxModelBytes"/>, or null when it fits.</summary>
+    private string? TooLarge(long needs)
+    {
+        var loaded = _models.Values.Where(m => m.IsValueCreated && m.Value.IsCompletedSuccessfully).Sum(m => m.Value.Result.Bytes);
         if (loaded + needs <= Options.MaxModelBytes) return null;
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"it needs {needs / 1e6:0.0} MB, and with {loaded / 1e6:0.0} MB of models loaded that passes Switchboard:Local:MaxModelBytes ({Options.MaxModelBytes / 1e6:0.0} MB)");
@@ -89,7 +125,6 @@ public sealed class LocalProvider : Provider
     {
         if (_sequences.Wait(0, CancellationToken.None))
         {
-            Interlocked.Increment(ref _running);
             return true;
         }
         if (Interlocked.Increment(ref _waiting) > _maxWaiting)
@@ -100,7 +135,6 @@ public sealed class LocalProvider : Provider
         try
         {
             await _sequences.WaitAsync(cancellationToken);
-            Interlocked.Increment(ref _running);
             return true;
         }
         finally
@@ -109,18 +143,13 @@ public sealed class LocalProvider : Provider
         }
     }
 
-    internal void Leave()
-    {
-        _sequences.Release();
-        Interlocked.Decrement(ref _running);
-    }
+    internal void Leave() => _sequences.Release();
 
     protected override void Dispose(bool disposing)
     {
-        // A generation still running (its client gone, shutdown's grace over) reads the weights from the mapping: leave
-        // the mappings and the gate to the process's exit rather than pull them from under it.
-        if (disposing && Volatile.Read(ref _running) == 0)
+        if (disposing)
         {
+            // Each model's batch ends its generations and finishes the step in progress before the weights are unmapped.
             foreach (var load in _models.Values)
             {
                 if (load.IsValueCreated && load.Value.IsCompletedSuccessfully) load.Value.Result.Dispose();

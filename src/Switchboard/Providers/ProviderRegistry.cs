@@ -7,10 +7,10 @@ public sealed class ProviderRegistry : IDisposable
 {
     private readonly Dictionary<string, Provider> _byName;
 
-    public ProviderRegistry(GatewayOptions options, TimeProvider time)
+    public ProviderRegistry(GatewayOptions options, TimeProvider time, ILogger<LocalProvider>? localLogger = null)
     {
         Upstreams = options.Providers.Select(p => new UpstreamProvider(p, time)).ToList();
-        Local = new LocalProvider(options.Local, time);
+        Local = new LocalProvider(options.Local, time, localLogger);
         _byName = Upstreams.Cast<Provider>().Append(Local).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
     }
 

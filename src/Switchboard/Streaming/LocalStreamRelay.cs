@@ -43,7 +43,7 @@ internal static class LocalStreamRelay
         {
             // Choices come one after another: each opens with the assistant role (chat) and closes with its finish reason.
             var opened = -1;
-            await foreach (var (choice, token) in generation.Tokens.ReadAllAsync(clientAborted))
+            await foreach (var (choice, token) in generation.ReadAllAsync(clientAborted))
             {
                 produced++;
                 if (choice != opened)

@@ -9,7 +9,7 @@ namespace Switchboard.Inference.Tests.Models;
 public sealed class QuantizedModelTests
 {
     /// <summary>Rewrites a model with every 2-D F32 weight quantised to Q8_0 (norms stay F32), as llama-quantize would.</summary>
-    private static string QuantizeToQ8_0(string source)
+    internal static string QuantizeToQ8_0(string source)
     {
         using var file = GgufFile.Open(source);
         var writer = new GgufWriter();

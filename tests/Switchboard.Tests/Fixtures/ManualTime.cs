@@ -47,6 +47,16 @@ public sealed class ManualTime : TimeProvider
         return timer;
     }
 
+    internal void Rearm(ManualTimer timer, TimeSpan dueTime)
+    {
+        lock (_lock)
+        {
+            _timers.Remove(timer);
+            timer.DueAt = _ticks + dueTime.Ticks;
+            if (dueTime != Timeout.InfiniteTimeSpan) _timers.Add(timer);
+        }
+    }
+
     internal void Remove(ManualTimer timer)
     {
         lock (_lock) _timers.Remove(timer);
@@ -59,7 +69,12 @@ public sealed class ManualTime : TimeProvider
 
         internal void Fire() => callback(state);
 
-        public bool Change(TimeSpan dueTime, TimeSpan period) => throw new NotSupportedException("not used by the gateway");
+        /// <summary>Re-arms the timer (periods are not used by the gateway); an infinite due time disarms it.</summary>
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            owner.Rearm(this, dueTime);
+            return true;
+        }
 
         public void Dispose() => owner.Remove(this);
 
