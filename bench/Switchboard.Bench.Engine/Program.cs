@@ -1,8 +1,10 @@
 // Engine benchmark: writes (once) a random-weight llama GGUF of the SmolLM2-135M shape — n_embd 576, 30 layers,
 // 9 heads / 3 KV heads, n_ff 1536, vocab 49152, rope base 100000, tied output, Q8_0 weights with F32 norms — then
 // reports prefill (pp) and decode (tg) tokens/s like llama-bench, and peak RSS.
-// Usage: Switchboard.Bench.Engine [model-path] [pp=512] [tg=128] [repetitions=5] [weights=q8_0|q4_0] [cache=f32|f16];
+// Usage: Switchboard.Bench.Engine [model-path] [pp=512] [tg=128] [repetitions=5] [weights=q8_0|q4_0] [cache=f32|f16] [batch=1];
 // threads = DOTNET_PROCESSOR_COUNT (default: all cores). The model is written only if the path does not exist.
+// With batch > 1 it also reports tg<tg>x<batch>: that many sequences decoded together (one forward pass per step for
+// all, as the gateway's batch runs them), as total tokens/s.
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -16,6 +18,7 @@ var tg = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 12
 var reps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
 var weightType = args.Length > 4 && args[4] == "q4_0" ? GgmlType.Q4_0 : GgmlType.Q8_0;
 var f16Cache = args.Length > 5 && args[5] == "f16";
+var batch = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 1;
 if (!File.Exists(path)) WriteRandomModel(path, weightType);
 
 using var model = LlamaModel.Load(path);
@@ -26,11 +29,13 @@ Warm(model);
 // Like llama-bench: several repetitions, mean ± standard deviation (this VM's neighbours make single runs noisy).
 var ppRates = new List<double>();
 var tgRates = new List<double>();
+var batchRates = new List<double>();
 for (var rep = 0; rep < reps; rep++)
 {
     var (ppRate, tgRate) = Repetition(model, pp, tg, f16Cache, NextToken);
     ppRates.Add(ppRate);
     tgRates.Add(tgRate);
+    if (batch > 1) batchRates.Add(BatchRepetition(model, tg, batch, f16Cache, NextToken));
     // The repetition's sessions are garbage now: collect and give the memory back, so that peak RSS is what one
     // prefill and one decode need rather than several sessions' worth of large-object-heap fragments.
     GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -45,7 +50,7 @@ static string Summary(List<double> rates)
     return FormattableString.Invariant($"{mean:F1} ± {sd:F1} tok/s [{string.Join(' ', rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))}]");
 }
 Console.WriteLine(FormattableString.Invariant(
-    $"threads={Environment.ProcessorCount} cache={(f16Cache ? "f16" : "f32")} weights_mb={new FileInfo(path).Length / 1e6:F1} reps={reps} pp{pp}={Summary(ppRates)} tg{tg}={Summary(tgRates)} peak_rss={Field("VmHWM")}"));
+    $"threads={Environment.ProcessorCount} cache={(f16Cache ? "f16" : "f32")} weights_mb={new FileInfo(path).Length / 1e6:F1} reps={reps} pp{pp}={Summary(ppRates)} tg{tg}={Summary(tgRates)}{(batch > 1 ? $" tg{tg}x{batch}={Summary(batchRates)}" : "")} peak_rss={Field("VmHWM")}"));
 return 0;
 
 // A separate method so that its sessions are unreachable once it returns.
@@ -62,6 +67,27 @@ static (double Prefill, double Decode) Repetition(LlamaModel model, int pp, int 
     started = Stopwatch.GetTimestamp();
     for (var i = 0; i < tg; i++) decode.Evaluate(nextToken());
     return (ppRate, tg / Stopwatch.GetElapsedTime(started).TotalSeconds);
+}
+
+// Decode for several sequences at once, each from a one-token prompt: total tokens over the time of all steps.
+[MethodImpl(MethodImplOptions.NoInlining)]
+static double BatchRepetition(LlamaModel model, int tg, int batch, bool f16Cache, Func<int> nextToken)
+{
+    var sessions = Enumerable.Range(0, batch).Select(_ => model.CreateSession(tg, f16Cache)).ToArray();
+    var tokens = sessions.Select(_ => new int[1]).ToArray();
+    var logits = new float[batch * model.LogitCount];
+    var steps = new SequenceStep[batch];
+    var started = Stopwatch.GetTimestamp();
+    for (var i = 0; i < tg; i++)
+    {
+        for (var s = 0; s < batch; s++)
+        {
+            tokens[s][0] = nextToken();
+            steps[s] = new SequenceStep(sessions[s], tokens[s]);
+        }
+        model.Forward(steps, logits);
+    }
+    return tg * batch / Stopwatch.GetElapsedTime(started).TotalSeconds;
 }
 
 // Warm both paths, then pause: tiered compilation promotes hot methods to optimised code only after a quiet

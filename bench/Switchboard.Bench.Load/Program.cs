@@ -2,9 +2,10 @@
 // and the gateway's memory with many streams open at once.
 //   ttft    URL REQUESTS          sequential streaming requests; p50/p99 time to first event and to [DONE]
 //   streams URL COUNT GATEWAY_PID open COUNT held streams, wait until each has its first event, report the pid's RSS
-//   decode  URL REPS MODEL TOKENS PROMPT_PIECES [CONCURRENT]
+//   decode  URL REPS MODEL TOKENS PROMPT_PIECES [CONCURRENT] [SAMPLING]
 //                                 streamed /v1/completions from a local model: time to first token, and decode tokens/s
-//                                 from the first token to the last (per stream, and all streams together)
+//                                 from the first token to the last (per stream, and all streams together);
+//                                 SAMPLING is JSON members such as "temperature":1,"top_p":0.95 (default greedy)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -90,8 +91,9 @@ if (args[0] == "decode")
     // The benchmark model's vocabulary is t0..tN: "t5" repeated is one token per piece.
     var prompt = string.Concat(Enumerable.Repeat("t5", int.Parse(args[5], CultureInfo.InvariantCulture)));
     var concurrent = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 1;
+    var sampling = args.Length > 7 ? args[7] : "\"temperature\":0";
     // EOS (id 2) is biased away so every stream decodes all TOKENS, as llama-bench's tg does.
-    var body = $"{{\"model\":\"{model}\",\"prompt\":\"{prompt}\",\"max_tokens\":{tokens},\"temperature\":0,\"logit_bias\":{{\"2\":-100}},\"stream\":true}}";
+    var body = $"{{\"model\":\"{model}\",\"prompt\":\"{prompt}\",\"max_tokens\":{tokens},{sampling},\"logit_bias\":{{\"2\":-100}},\"stream\":true}}";
     // Times are seconds since origin, when all of a repetition's requests are sent: the first token's is its TTFT.
     async Task<(double First, double Last, int Count)> StreamAsync(long origin)
     {

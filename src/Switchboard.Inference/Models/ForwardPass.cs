@@ -61,7 +61,9 @@ internal static class ForwardPass
                 block.K.MultiplyMatrix(xn, k, rows);
                 block.V.MultiplyMatrix(xn, v, rows);
                 var layerIndex = layer;
-                RowPartition.For(rows, (long)rows * (embd + 2 * kv) * 4, (first, end) =>
+                // Costed above their bytes (rotary angles are a sine and cosine per pair): a batch of decoding sequences is
+                // only a few rows, and left on one core these stages kept the other idle.
+                RowPartition.For(rows, (long)rows * (embd + 2 * kv) * 16, (first, end) =>
                 {
                     for (var t = first; t < end; t++)
                         rowSession[t].PositionAndCache(block, layerIndex, rowPosition[t], q.AsSpan(t * embd, embd), k.AsSpan(t * kv, kv), v.AsSpan(t * kv, kv));
@@ -79,7 +81,7 @@ internal static class ForwardPass
                 RmsNormRows(c, x, block.FfnNorm, xn, rows);
                 block.Gate.MultiplyMatrix(xn, gate, rows);
                 block.Up.MultiplyMatrix(xn, up, rows);
-                RowPartition.For(rows, (long)rows * ff * 4, (first, end) =>
+                RowPartition.For(rows, (long)rows * ff * 32, (first, end) =>
                 {
                     for (var i = first * ff; i < end * ff; i++) gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
                 });

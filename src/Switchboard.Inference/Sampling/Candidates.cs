@@ -28,6 +28,47 @@ public sealed class Candidates
         Sorted = true;
     }
 
+    /// <summary>
+    /// Orders, highest first, only the candidates that top-p (<paramref name="topP"/> of the mass) and min-p (at least
+    /// <paramref name="minP"/> of the best probability) could keep, dropping the rest; values must be probabilities.
+    /// The vocabulary is ~10^5 tokens and sorting it took longer than a decode step, while the nucleus is usually a few
+    /// dozen. The order is total (ties by token id), so what is kept comes out exactly as a full sort would give it.
+    /// </summary>
+    public void SortNucleus(float topP, float minP)
+    {
+        if (Sorted) return;
+        var items = Items;
+        var max = 0f;
+        foreach (var (_, p) in items) max = Math.Max(max, p);
+        var floor = minP > 0 ? max * minP : 0f;
+        var threshold = floor;
+        if (topP < 1f)
+        {
+            // Lower a threshold until the candidates at or above it surely hold top-p's mass (with room for the
+            // rounding of a float cumulative sum), but never below what min-p drops anyway.
+            for (var t = max / 16; t > floor; t /= 16)
+            {
+                double mass = 0;
+                foreach (var (_, p) in items)
+                {
+                    if (p >= t) mass += p;
+                }
+                if (mass >= topP + 1e-3 || t < 1e-30f)
+                {
+                    threshold = t;
+                    break;
+                }
+            }
+        }
+        var kept = 0;
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (items[i].Value >= threshold) items[kept++] = items[i];
+        }
+        Count = Math.Max(kept, 1);
+        SortDescending();
+    }
+
     /// <summary>The highest-valued candidate (ties: the lower token id, as <see cref="SortDescending"/> orders them), in one pass.</summary>
     public int ArgMax()
     {

@@ -36,11 +36,16 @@ public sealed class SamplerChain
 
         // Greedy needs the best candidate, not an order: one pass instead of sorting the vocabulary every token.
         if (_options.Temperature <= 0) return c.ArgMax();
-        c.SortDescending();
-        if (_options.TopK > 0) c.Truncate(_options.TopK);
-        // Temperature scales logits before they become probabilities; top-p and min-p then work on those.
+        if (_options.TopK > 0)
+        {
+            c.SortDescending();
+            c.Truncate(_options.TopK);
+        }
+        // Temperature scales logits before they become probabilities; top-p and min-p then work on those, in order
+        // of probability, so only the candidates they could keep are ordered. Without them the draw needs no order.
         foreach (ref var item in c.Items) item.Value /= _options.Temperature;
         c.Softmax();
+        if (_options.TopP < 1f || _options.MinP > 0f) c.SortNucleus(_options.TopP, _options.MinP);
         if (_options.TopP < 1f)
         {
             var cumulative = 0f;
