@@ -3,7 +3,9 @@
 # run: single-stream decode tokens/s (through the gateway / in-process), time to first token with a 512-token
 # prompt, and aggregate decode with several concurrent streams.
 # Model: the engine benchmark's random-weight SmolLM2-135M-shaped Q8_0 file (written on first use).
-# Usage: [BASELINE_DLL=…/switchboard.dll] bench/local-decode.sh [repetitions=3] [concurrent=8]
+# Usage: [BASELINE_DLL=…/switchboard.dll] [LLAMA_BIN=…/llama.cpp/build/bin] bench/local-decode.sh [repetitions=3] [concurrent=8]
+# LLAMA_BIN (llama.cpp built from node-llama-cpp's bundle, see docs/benchmarks.md) adds llama-bench (pp512/tg128) and
+# llama-batched-bench (1 and CONCURRENT sequences of 128 tokens) on the same file, in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS="${1:-3}" CONCURRENT="${2:-8}" PORT=9110
@@ -18,6 +20,14 @@ GW="$PWD/src/Switchboard/bin/Release/net10.0/switchboard.dll"
 
 echo "In-process (engine benchmark, pp512 / tg128, $REPS repetitions):"
 dotnet "$ENGINE" "$MODEL" 512 128 "$REPS" q8_0 f32 "$CONCURRENT" | grep -E "pp|tg" | sed 's/^/  /'
+
+if [ -n "${LLAMA_BIN:-}" ]; then
+  THREADS="$(nproc)"
+  echo "llama.cpp, same file, $THREADS threads:"
+  "$LLAMA_BIN/llama-bench" -m "$MODEL" -p 512 -n 128 -t "$THREADS" -r "$REPS" 2>/dev/null | grep -E "pp512|tg128" | sed 's/^/  /'
+  "$LLAMA_BIN/llama-batched-bench" -m "$MODEL" -c 4096 -b 512 -ub 512 -npp 1 -ntg 128 -npl "1,$CONCURRENT" -t "$THREADS" 2>/dev/null \
+    | grep -E "^\|\s+[0-9]" | awk -F'|' '{printf "  batched: B=%s decode %s tok/s in all\n", $4+0, $9+0}'
+fi
 
 mkdir -p "$WORK/models" && ln -s "$MODEL" "$WORK/models/bench-135m.gguf"
 # BASELINE_DLL=<another build's switchboard.dll> serves the same directory on the next port; every row then runs

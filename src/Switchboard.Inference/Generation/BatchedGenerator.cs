@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Switchboard.Inference.Models;
+using Switchboard.Inference.Tensors;
 
 namespace Switchboard.Inference.Generation;
 
@@ -26,7 +27,7 @@ public sealed class BatchedGenerator : IDisposable
     /// The most prompt tokens in one step: a long prompt is taken in chunks so the sequences already decoding wait
     /// at most one chunk's time for their next token.
     /// </param>
-    public BatchedGenerator(LlamaModel model, int prefillChunk = 256)
+    public BatchedGenerator(LlamaModel model, int prefillChunk = 512)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(prefillChunk, 1);
         _model = model;
@@ -104,18 +105,36 @@ public sealed class BatchedGenerator : IDisposable
         }
     }
 
-    /// <summary>Each sequence that got logits samples its next token and hands it to its reader, or holds it when the reader is behind.</summary>
+    /// <summary>
+    /// Each sequence that got logits samples its next token and hands it to its reader, or holds it when the reader is
+    /// behind. Sampling is spread over the cores: with top-p over a flat distribution one sequence's draw costs about
+    /// as much as a decode step, and eight of them in a row on the loop's thread took most of the step's time.
+    /// </summary>
     private static void Sample(List<SequenceStep> steps, List<Sequence> stepped, float[] logits, int vocab)
     {
+        var rows = new int[stepped.Count];
         var row = 0;
         for (var i = 0; i < stepped.Count; i++)
         {
             var sequence = stepped[i];
             if (sequence.Prefilled < sequence.Prompt.Length) sequence.Prefilled += steps[i].Tokens.Length;
-            if (!steps[i].WantLogits) continue;
-            var token = sequence.State.Next(logits.AsSpan(row++ * vocab, vocab));
-            sequence.Last[0] = token.Id;
-            if (!sequence.Output.Writer.TryWrite(token)) sequence.Pending = token;
+            rows[i] = steps[i].WantLogits ? row++ : -1;
+        }
+        var drawn = new GeneratedToken[stepped.Count];
+        var parts = Math.Min(WorkerPool.Shared.Parts, Math.Max(row, 1));
+        RowPartition.ForEachPart(parts, part =>
+        {
+            for (var i = part; i < stepped.Count; i += parts)
+            {
+                if (rows[i] >= 0) drawn[i] = stepped[i].State.Next(logits.AsSpan(rows[i] * vocab, vocab));
+            }
+        });
+        for (var i = 0; i < stepped.Count; i++)
+        {
+            if (rows[i] < 0) continue;
+            var sequence = stepped[i];
+            sequence.Last[0] = drawn[i].Id;
+            if (!sequence.Output.Writer.TryWrite(drawn[i])) sequence.Pending = drawn[i];
             else if (sequence.State.Finished) sequence.Done = true;
         }
     }
