@@ -61,11 +61,11 @@ public sealed class LocalProvider : Provider
         while (true)
         {
             if (Directory.FileFor(name) is not { } file || !File.Exists(file)) return (null, $"there is no {name}.gguf in the models directory", true);
-            var size = Size(file);
-            if (!_models.ContainsKey(name) && TooLarge(size) is { } refusal) return (null, refusal, false);
+            if (!_models.ContainsKey(name) && TooLarge(Size(file)) is { } refusal) return (null, refusal, false);
             var load = _models.GetOrAdd(name, _ => new Lazy<Task<LoadedModel>>(() => Task.Run(() =>
             {
                 var started = _time.GetTimestamp();
+                var size = Size(file);
                 var model = new LoadedModel(name, LlamaModel.Load(file), size, _time, Options.IdleUnloadAfter, Unloaded);
                 Log.LocalModelLoaded(_logger, Prefix + name, size / 1e6, _time.GetElapsedTime(started).TotalMilliseconds);
                 return model;
@@ -88,19 +88,18 @@ public sealed class LocalProvider : Provider
     }
 
     /// <summary>The models loaded now (for what they hold in memory).</summary>
-    internal IReadOnlyList<string> Loaded =>
-        [.. _models.Where(m => m.Value.IsValueCreated && m.Value.Value.IsCompletedSuccessfully).Select(m => m.Key)];
+    internal IReadOnlyList<string> Loaded => [.. LoadedModels().Select(m => m.Name)];
 
     /// <summary>Requests holding a loaded model now (preparing a prompt, queued, or generating).</summary>
-    internal int Leased => _models.Values.Where(m => m.IsValueCreated && m.Value.IsCompletedSuccessfully).Sum(m => m.Value.Result.Leases);
+    internal int Leased => LoadedModels().Sum(m => m.Leases);
+
+    private IEnumerable<LoadedModel> LoadedModels() =>
+        _models.Values.Where(m => m.IsValueCreated && m.Value.IsCompletedSuccessfully).Select(m => m.Value.Result);
 
     private void Unloaded(LoadedModel model)
     {
-        foreach (var entry in _models)
-        {
-            if (entry.Key == model.Name && entry.Value.IsValueCreated && entry.Value.Value.IsCompletedSuccessfully && entry.Value.Value.Result == model)
-                _models.TryRemove(entry);
-        }
+        if (_models.TryGetValue(model.Name, out var load) && load.IsValueCreated && load.Value.IsCompletedSuccessfully && load.Value.Result == model)
+            _models.TryRemove(new KeyValuePair<string, Lazy<Task<LoadedModel>>>(model.Name, load));
         Log.LocalModelUnloaded(_logger, Prefix + model.Name, Options.IdleUnloadAfter);
     }
 
@@ -114,7 +113,7 @@ public sealed class LocalProvider : Provider
     /// <summary>Why loading a file of <paramref name="needs"/> bytes now would pass <see cref="LocalOptions.MaxModelBytes"/>, or null when it fits.</summary>
     private string? TooLarge(long needs)
     {
-        var loaded = _models.Values.Where(m => m.IsValueCreated && m.Value.IsCompletedSuccessfully).Sum(m => m.Value.Result.Bytes);
+        var loaded = LoadedModels().Sum(m => m.Bytes);
         if (loaded + needs <= Options.MaxModelBytes) return null;
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"it needs {needs / 1e6:0.0} MB, and with {loaded / 1e6:0.0} MB of models loaded that passes Switchboard:Local:MaxModelBytes ({Options.MaxModelBytes / 1e6:0.0} MB)");
@@ -150,10 +149,7 @@ public sealed class LocalProvider : Provider
         if (disposing)
         {
             // Each model's batch ends its generations and finishes the step in progress before the weights are unmapped.
-            foreach (var load in _models.Values)
-            {
-                if (load.IsValueCreated && load.Value.IsCompletedSuccessfully) load.Value.Result.Dispose();
-            }
+            foreach (var model in LoadedModels()) model.Dispose();
             _sequences.Dispose();
         }
         base.Dispose(disposing);
