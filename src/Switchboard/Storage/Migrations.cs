@@ -1,0 +1,68 @@
+namespace Switchboard.Storage;
+
+/// <summary>
+/// The schema, as numbered steps applied in order at startup and recorded in <c>schema_migrations</c>. One text
+/// serves SQLite and PostgreSQL: identifiers and hashes are text, times are Unix seconds, money is integer
+/// micro-dollars, flags are integers.
+/// </summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<(int Version, string Sql)> Steps =
+    [
+        (1, """
+            CREATE TABLE projects (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                archived_at BIGINT NULL,
+                external_key_id TEXT NULL
+            );
+            CREATE TABLE service_accounts (
+                id TEXT PRIMARY KEY,
+                project_id TEXT NOT NULL REFERENCES projects (id),
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                deleted_at BIGINT NULL
+            );
+            CREATE INDEX service_accounts_by_project ON service_accounts (project_id, created_at);
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                project_id TEXT NULL REFERENCES projects (id),
+                service_account_id TEXT NULL REFERENCES service_accounts (id),
+                name TEXT NOT NULL,
+                secret_hash TEXT NOT NULL UNIQUE,
+                redacted_value TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NULL,
+                last_used_at BIGINT NULL,
+                revoked_at BIGINT NULL,
+                allowed_models TEXT NULL
+            );
+            CREATE INDEX api_keys_by_project ON api_keys (project_id, created_at);
+            CREATE TABLE key_version (id INTEGER PRIMARY KEY, version BIGINT NOT NULL);
+            INSERT INTO key_version (id, version) VALUES (1, 0);
+            CREATE TABLE ledger (
+                request_id TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                project_id TEXT NULL,
+                api_key_id TEXT NULL,
+                endpoint TEXT NOT NULL,
+                model TEXT NOT NULL,
+                provider TEXT NULL,
+                status INTEGER NOT NULL,
+                stream INTEGER NOT NULL,
+                input_tokens BIGINT NOT NULL,
+                output_tokens BIGINT NOT NULL,
+                cached_tokens BIGINT NOT NULL,
+                cost_micros BIGINT NOT NULL,
+                latency_ms BIGINT NOT NULL,
+                estimated INTEGER NOT NULL
+            );
+            CREATE INDEX ledger_by_time ON ledger (at);
+            CREATE INDEX ledger_by_project ON ledger (project_id, at);
+            CREATE INDEX ledger_by_key ON ledger (api_key_id, at);
+            """),
+    ];
+}

@@ -1,0 +1,61 @@
+namespace Switchboard.Storage;
+
+/// <summary>A project as stored (times in Unix seconds).</summary>
+internal sealed record ProjectRow
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public long CreatedAt { get; init; }
+    public long? ArchivedAt { get; init; }
+    public string? ExternalKeyId { get; init; }
+}
+
+internal sealed record ServiceAccountRow
+{
+    public required string Id { get; init; }
+    public required string ProjectId { get; init; }
+    public required string Name { get; init; }
+    public required string Role { get; init; }
+    public long CreatedAt { get; init; }
+}
+
+/// <summary>An API key as stored: never its secret, only the secret's SHA-256 (hex) and a redacted form for lists.</summary>
+internal sealed record ApiKeyRow
+{
+    public const string ProjectKind = "project";
+    public const string AdminKind = "admin";
+
+    public required string Id { get; init; }
+    public required string Kind { get; init; }
+    public string? ProjectId { get; init; }
+    public string? ServiceAccountId { get; init; }
+    public required string Name { get; init; }
+    public required string SecretHash { get; init; }
+    public required string RedactedValue { get; init; }
+    public long CreatedAt { get; init; }
+    public long? ExpiresAt { get; init; }
+    public long? LastUsedAt { get; init; }
+    public long? RevokedAt { get; init; }
+    /// <summary>Our extension: the models the key may call, comma-separated; null for any.</summary>
+    public string? AllowedModels { get; init; }
+}
+
+/// <summary>One request in the ledger: whatever happened to it, with the tokens and cost it came to.</summary>
+internal sealed record LedgerRow
+{
+    public required string RequestId { get; init; }
+    public long At { get; init; }
+    public string? ProjectId { get; init; }
+    public string? ApiKeyId { get; init; }
+    public required string Endpoint { get; init; }
+    public required string Model { get; init; }
+    public string? Provider { get; init; }
+    public long Status { get; init; }
+    public long Stream { get; init; }
+    public long InputTokens { get; init; }
+    public long OutputTokens { get; init; }
+    public long CachedTokens { get; init; }
+    public long CostMicros { get; init; }
+    public long LatencyMs { get; init; }
+    public long Estimated { get; init; }
+}

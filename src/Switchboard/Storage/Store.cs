@@ -1,0 +1,313 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Switchboard.Storage;
+
+/// <summary>
+/// Projects, service accounts, API keys and the ledger, in SQLite (embedded, the default) or PostgreSQL (shared by
+/// several gateways). One set of statements serves both: the schema (<see cref="Migrations"/>) keeps to what the two
+/// agree on, so the two stores cannot drift apart in behaviour. Every change to keys bumps <c>key_version</c>, which
+/// other instances poll to refresh their key caches.
+/// </summary>
+internal sealed class Store : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource? _postgres;
+    private readonly string? _sqlite;
+
+    static Store() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+    private Store(NpgsqlDataSource? postgres, string? sqlite)
+    {
+        _postgres = postgres;
+        _sqlite = sqlite;
+    }
+
+    public bool IsPostgres => _postgres is not null;
+
+    /// <summary>Opens the store and brings its schema up to date (several instances may start at once).</summary>
+    public static async Task<Store> OpenAsync(StorageOptions options, CancellationToken cancellationToken = default)
+    {
+        var store = options.PostgresConnectionString is { } postgres
+            ? new Store(NpgsqlDataSource.Create(postgres), null)
+            : new Store(null, new SqliteConnectionStringBuilder { DataSource = options.SqlitePath, Pooling = true, DefaultTimeout = 30 }.ToString());
+        try
+        {
+            await store.MigrateAsync(cancellationToken);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
+    {
+        if (_postgres is not null) return await _postgres.OpenConnectionAsync(cancellationToken);
+        var connection = new SqliteConnection(_sqlite);
+        await connection.OpenAsync(cancellationToken);
+        // WAL: readers never wait for the ledger's writer; NORMAL: a commit survives the process being killed (the
+        // log is in the OS's hands), and only a power cut can take the last ones back.
+        await connection.ExecuteAsync("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+        return connection;
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        // One migrator at a time: PostgreSQL by an advisory lock, SQLite by taking the write lock up front.
+        if (IsPostgres) await connection.ExecuteAsync("SELECT pg_advisory_lock(7110311)");
+        try
+        {
+            await using var transaction = await BeginAsync(connection, cancellationToken);
+            await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", transaction: transaction);
+            var applied = (await connection.QueryAsync<long>("SELECT version FROM schema_migrations", transaction: transaction)).ToHashSet();
+            foreach (var (version, sql) in Migrations.Steps.Where(s => !applied.Contains(s.Version)))
+            {
+                await connection.ExecuteAsync(sql, transaction: transaction);
+                await connection.ExecuteAsync("INSERT INTO schema_migrations (version, applied_at) VALUES (@version, @now)",
+                    new { version, now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() }, transaction);
+            }
+            await transaction.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            if (IsPostgres) await connection.ExecuteAsync("SELECT pg_advisory_unlock(7110311)");
+        }
+    }
+
+    private async Task<DbTransaction> BeginAsync(DbConnection connection, CancellationToken cancellationToken = default)
+    {
+        if (IsPostgres) return await connection.BeginTransactionAsync(cancellationToken);
+        // Deferred SQLite transactions that read then write can fail to upgrade their lock: take it up front.
+        return ((SqliteConnection)connection).BeginTransaction(deferred: false);
+    }
+
+    // ---- projects ----
+
+    public async Task InsertProjectAsync(ProjectRow project)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            "INSERT INTO projects (id, name, created_at, archived_at, external_key_id) VALUES (@Id, @Name, @CreatedAt, @ArchivedAt, @ExternalKeyId)", project);
+    }
+
+    /// <summary>Creates the project if there is none of that id (the default project at first start).</summary>
+    public async Task EnsureProjectAsync(ProjectRow project)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await connection.ExecuteAsync(
+            "INSERT INTO projects (id, name, created_at) VALUES (@Id, @Name, @CreatedAt) ON CONFLICT (id) DO NOTHING", project);
+    }
+
+    public async Task<ProjectRow?> GetProjectAsync(string id)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return await connection.QuerySingleOrDefaultAsync<ProjectRow>("SELECT * FROM projects WHERE id = @id", new { id });
+    }
+
+    /// <summary>A page in creation order, starting after the row <paramref name="after"/> names (OpenAI's cursor).</summary>
+    public async Task<List<ProjectRow>> ListProjectsAsync(string? after, int limit, bool includeArchived)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return [.. await connection.QueryAsync<ProjectRow>($"""
+            SELECT * FROM projects
+            WHERE (@includeArchived OR archived_at IS NULL) {After("projects")}
+            ORDER BY created_at, id LIMIT @limit
+            """, new { after, limit, includeArchived })];
+    }
+
+    public async Task<ProjectRow?> RenameProjectAsync(string id, string name)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await connection.ExecuteAsync("UPDATE projects SET name = @name WHERE id = @id", new { id, name });
+        return await connection.QuerySingleOrDefaultAsync<ProjectRow>("SELECT * FROM projects WHERE id = @id", new { id });
+    }
+
+    /// <summary>Archives the project and revokes its keys: an archived project's keys stop working.</summary>
+    public async Task<ProjectRow?> ArchiveProjectAsync(string id, long now)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        await connection.ExecuteAsync("UPDATE projects SET archived_at = @now WHERE id = @id AND archived_at IS NULL", new { id, now }, transaction);
+        await connection.ExecuteAsync("UPDATE api_keys SET revoked_at = @now WHERE project_id = @id AND revoked_at IS NULL", new { id, now }, transaction);
+        await BumpKeyVersionAsync(connection, transaction);
+        await transaction.CommitAsync();
+        return await connection.QuerySingleOrDefaultAsync<ProjectRow>("SELECT * FROM projects WHERE id = @id", new { id });
+    }
+
+    // ---- service accounts ----
+
+    /// <summary>Creates a service account and, unless <paramref name="key"/> is null, its first key, in one transaction.</summary>
+    public async Task InsertServiceAccountAsync(ServiceAccountRow account, ApiKeyRow? key)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        await connection.ExecuteAsync(
+            "INSERT INTO service_accounts (id, project_id, name, role, created_at) VALUES (@Id, @ProjectId, @Name, @Role, @CreatedAt)", account, transaction);
+        if (key is not null) await InsertKeyAsync(connection, transaction, key);
+        await transaction.CommitAsync();
+    }
+
+    public async Task<ServiceAccountRow?> GetServiceAccountAsync(string projectId, string id)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return await connection.QuerySingleOrDefaultAsync<ServiceAccountRow>(
+            "SELECT * FROM service_accounts WHERE id = @id AND project_id = @projectId AND deleted_at IS NULL", new { id, projectId });
+    }
+
+    public async Task<List<ServiceAccountRow>> ListServiceAccountsAsync(string projectId, string? after, int limit)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return [.. await connection.QueryAsync<ServiceAccountRow>($"""
+            SELECT * FROM service_accounts
+            WHERE project_id = @projectId AND deleted_at IS NULL {After("service_accounts")}
+            ORDER BY created_at, id LIMIT @limit
+            """, new { projectId, after, limit })];
+    }
+
+    /// <summary>Deletes the service account and revokes its keys; false when there was none.</summary>
+    public async Task<bool> DeleteServiceAccountAsync(string projectId, string id, long now)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        var deleted = await connection.ExecuteAsync(
+            "UPDATE service_accounts SET deleted_at = @now WHERE id = @id AND project_id = @projectId AND deleted_at IS NULL", new { id, projectId, now }, transaction);
+        await connection.ExecuteAsync("UPDATE api_keys SET revoked_at = @now WHERE service_account_id = @id AND revoked_at IS NULL", new { id, now }, transaction);
+        await BumpKeyVersionAsync(connection, transaction);
+        await transaction.CommitAsync();
+        return deleted > 0;
+    }
+
+    // ---- keys ----
+
+    public async Task InsertKeyAsync(ApiKeyRow key)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        await InsertKeyAsync(connection, transaction, key);
+        await transaction.CommitAsync();
+    }
+
+    private static async Task InsertKeyAsync(DbConnection connection, DbTransaction transaction, ApiKeyRow key)
+    {
+        await connection.ExecuteAsync("""
+            INSERT INTO api_keys (id, kind, project_id, service_account_id, name, secret_hash, redacted_value, created_at, expires_at, allowed_models)
+            VALUES (@Id, @Kind, @ProjectId, @ServiceAccountId, @Name, @SecretHash, @RedactedValue, @CreatedAt, @ExpiresAt, @AllowedModels)
+            """, key, transaction);
+        await BumpKeyVersionAsync(connection, transaction);
+    }
+
+    /// <summary>A key that has not been revoked (deleted keys are gone from the API, as OpenAI's are).</summary>
+    public async Task<ApiKeyRow?> GetKeyAsync(string kind, string? projectId, string id)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return await connection.QuerySingleOrDefaultAsync<ApiKeyRow>(
+            "SELECT * FROM api_keys WHERE id = @id AND kind = @kind AND (@projectId IS NULL OR project_id = @projectId) AND revoked_at IS NULL",
+            new { id, kind, projectId });
+    }
+
+    public async Task<List<ApiKeyRow>> ListKeysAsync(string kind, string? projectId, string? after, int limit, bool descending = false)
+    {
+        await using var connection = await OpenConnectionAsync();
+        var order = descending ? "DESC" : "";
+        var cursor = descending
+            ? "AND (@after IS NULL OR (created_at, id) < (SELECT created_at, id FROM api_keys WHERE id = @after))"
+            : After("api_keys");
+        return [.. await connection.QueryAsync<ApiKeyRow>($"""
+            SELECT * FROM api_keys
+            WHERE kind = @kind AND (@projectId IS NULL OR project_id = @projectId) AND revoked_at IS NULL {cursor}
+            ORDER BY created_at {order}, id {order} LIMIT @limit
+            """, new { kind, projectId, after, limit })];
+    }
+
+    /// <summary>Revokes a key; false when there was no such live key.</summary>
+    public async Task<bool> RevokeKeyAsync(string kind, string? projectId, string id, long now)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        var revoked = await connection.ExecuteAsync(
+            "UPDATE api_keys SET revoked_at = @now WHERE id = @id AND kind = @kind AND (@projectId IS NULL OR project_id = @projectId) AND revoked_at IS NULL",
+            new { id, kind, projectId, now }, transaction);
+        await BumpKeyVersionAsync(connection, transaction);
+        await transaction.CommitAsync();
+        return revoked > 0;
+    }
+
+    /// <summary>Every key that can still authenticate (not revoked; expiry is checked at use), and the version they are as of.</summary>
+    public async Task<(long Version, List<ApiKeyRow> Keys)> LiveKeysAsync()
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        var version = await connection.ExecuteScalarAsync<long>("SELECT version FROM key_version WHERE id = 1", transaction: transaction);
+        var keys = (await connection.QueryAsync<ApiKeyRow>("SELECT * FROM api_keys WHERE revoked_at IS NULL", transaction: transaction)).ToList();
+        await transaction.CommitAsync();
+        return (version, keys);
+    }
+
+    public async Task<long> KeyVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>("SELECT version FROM key_version WHERE id = 1");
+    }
+
+    /// <summary>Records when keys were last used (batched: never a write per request); a time only ever moves forward.</summary>
+    public async Task TouchKeysAsync(IReadOnlyCollection<(string Id, long At)> uses)
+    {
+        if (uses.Count == 0) return;
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        await connection.ExecuteAsync(
+            "UPDATE api_keys SET last_used_at = @At WHERE id = @Id AND (last_used_at IS NULL OR last_used_at < @At)",
+            uses.Select(u => new { u.Id, u.At }), transaction);
+        await transaction.CommitAsync();
+    }
+
+    private static Task<int> BumpKeyVersionAsync(DbConnection connection, DbTransaction transaction) =>
+        connection.ExecuteAsync("UPDATE key_version SET version = version + 1 WHERE id = 1", transaction: transaction);
+
+    // ---- ledger ----
+
+    public async Task AppendLedgerAsync(IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken = default)
+    {
+        if (rows.Count == 0) return;
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var transaction = await BeginAsync(connection, cancellationToken);
+        await connection.ExecuteAsync("""
+            INSERT INTO ledger (request_id, at, project_id, api_key_id, endpoint, model, provider, status, stream,
+                input_tokens, output_tokens, cached_tokens, cost_micros, latency_ms, estimated)
+            VALUES (@RequestId, @At, @ProjectId, @ApiKeyId, @Endpoint, @Model, @Provider, @Status, @Stream,
+                @InputTokens, @OutputTokens, @CachedTokens, @CostMicros, @LatencyMs, @Estimated)
+            """, rows, transaction);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Ledger rows in [start, end), optionally for some projects only, oldest first.</summary>
+    public async Task<List<LedgerRow>> LedgerAsync(long start, long end, IReadOnlyList<string>? projectIds)
+    {
+        await using var connection = await OpenConnectionAsync();
+        // Dapper passes a list to Npgsql as one array parameter, and expands it into a list for SQLite.
+        var filter = projectIds is { Count: > 0 } ? (IsPostgres ? "AND project_id = ANY(@projectIds)" : "AND project_id IN @projectIds") : "";
+        return [.. await connection.QueryAsync<LedgerRow>(
+            $"SELECT * FROM ledger WHERE at >= @start AND at < @end {filter} ORDER BY at", new { start, end, projectIds = projectIds?.ToArray() })];
+    }
+
+    private static string After(string table) =>
+        $"AND (@after IS NULL OR (created_at, id) > (SELECT created_at, id FROM {table} WHERE id = @after))";
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null) await _postgres.DisposeAsync();
+        else SqliteConnection.ClearAllPools();
+    }
+}
+
+/// <summary>Where the store lives: a PostgreSQL connection string, or else a SQLite file.</summary>
+public sealed record StorageOptions
+{
+    public string? PostgresConnectionString { get; init; }
+    public required string SqlitePath { get; init; }
+}
