@@ -16,6 +16,18 @@ public sealed record GatewayOptions
     public required IReadOnlyList<ProviderOptions> Providers { get; init; }
     public required IReadOnlyList<ModelOptions> Models { get; init; }
     public required LocalOptions Local { get; init; }
+    /// <summary>Where projects, keys and the ledger live: PostgreSQL when a connection string is given, else SQLite under the data directory.</summary>
+    public required Storage.StorageOptions Storage { get; init; }
+    public KeyOptions Keys { get; init; } = new();
+}
+
+/// <summary>How the in-memory key cache follows the store (<c>Switchboard:Keys</c>).</summary>
+public sealed record KeyOptions
+{
+    /// <summary>How often the store's key version is checked: a key revoked elsewhere stops working here within this (plus one reload).</summary>
+    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How often keys' last-use times are written, in one batch.</summary>
+    public TimeSpan LastUsedFlushInterval { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Bounds on what one client, one upstream or all of them together can make the gateway hold.</summary>

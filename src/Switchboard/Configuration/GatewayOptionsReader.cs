@@ -36,10 +36,23 @@ public static partial class GatewayOptionsReader
         var limits = root.GetSection("Limits");
         var cors = root.GetSection("Cors");
         var local = root.GetSection("Local");
+        var keys = root.GetSection("Keys");
+        var dataDirectory = Path.GetFullPath(settings.String(root, "DataDirectory") ?? "data", workingDirectory);
+        // The plain variable is what deployments set; configuration (and --database) wins over it.
+        var database = settings.String(root, "Database")
+            ?? (Environment.GetEnvironmentVariable("SWITCHBOARD_DATABASE") is { Length: > 0 } databaseVariable ? databaseVariable : null);
+        if (database is not null && !database.Contains('=', StringComparison.Ordinal))
+            settings.Problem($"{S}:Database", "must be a PostgreSQL connection string such as Host=db;Username=switchboard;Password=…;Database=switchboard (leave it unset for the embedded SQLite store).");
         var options = new GatewayOptions
         {
             Urls = urls,
-            DataDirectory = Path.GetFullPath(settings.String(root, "DataDirectory") ?? "data", workingDirectory),
+            DataDirectory = dataDirectory,
+            Storage = new Storage.StorageOptions { PostgresConnectionString = database, SqlitePath = Path.Combine(dataDirectory, "switchboard.db") },
+            Keys = new KeyOptions
+            {
+                RefreshInterval = settings.Duration(keys, "RefreshInterval", TimeSpan.FromSeconds(1), min: TimeSpan.FromMilliseconds(50), max: TimeSpan.FromMinutes(10)),
+                LastUsedFlushInterval = settings.Duration(keys, "LastUsedFlushInterval", TimeSpan.FromSeconds(10), max: TimeSpan.FromHours(1)),
+            },
             MasterKey = string.IsNullOrEmpty(masterKey) ? null : masterKey,
             ShutdownTimeout = settings.Duration(root, "ShutdownTimeout", TimeSpan.FromSeconds(30)),
             Limits = new LimitOptions

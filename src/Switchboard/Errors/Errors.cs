@@ -69,6 +69,13 @@ internal static class GatewayErrors
         "Incorrect API key provided. Pass your Switchboard key as 'Authorization: Bearer <key>'.",
         "invalid_request_error", null, "invalid_api_key") { ShouldRetry = false };
 
+    public static OpenAiError AdminKeyRequired() => new(403,
+        "This endpoint needs an admin key (or the master key); project keys cannot manage the organization.",
+        "invalid_request_error", null, "insufficient_permissions") { ShouldRetry = false };
+
+    public static OpenAiError NotFound(string what, string id, string param) => new(404,
+        $"No {what} found with id '{id}'.", "invalid_request_error", param, "not_found") { ShouldRetry = false };
+
     public static OpenAiError OriginNotAllowed(string origin) => new(403,
         $"Requests from the web origin '{Echo(origin)}' are not allowed. An operator can allow it with Switchboard:Cors:AllowedOrigins.",
         "invalid_request_error", null, "origin_not_allowed") { ShouldRetry = false };

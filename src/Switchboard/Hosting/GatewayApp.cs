@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Switchboard.Admin;
 using Switchboard.Api;
 using Switchboard.Authentication;
 using Switchboard.Buffers;
@@ -9,12 +10,14 @@ using Switchboard.Configuration;
 using Switchboard.Connections;
 using Switchboard.CrossSite;
 using Switchboard.Forwarding;
+using Switchboard.Keys;
 using Switchboard.LocalModels;
 using Switchboard.Logging;
 using Switchboard.Metering;
 using Switchboard.Providers;
 using Switchboard.Resilience;
 using Switchboard.Routing;
+using Switchboard.Storage;
 
 namespace Switchboard.Hosting;
 
@@ -77,15 +80,26 @@ public static class GatewayApp
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<ProxyHandler>();
         services.AddSingleton<AllowedMethods>();
+        // Opened before the host starts (nothing is served yet, so waiting here blocks no request): the schema is
+        // migrated, the default project exists, and the key cache is loaded before the first request can arrive.
+        var store = Store.OpenAsync(options.Storage).GetAwaiter().GetResult();
+        store.EnsureProjectAsync(new ProjectRow { Id = AdminApi.DefaultProjectId, Name = "Default project", CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds() })
+            .GetAwaiter().GetResult();
+        services.AddSingleton(_ => store);
+        services.AddSingleton<KeyCache>();
+        services.AddSingleton<KeySync>();
+        services.AddHostedService(provider => provider.GetRequiredService<KeySync>());
         configureServices?.Invoke(services);
 
         var app = builder.Build();
+        app.Services.GetRequiredService<KeySync>().ReloadAsync().GetAwaiter().GetResult();
         app.UseRequestId();
         app.UseErrorGuard(options);
         app.UseRouting();
         app.UseCrossSiteGuard(options);
-        app.UseMasterKeyAuthentication(options);
+        app.UseKeyAuthentication(options, app.Services.GetRequiredService<KeyCache>(), app.Services.GetRequiredService<TimeProvider>());
         app.MapHealthApi();
+        app.MapAdminApi();
         app.MapOpenAiApi();
         LogLifecycle(app, options);
         return app;
@@ -95,6 +109,7 @@ public static class GatewayApp
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Switchboard");
         Log.Starting(logger, options.Providers.Count, options.Models.Count, options.DataDirectory);
+        Log.StoreOpened(logger, options.Storage.PostgresConnectionString is null ? $"SQLite {options.Storage.SqlitePath}" : "PostgreSQL");
         LogLocalModels(logger, options);
         if (DescriptorLimit.Read() is { } descriptors && options.Limits.MaxConnections > DescriptorLimit.ConnectionsFor(descriptors))
             Log.ConnectionsAboveDescriptorLimit(logger, options.Limits.MaxConnections, descriptors);

@@ -66,6 +66,12 @@ internal static partial class Log
     [LoggerMessage(LogEvents.LocalModelUnloaded, LogLevel.Information, "Unloaded local model {Model}: unused for {IdleUnloadAfter}")]
     public static partial void LocalModelUnloaded(ILogger logger, string model, TimeSpan idleUnloadAfter);
 
+    [LoggerMessage(LogEvents.KeySyncFailed, LogLevel.Warning, "Refreshing keys from the store failed (serving the keys already loaded; retrying): {Reason}")]
+    public static partial void KeySyncFailed(ILogger logger, string reason);
+
+    [LoggerMessage(LogEvents.StoreOpened, LogLevel.Information, "Store: {Store}")]
+    public static partial void StoreOpened(ILogger logger, string store);
+
     [LoggerMessage(LogEvents.NothingToServe, LogLevel.Warning,
         "No models to serve yet. For OpenAI's models set OPENAI_API_KEY (environment, .env or ~/.openai/config); for a model that runs here, run 'switchboard models pull qwen2.5-0.5b-instruct' (models directory: {ModelsDirectory})")]
     public static partial void NothingToServe(ILogger logger, string modelsDirectory);

@@ -27,4 +27,8 @@ internal static class LogEvents
     public const int NothingToServe = 4002;
     public const int LocalModelLoaded = 4003;
     public const int LocalModelUnloaded = 4004;
+
+    public const int StoreOpened = 5000;
+    public const int KeySyncFailed = 5001;
+    public const int LedgerWriteFailed = 5002;
 }

@@ -108,3 +108,12 @@ public sealed class PostgresDataAttribute : Xunit.Sdk.DataAttribute
 
     public override IEnumerable<object[]> GetData(System.Reflection.MethodInfo testMethod) => [["postgres"]];
 }
+
+/// <summary>A fact that needs PostgreSQL; reported as skipped, saying why, where it is not installed.</summary>
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (PostgresServer.BinDirectory is null) Skip = PostgresServer.SkipReason;
+    }
+}
