@@ -37,6 +37,7 @@ internal static class AdminApi
         organization.MapPost("/admin_api_keys", CreateAdminKey);
         organization.MapGet("/admin_api_keys/{keyId}", RetrieveAdminKey);
         organization.MapDelete("/admin_api_keys/{keyId}", DeleteAdminKey);
+        organization.MapUsageApi();
         return app;
     }
 

@@ -19,6 +19,18 @@ public sealed record GatewayOptions
     /// <summary>Where projects, keys and the ledger live: PostgreSQL when a connection string is given, else SQLite under the data directory.</summary>
     public required Storage.StorageOptions Storage { get; init; }
     public KeyOptions Keys { get; init; } = new();
+    public LedgerOptions Ledger { get; init; } = new();
+    /// <summary>Prices per model (<c>Switchboard:Prices:MODEL:Input|CachedInput|Output</c>, dollars per million tokens), over the built-in table.</summary>
+    public IReadOnlyDictionary<string, Ledger.Price> Prices { get; init; } = new Dictionary<string, Ledger.Price>();
+}
+
+/// <summary>How requests reach the ledger (<c>Switchboard:Ledger</c>).</summary>
+public sealed record LedgerOptions
+{
+    /// <summary>Rows gather this long before being written in one transaction: the most a crash can take back.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Rows waiting to be written; past it requests wait for room (back-pressure, never a dropped row).</summary>
+    public int QueueCapacity { get; init; } = 100_000;
 }
 
 /// <summary>How the in-memory key cache follows the store (<c>Switchboard:Keys</c>).</summary>

@@ -48,6 +48,12 @@ public static partial class GatewayOptionsReader
             Urls = urls,
             DataDirectory = dataDirectory,
             Storage = new Storage.StorageOptions { PostgresConnectionString = database, SqlitePath = Path.Combine(dataDirectory, "switchboard.db") },
+            Ledger = new LedgerOptions
+            {
+                FlushInterval = settings.Duration(root.GetSection("Ledger"), "FlushInterval", TimeSpan.FromMilliseconds(200), min: TimeSpan.FromMilliseconds(10), max: TimeSpan.FromMinutes(1)),
+                QueueCapacity = settings.Int(root.GetSection("Ledger"), "QueueCapacity", 100_000, min: 100, max: 10_000_000),
+            },
+            Prices = ReadPrices(settings, root.GetSection("Prices")),
             Keys = new KeyOptions
             {
                 RefreshInterval = settings.Duration(keys, "RefreshInterval", TimeSpan.FromSeconds(1), min: TimeSpan.FromMilliseconds(50), max: TimeSpan.FromMinutes(10)),
@@ -105,6 +111,19 @@ public static partial class GatewayOptionsReader
             settings.Problem($"{S}:Limits:MaxBufferedBytes", "must be at least MaxRequestBodyBytes and MaxEventBytes, or no such request or event could ever be held.");
         settings.ThrowIfInvalid(root);
         return options;
+    }
+
+    /// <summary>Prices in dollars per million tokens, kept as integer micro-dollars per million.</summary>
+    private static Dictionary<string, Ledger.Price> ReadPrices(SettingsReader settings, IConfigurationSection section)
+    {
+        var prices = new Dictionary<string, Ledger.Price>(StringComparer.OrdinalIgnoreCase);
+        foreach (var model in section.GetChildren())
+        {
+            long Micros(string key) => (long)Math.Round(Math.Min(settings.Double(model, key, 0, min: 0), 1_000_000) * 1_000_000);
+            var input = Micros("Input");
+            prices[model.Key] = new Ledger.Price(input, model["CachedInput"] is null ? input : Micros("CachedInput"), Micros("Output"));
+        }
+        return prices;
     }
 
     /// <summary>A quarter of the memory the process may use, at most 1 GiB.</summary>

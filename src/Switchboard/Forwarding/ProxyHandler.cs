@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Switchboard.Api;
+using Switchboard.Authentication;
 using Switchboard.Buffers;
 using Switchboard.Configuration;
 using Switchboard.Errors;
@@ -17,11 +18,14 @@ namespace Switchboard.Forwarding;
 /// breaker, fallback) → relay body or stream → record usage. The request id, the cross-site guard and
 /// authentication happen before this, in middleware; an unexpected exception is answered by the error guard.
 /// </summary>
-internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, ModelRouter router, UpstreamForwarder forwarder, RequestRecorder recorder, ILogger<ProxyHandler> logger)
+internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, ModelRouter router, UpstreamForwarder forwarder, RequestRecorder recorder,
+    TimeProvider time, ILogger<ProxyHandler> logger)
 {
     public async Task HandleAsync(HttpContext context, ApiEndpoint endpoint)
     {
         var started = Stopwatch.GetTimestamp();
+        var startedAt = time.GetUtcNow().ToUnixTimeSeconds();
+        var requestBytes = 0;
         var clientAborted = context.RequestAborted;
         var response = context.Response;
         var model = "-";
@@ -43,6 +47,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
             using (request)
             {
                 model = request!.Model;
+                requestBytes = request.Body.Count;
                 stream = request.Stream;
                 if (options.Logging.LogContent)
                 {
@@ -100,8 +105,8 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         }
         finally
         {
-            recorder.Record(new RequestRecord(context.TraceIdentifier, endpoint.Path, model, provider, status,
-                Stopwatch.GetElapsedTime(started), usage, stream));
+            await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier, endpoint.Path, model, provider, status,
+                Stopwatch.GetElapsedTime(started), usage, stream, startedAt, requestBytes), context.Features.Get<Caller>());
         }
     }
 

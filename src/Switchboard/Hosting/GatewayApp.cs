@@ -11,6 +11,7 @@ using Switchboard.Connections;
 using Switchboard.CrossSite;
 using Switchboard.Forwarding;
 using Switchboard.Keys;
+using Switchboard.Ledger;
 using Switchboard.LocalModels;
 using Switchboard.Logging;
 using Switchboard.Metering;
@@ -77,6 +78,8 @@ public static class GatewayApp
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<LocalForwarder>();
         services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton(new Prices(options.Prices));
+        services.AddSingleton<LedgerWriter>();
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<ProxyHandler>();
         services.AddSingleton<AllowedMethods>();

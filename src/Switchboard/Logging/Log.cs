@@ -72,6 +72,12 @@ internal static partial class Log
     [LoggerMessage(LogEvents.StoreOpened, LogLevel.Information, "Store: {Store}")]
     public static partial void StoreOpened(ILogger logger, string store);
 
+    [LoggerMessage(LogEvents.LedgerWriteFailed, LogLevel.Warning, "Writing {Rows} ledger rows failed (kept, retrying): {Reason}")]
+    public static partial void LedgerWriteFailed(ILogger logger, int rows, string reason);
+
+    [LoggerMessage(LogEvents.LedgerRowsLost, LogLevel.Error, "Stopping with the store unreachable: {Rows} ledger rows could not be written")]
+    public static partial void LedgerRowsLost(ILogger logger, int rows);
+
     [LoggerMessage(LogEvents.NothingToServe, LogLevel.Warning,
         "No models to serve yet. For OpenAI's models set OPENAI_API_KEY (environment, .env or ~/.openai/config); for a model that runs here, run 'switchboard models pull qwen2.5-0.5b-instruct' (models directory: {ModelsDirectory})")]
     public static partial void NothingToServe(ILogger logger, string modelsDirectory);

@@ -31,4 +31,5 @@ internal static class LogEvents
     public const int StoreOpened = 5000;
     public const int KeySyncFailed = 5001;
     public const int LedgerWriteFailed = 5002;
+    public const int LedgerRowsLost = 5003;
 }

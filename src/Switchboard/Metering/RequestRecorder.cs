@@ -1,15 +1,47 @@
+using Switchboard.Authentication;
+using Switchboard.Ledger;
 using Switchboard.Logging;
+using Switchboard.Storage;
 
 namespace Switchboard.Metering;
 
-/// <summary>The facts of one finished request: what the ledger (and today, the log) records.</summary>
+/// <summary>The facts of one finished request: what the ledger and the log record.</summary>
 public readonly record struct RequestRecord(
-    string RequestId, string Endpoint, string Model, string? Provider, int Status, TimeSpan Latency, Usage? Usage, bool Stream);
+    string RequestId, string Endpoint, string Model, string? Provider, int Status, TimeSpan Latency, Usage? Usage, bool Stream,
+    long StartedAt = 0, int RequestBytes = 0);
 
-/// <summary>Settles every finished request — including failed ones and streams the client aborted — in one line.</summary>
-public sealed class RequestRecorder(ILogger<RequestRecorder> logger)
+/// <summary>
+/// Settles every finished request — including failed ones and streams the client aborted — in one log line and one
+/// ledger row with its cost. Where the provider reported no usage although it answered (a stream cut before its usage
+/// chunk), the prompt is estimated at one token per four bytes of request body, as OpenAI's rule of thumb has it,
+/// and the row is marked estimated.
+/// </summary>
+internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogger<RequestRecorder> logger)
 {
-    public void Record(in RequestRecord record) =>
+    public ValueTask RecordAsync(RequestRecord record, Caller? caller)
+    {
         Log.RequestCompleted(logger, record.RequestId, record.Endpoint, record.Model, record.Provider ?? "-", record.Status,
             Math.Round(record.Latency.TotalMilliseconds, 2), record.Usage?.PromptTokens, record.Usage?.CompletionTokens, record.Stream);
+        var served = record.Status is 200 or StatusCodes.Status499ClientClosedRequest && record.Provider is not null;
+        var estimated = record.Usage is null && served;
+        var usage = record.Usage ?? (estimated ? new Usage(record.RequestBytes / 4, 0, record.RequestBytes / 4, 0) : default);
+        return ledger.AppendAsync(new LedgerRow
+        {
+            RequestId = record.RequestId,
+            At = record.StartedAt,
+            ProjectId = caller?.ProjectId,
+            ApiKeyId = caller?.Kind == CallerKind.Project ? caller.KeyId : null,
+            Endpoint = record.Endpoint,
+            Model = record.Model,
+            Provider = record.Provider,
+            Status = record.Status,
+            Stream = record.Stream ? 1 : 0,
+            InputTokens = usage.PromptTokens,
+            OutputTokens = usage.CompletionTokens,
+            CachedTokens = usage.CachedTokens,
+            CostMicros = prices.CostMicros(record.Model, usage),
+            LatencyMs = (long)record.Latency.TotalMilliseconds,
+            Estimated = estimated ? 1 : 0,
+        });
+    }
 }

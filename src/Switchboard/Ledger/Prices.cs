@@ -1,0 +1,73 @@
+using Switchboard.Metering;
+
+namespace Switchboard.Ledger;
+
+/// <summary>A model's price in micro-dollars per million tokens (so $0.15 / 1M is 150,000): integers, never floating point.</summary>
+public readonly record struct Price(long Input, long CachedInput, long Output);
+
+/// <summary>
+/// What each model costs: a built-in table of well-known models (list prices per million tokens), overridden or
+/// extended by <c>Switchboard:Prices</c>. A dated or suffixed name (<c>gpt-4o-mini-2024-07-18</c>) takes the price of
+/// the longest listed name it starts with. Models not listed, local ones included, cost 0.
+/// </summary>
+public sealed class Prices
+{
+    private static readonly Dictionary<string, Price> BuiltIn = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["gpt-4o"] = new(2_500_000, 1_250_000, 10_000_000),
+        ["gpt-4o-mini"] = new(150_000, 75_000, 600_000),
+        ["gpt-4.1"] = new(2_000_000, 500_000, 8_000_000),
+        ["gpt-4.1-mini"] = new(400_000, 100_000, 1_600_000),
+        ["gpt-4.1-nano"] = new(100_000, 25_000, 400_000),
+        ["gpt-4-turbo"] = new(10_000_000, 10_000_000, 30_000_000),
+        ["gpt-3.5-turbo"] = new(500_000, 500_000, 1_500_000),
+        ["o1"] = new(15_000_000, 7_500_000, 60_000_000),
+        ["o3"] = new(2_000_000, 500_000, 8_000_000),
+        ["o3-mini"] = new(1_100_000, 550_000, 4_400_000),
+        ["o4-mini"] = new(1_100_000, 275_000, 4_400_000),
+        ["text-embedding-3-small"] = new(20_000, 20_000, 0),
+        ["text-embedding-3-large"] = new(130_000, 130_000, 0),
+        ["text-embedding-ada-002"] = new(100_000, 100_000, 0),
+        ["deepseek-chat"] = new(270_000, 70_000, 1_100_000),
+        ["deepseek-reasoner"] = new(550_000, 140_000, 2_190_000),
+        ["qwen-turbo"] = new(50_000, 50_000, 200_000),
+        ["qwen-plus"] = new(400_000, 400_000, 1_200_000),
+        ["qwen-max"] = new(1_600_000, 1_600_000, 6_400_000),
+    };
+
+    private readonly Dictionary<string, Price> _prices;
+
+    public Prices(IReadOnlyDictionary<string, Price>? configured = null)
+    {
+        _prices = new Dictionary<string, Price>(BuiltIn, StringComparer.OrdinalIgnoreCase);
+        foreach (var (model, price) in configured ?? new Dictionary<string, Price>()) _prices[model] = price;
+    }
+
+    public Price? For(string model)
+    {
+        if (_prices.TryGetValue(model, out var exact)) return exact;
+        Price? best = null;
+        var bestLength = 0;
+        foreach (var (name, price) in _prices)
+        {
+            if (name.Length > bestLength && model.Length > name.Length && model.StartsWith(name, StringComparison.OrdinalIgnoreCase) && model[name.Length] is '-' or ':' or '@')
+            {
+                best = price;
+                bestLength = name.Length;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// The cost in micro-dollars: uncached input, cached input and output at their prices, summed exactly (in
+    /// micro-dollar-millionths) and rounded half up once, so a sum over requests is off by under one micro-dollar each.
+    /// </summary>
+    public long CostMicros(string model, Usage usage)
+    {
+        if (For(model) is not { } price) return 0;
+        long cached = Math.Clamp(usage.CachedTokens, 0, usage.PromptTokens);
+        var exact = (usage.PromptTokens - cached) * price.Input + cached * price.CachedInput + (long)usage.CompletionTokens * price.Output;
+        return (exact + 500_000) / 1_000_000;
+    }
+}
