@@ -33,6 +33,7 @@ internal static class AdminApi
         projects.MapGet("/{projectId}/api_keys", ListProjectKeys);
         projects.MapGet("/{projectId}/api_keys/{keyId}", RetrieveProjectKey);
         projects.MapDelete("/{projectId}/api_keys/{keyId}", DeleteProjectKey);
+        projects.MapLimitsApi();
         organization.MapGet("/admin_api_keys", ListAdminKeys);
         organization.MapPost("/admin_api_keys", CreateAdminKey);
         organization.MapGet("/admin_api_keys/{keyId}", RetrieveAdminKey);

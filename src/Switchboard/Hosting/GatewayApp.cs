@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Switchboard.Admin;
 using Switchboard.Api;
 using Switchboard.Authentication;
+using Switchboard.Billing;
 using Switchboard.Buffers;
 using Switchboard.Configuration;
 using Switchboard.Connections;
@@ -103,6 +104,7 @@ public static class GatewayApp
         app.UseKeyAuthentication(options, app.Services.GetRequiredService<KeyCache>(), app.Services.GetRequiredService<TimeProvider>());
         app.MapHealthApi();
         app.MapAdminApi();
+        app.MapBillingApi();
         app.MapOpenAiApi();
         LogLifecycle(app, options);
         return app;

@@ -64,5 +64,33 @@ internal static class Migrations
             CREATE INDEX ledger_by_project ON ledger (project_id, at);
             CREATE INDEX ledger_by_key ON ledger (api_key_id, at);
             """),
+        (2, """
+            CREATE TABLE rate_limits (
+                project_id TEXT NOT NULL REFERENCES projects (id),
+                model TEXT NOT NULL,
+                max_requests_per_1_minute BIGINT NULL,
+                max_tokens_per_1_minute BIGINT NULL,
+                max_images_per_1_minute BIGINT NULL,
+                max_audio_megabytes_per_1_minute BIGINT NULL,
+                max_requests_per_1_day BIGINT NULL,
+                batch_1_day_max_input_tokens BIGINT NULL,
+                PRIMARY KEY (project_id, model)
+            );
+            CREATE TABLE spend_limits (
+                project_id TEXT PRIMARY KEY REFERENCES projects (id),
+                threshold_cents BIGINT NOT NULL,
+                currency TEXT NOT NULL,
+                period TEXT NOT NULL
+            );
+            CREATE TABLE credit_grants (
+                id TEXT PRIMARY KEY,
+                project_id TEXT NOT NULL REFERENCES projects (id),
+                amount_micros BIGINT NOT NULL,
+                effective_at BIGINT NOT NULL,
+                expires_at BIGINT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE INDEX credit_grants_by_project ON credit_grants (project_id, effective_at);
+            """),
     ];
 }

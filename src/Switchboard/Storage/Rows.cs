@@ -59,3 +59,36 @@ internal sealed record LedgerRow
     public long LatencyMs { get; init; }
     public long Estimated { get; init; }
 }
+
+/// <summary>A project's limits for one model (OpenAI's <c>rl-MODEL</c>); null fields are not limited.</summary>
+internal sealed record RateLimitRow
+{
+    public required string ProjectId { get; init; }
+    public required string Model { get; init; }
+    public long? MaxRequestsPer1Minute { get; init; }
+    public long? MaxTokensPer1Minute { get; init; }
+    public long? MaxImagesPer1Minute { get; init; }
+    public long? MaxAudioMegabytesPer1Minute { get; init; }
+    public long? MaxRequestsPer1Day { get; init; }
+    public long? Batch1DayMaxInputTokens { get; init; }
+}
+
+/// <summary>A project's hard spend limit per calendar month, in cents (as OpenAI's API gives it).</summary>
+internal sealed record SpendLimitRow
+{
+    public required string ProjectId { get; init; }
+    public long ThresholdCents { get; init; }
+    public required string Currency { get; init; }
+    public required string Period { get; init; }
+}
+
+/// <summary>Credit given to a project (our extension): an amount usable from <see cref="EffectiveAt"/> until <see cref="ExpiresAt"/>.</summary>
+internal sealed record CreditGrantRow
+{
+    public required string Id { get; init; }
+    public required string ProjectId { get; init; }
+    public long AmountMicros { get; init; }
+    public long EffectiveAt { get; init; }
+    public long? ExpiresAt { get; init; }
+    public long CreatedAt { get; init; }
+}

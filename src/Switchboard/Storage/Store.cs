@@ -269,6 +269,88 @@ internal sealed class Store : IAsyncDisposable
     private static Task<int> BumpKeyVersionAsync(DbConnection connection, DbTransaction transaction) =>
         connection.ExecuteAsync("UPDATE key_version SET version = version + 1 WHERE id = 1", transaction: transaction);
 
+    // ---- limits and credit ----
+
+    public async Task<List<RateLimitRow>> RateLimitsAsync(string projectId)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return [.. await connection.QueryAsync<RateLimitRow>("SELECT * FROM rate_limits WHERE project_id = @projectId ORDER BY model", new { projectId })];
+    }
+
+    /// <summary>Creates or replaces a project's limits for one model.</summary>
+    public async Task SetRateLimitAsync(RateLimitRow limit)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await connection.ExecuteAsync("""
+            INSERT INTO rate_limits (project_id, model, max_requests_per_1_minute, max_tokens_per_1_minute, max_images_per_1_minute,
+                max_audio_megabytes_per_1_minute, max_requests_per_1_day, batch_1_day_max_input_tokens)
+            VALUES (@ProjectId, @Model, @MaxRequestsPer1Minute, @MaxTokensPer1Minute, @MaxImagesPer1Minute,
+                @MaxAudioMegabytesPer1Minute, @MaxRequestsPer1Day, @Batch1DayMaxInputTokens)
+            ON CONFLICT (project_id, model) DO UPDATE SET
+                max_requests_per_1_minute = excluded.max_requests_per_1_minute, max_tokens_per_1_minute = excluded.max_tokens_per_1_minute,
+                max_images_per_1_minute = excluded.max_images_per_1_minute, max_audio_megabytes_per_1_minute = excluded.max_audio_megabytes_per_1_minute,
+                max_requests_per_1_day = excluded.max_requests_per_1_day, batch_1_day_max_input_tokens = excluded.batch_1_day_max_input_tokens
+            """, limit);
+    }
+
+    public async Task<SpendLimitRow?> SpendLimitAsync(string projectId)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return await connection.QuerySingleOrDefaultAsync<SpendLimitRow>("SELECT * FROM spend_limits WHERE project_id = @projectId", new { projectId });
+    }
+
+    public async Task SetSpendLimitAsync(SpendLimitRow limit)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await connection.ExecuteAsync("""
+            INSERT INTO spend_limits (project_id, threshold_cents, currency, period) VALUES (@ProjectId, @ThresholdCents, @Currency, @Period)
+            ON CONFLICT (project_id) DO UPDATE SET threshold_cents = excluded.threshold_cents, currency = excluded.currency, period = excluded.period
+            """, limit);
+    }
+
+    public async Task<bool> DeleteSpendLimitAsync(string projectId)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return await connection.ExecuteAsync("DELETE FROM spend_limits WHERE project_id = @projectId", new { projectId }) > 0;
+    }
+
+    public async Task InsertCreditGrantAsync(CreditGrantRow grant)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await connection.ExecuteAsync("""
+            INSERT INTO credit_grants (id, project_id, amount_micros, effective_at, expires_at, created_at)
+            VALUES (@Id, @ProjectId, @AmountMicros, @EffectiveAt, @ExpiresAt, @CreatedAt)
+            """, grant);
+    }
+
+    /// <summary>A project's grants, or every project's when <paramref name="projectId"/> is null, in the order they are used up.</summary>
+    public async Task<List<CreditGrantRow>> CreditGrantsAsync(string? projectId)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return [.. await connection.QueryAsync<CreditGrantRow>(
+            "SELECT * FROM credit_grants WHERE (@projectId IS NULL OR project_id = @projectId) ORDER BY effective_at, id", new { projectId })];
+    }
+
+    /// <summary>The cost, in micro-dollars, of a project's (or all) requests in [start, end): summed by the database.</summary>
+    public async Task<long> SpentMicrosAsync(string? projectId, long start, long end)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT COALESCE(SUM(cost_micros), 0) FROM ledger WHERE at >= @start AND at < @end AND (@projectId IS NULL OR project_id = @projectId)",
+            new { projectId, start, end });
+    }
+
+    /// <summary>Spending per second, in micro-dollars, of a project (or all) in [start, end), oldest first.</summary>
+    public async Task<List<(long At, long CostMicros)>> SpendingAsync(string? projectId, long start, long end)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return [.. await connection.QueryAsync<(long, long)>("""
+            SELECT at, SUM(cost_micros) FROM ledger
+            WHERE at >= @start AND at < @end AND cost_micros > 0 AND (@projectId IS NULL OR project_id = @projectId)
+            GROUP BY at ORDER BY at
+            """, new { projectId, start, end })];
+    }
+
     // ---- ledger ----
 
     public async Task AppendLedgerAsync(IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken = default)
