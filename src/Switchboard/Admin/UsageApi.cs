@@ -9,7 +9,8 @@ namespace Switchboard.Admin;
 /// OpenAI's Usage and Costs API over the ledger: time buckets of 1m / 1h / 1d from <c>start_time</c>, filters by
 /// project, key and model, <c>group_by</c>, and page cursors. Requests count once they were served (status 200, or
 /// 499 for a client that left mid-answer, with the tokens produced until then); refused and failed requests are in the
-/// ledger but use no tokens and cost nothing.
+/// ledger but use no tokens and cost nothing. Day buckets starting at midnight UTC are read from the daily rollup (so
+/// they reach back past the raw rows' retention); other buckets from the raw rows.
 /// </summary>
 internal static class UsageApi
 {
@@ -75,13 +76,14 @@ internal static class UsageApi
         var groupBy = query!.GroupBy;
         return AdminJson.Ok(Page(query, rows, bucket => bucket
             .GroupBy(r => (
-                Project: groupBy.Contains("project_id") ? r.ProjectId : null,
-                Key: groupBy.Contains("api_key_id") ? r.ApiKeyId : null,
-                Model: groupBy.Contains("model") ? r.Model : null))
+                Project: groupBy.Contains("project_id") ? r.Row.ProjectId : null,
+                Key: groupBy.Contains("api_key_id") ? r.Row.ApiKeyId : null,
+                Model: groupBy.Contains("model") ? r.Row.Model : null))
             .OrderBy(g => g.Key.Project, StringComparer.Ordinal).ThenBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Model, StringComparer.Ordinal)
             .Select(g => (object)new UsageResult(
-                $"organization.usage.{kind}.result", g.Sum(r => r.InputTokens), g.Sum(r => r.OutputTokens), g.Sum(r => r.CachedTokens),
-                g.Sum(r => r.InputTokens - r.CachedTokens), 0, 0, g.LongCount(), g.Key.Project, null, g.Key.Key, g.Key.Model, groupBy.Contains("batch") ? false : null))));
+                $"organization.usage.{kind}.result", g.Sum(r => r.Row.InputTokens), g.Sum(r => r.Row.OutputTokens), g.Sum(r => r.Row.CachedTokens),
+                g.Sum(r => r.Row.InputTokens - r.Row.CachedTokens), 0, 0, g.Sum(r => r.Requests), g.Key.Project, null, g.Key.Key, g.Key.Model,
+                groupBy.Contains("batch") ? false : null))));
     }
 
     private static async Task<IResult> Costs(HttpRequest request, Store store, TimeProvider time)
@@ -92,28 +94,30 @@ internal static class UsageApi
         var groupBy = query!.GroupBy;
         return AdminJson.Ok(Page(query, rows, bucket => bucket
             .GroupBy(r => (
-                Project: groupBy.Contains("project_id") ? r.ProjectId : null,
-                Key: groupBy.Contains("api_key_id") ? r.ApiKeyId : null,
-                Item: groupBy.Contains("line_item") ? r.Model : null))
+                Project: groupBy.Contains("project_id") ? r.Row.ProjectId : null,
+                Key: groupBy.Contains("api_key_id") ? r.Row.ApiKeyId : null,
+                Item: groupBy.Contains("line_item") ? r.Row.Model : null))
             .OrderBy(g => g.Key.Project, StringComparer.Ordinal).ThenBy(g => g.Key.Key, StringComparer.Ordinal).ThenBy(g => g.Key.Item, StringComparer.Ordinal)
-            .Select(g => (object)new CostResult(new Amount(g.Sum(r => r.CostMicros) / 1_000_000m, "usd"), g.Key.Item, g.Key.Project, g.Key.Key))));
+            .Select(g => (object)new CostResult(new Amount(g.Sum(r => r.Row.CostMicros) / 1_000_000m, "usd"), g.Key.Item, g.Key.Project, g.Key.Key))));
     }
 
-    private static async Task<List<LedgerRow>> RowsAsync(Store store, Query query, string[]? endpoints)
+    /// <summary>The served requests of the page's time range that pass the filters, each with the number of requests it stands for.</summary>
+    private static async Task<List<(LedgerRow Row, long Requests)>> RowsAsync(Store store, Query query, string[]? endpoints)
     {
         var pageEnd = Math.Min(query.End, query.PageStart + query.Width * query.Limit);
-        var rows = await store.LedgerAsync(query.PageStart, pageEnd, query.ProjectIds);
-        return [.. rows.Where(r => r.Status is 200 or StatusCodes.Status499ClientClosedRequest
-            && (endpoints is null || endpoints.Contains(r.Endpoint))
-            && (query.KeyIds.Length == 0 || (r.ApiKeyId is not null && query.KeyIds.Contains(r.ApiKeyId)))
-            && (query.Models.Length == 0 || query.Models.Contains(r.Model)))];
+        var rows = query.Width == 86_400 && query.Start % 86_400 == 0
+            ? await store.DailyAsync(query.PageStart, pageEnd, query.ProjectIds)
+            : [.. (await store.LedgerAsync(query.PageStart, pageEnd, query.ProjectIds)).Where(r => r.Status is 200 or StatusCodes.Status499ClientClosedRequest).Select(r => (r, 1L))];
+        return [.. rows.Where(x => (endpoints is null || endpoints.Contains(x.Row.Endpoint))
+            && (query.KeyIds.Length == 0 || (x.Row.ApiKeyId is not null && query.KeyIds.Contains(x.Row.ApiKeyId)))
+            && (query.Models.Length == 0 || query.Models.Contains(x.Row.Model)))];
     }
 
     /// <summary>The page's buckets from <c>page</c> (or <c>start_time</c>), empty ones included, as OpenAI lists them.</summary>
-    private static UsagePage Page(Query query, List<LedgerRow> rows, Func<IEnumerable<LedgerRow>, IEnumerable<object>> results)
+    private static UsagePage Page(Query query, List<(LedgerRow Row, long Requests)> rows, Func<IEnumerable<(LedgerRow Row, long Requests)>, IEnumerable<object>> results)
     {
         var buckets = new List<Bucket>();
-        var byBucket = rows.ToLookup(r => (r.At - query.Start) / query.Width);
+        var byBucket = rows.ToLookup(r => (r.Row.At - query.Start) / query.Width);
         var bucketStart = query.PageStart;
         for (var i = 0; i < query.Limit && bucketStart < query.End; i++, bucketStart += query.Width)
         {

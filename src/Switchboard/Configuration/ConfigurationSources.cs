@@ -160,7 +160,17 @@ public static class ConfigurationSources
         return MapEnvironment(variables);
     }
 
-    /// <summary>Keeps the OpenAI variables as they are and maps <c>SWITCHBOARD__A__B</c> to <c>Switchboard:A:B</c>; ignores the rest.</summary>
+    /// <summary>Plain variables deployments set, and the setting each stands for.</summary>
+    private static readonly Dictionary<string, string> PlainVariables = new(StringComparer.Ordinal)
+    {
+        ["SWITCHBOARD_MASTER_KEY"] = "MasterKey",
+        ["SWITCHBOARD_DATABASE"] = "Database",
+    };
+
+    /// <summary>
+    /// Keeps the OpenAI variables as they are, maps <c>SWITCHBOARD__A__B</c> to <c>Switchboard:A:B</c> and the plain
+    /// <c>SWITCHBOARD_MASTER_KEY</c> / <c>SWITCHBOARD_DATABASE</c> to their settings (the double-underscore form wins); ignores the rest.
+    /// </summary>
     private static Dictionary<string, string?> MapEnvironment(IReadOnlyDictionary<string, string?> variables)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
@@ -174,6 +184,10 @@ public static class ConfigurationSources
             {
                 values[Section + ":" + key["SWITCHBOARD__".Length..].Replace("__", ":", StringComparison.Ordinal)] = value;
             }
+        }
+        foreach (var (variable, setting) in PlainVariables)
+        {
+            if (variables.TryGetValue(variable, out var value) && !string.IsNullOrEmpty(value)) values.TryAdd(Section + ":" + setting, value);
         }
         return values;
     }

@@ -31,6 +31,8 @@ public sealed record LedgerOptions
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(200);
     /// <summary>Rows waiting to be written; past it requests wait for room (back-pressure, never a dropped row).</summary>
     public int QueueCapacity { get; init; } = 100_000;
+    /// <summary>Raw rows older than this are deleted; the daily rollup (usage and costs by day) is kept.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
 }
 
 /// <summary>How the in-memory key cache follows the store (<c>Switchboard:Keys</c>).</summary>

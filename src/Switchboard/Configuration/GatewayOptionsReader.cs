@@ -32,15 +32,16 @@ public static partial class GatewayOptionsReader
         }
         var masterKey = settings.String(root, "MasterKey");
         if (masterKey is { Length: > 0 and < 8 }) settings.Problem($"{S}:MasterKey", "must be at least 8 characters when set.");
+        // Open mode (no keys at all) is for one machine: listening beyond loopback needs a master key.
+        if (string.IsNullOrEmpty(masterKey) && urls.FirstOrDefault(u => !IsLoopback(u)) is { } exposed)
+            settings.Problem($"{S}:Urls", $"'{exposed}' listens beyond loopback, which needs a master key (Switchboard:MasterKey or SWITCHBOARD_MASTER_KEY) so that only key holders can use it.");
         var log = root.GetSection("Logging");
         var limits = root.GetSection("Limits");
         var cors = root.GetSection("Cors");
         var local = root.GetSection("Local");
         var keys = root.GetSection("Keys");
         var dataDirectory = Path.GetFullPath(settings.String(root, "DataDirectory") ?? "data", workingDirectory);
-        // The plain variable is what deployments set; configuration (and --database) wins over it.
-        var database = settings.String(root, "Database")
-            ?? (Environment.GetEnvironmentVariable("SWITCHBOARD_DATABASE") is { Length: > 0 } databaseVariable ? databaseVariable : null);
+        var database = settings.String(root, "Database");
         if (database is not null && !database.Contains('=', StringComparison.Ordinal))
             settings.Problem($"{S}:Database", "must be a PostgreSQL connection string such as Host=db;Username=switchboard;Password=…;Database=switchboard (leave it unset for the embedded SQLite store).");
         var options = new GatewayOptions
@@ -52,6 +53,7 @@ public static partial class GatewayOptionsReader
             {
                 FlushInterval = settings.Duration(root.GetSection("Ledger"), "FlushInterval", TimeSpan.FromMilliseconds(200), min: TimeSpan.FromMilliseconds(10), max: TimeSpan.FromMinutes(1)),
                 QueueCapacity = settings.Int(root.GetSection("Ledger"), "QueueCapacity", 100_000, min: 100, max: 10_000_000),
+                Retention = TimeSpan.FromDays(settings.Int(root.GetSection("Ledger"), "RetentionDays", 30, min: 1, max: 3650)),
             },
             Prices = ReadPrices(settings, root.GetSection("Prices")),
             Keys = new KeyOptions
@@ -113,15 +115,23 @@ public static partial class GatewayOptionsReader
         return options;
     }
 
-    /// <summary>Prices in dollars per million tokens, kept as integer micro-dollars per million.</summary>
+    private static bool IsLoopback(string url)
+    {
+        if (!Uri.TryCreate(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)) return true;
+        return uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
+    }
+
+    /// <summary>
+    /// Prices for any model name (<c>Switchboard:Prices:MODEL:Input|CachedInput|Output</c>, dollars per million tokens),
+    /// kept as integer micro-dollars per million. Cached input defaults to the input price.
+    /// </summary>
     private static Dictionary<string, Ledger.Price> ReadPrices(SettingsReader settings, IConfigurationSection section)
     {
         var prices = new Dictionary<string, Ledger.Price>(StringComparer.OrdinalIgnoreCase);
         foreach (var model in section.GetChildren())
         {
-            long Micros(string key) => (long)Math.Round(Math.Min(settings.Double(model, key, 0, min: 0), 1_000_000) * 1_000_000);
-            var input = Micros("Input");
-            prices[model.Key] = new Ledger.Price(input, model["CachedInput"] is null ? input : Micros("CachedInput"), Micros("Output"));
+            var input = settings.Price(model, "Input") ?? 0;
+            prices[model.Key] = new Ledger.Price(input, settings.Price(model, "CachedInput") ?? input, settings.Price(model, "Output") ?? 0);
         }
         return prices;
     }

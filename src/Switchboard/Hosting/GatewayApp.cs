@@ -79,8 +79,10 @@ public static class GatewayApp
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<LocalForwarder>();
         services.AddSingleton<UpstreamForwarder>();
-        services.AddSingleton(new Prices(options.Prices));
+        services.AddSingleton(new Prices(options.Prices, options.Models));
         services.AddSingleton<LedgerWriter>();
+        services.AddSingleton<LedgerRetention>();
+        services.AddHostedService(provider => provider.GetRequiredService<LedgerRetention>());
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<ProxyHandler>();
         services.AddSingleton<AllowedMethods>();
@@ -121,10 +123,7 @@ public static class GatewayApp
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             Log.Listening(logger, string.Join(", ", app.Urls));
-            if (options.MasterKey is null)
-            {
-                foreach (var url in app.Urls.Where(u => !IsLoopback(u))) Log.OpenOnNonLoopback(logger, url);
-            }
+            if (options.MasterKey is null && !app.Services.GetRequiredService<KeyCache>().HasProjectKeys) Log.OpenMode(logger);
         });
         app.Lifetime.ApplicationStopping.Register(() => Log.Stopping(logger, options.ShutdownTimeout.TotalSeconds));
     }
@@ -141,8 +140,4 @@ public static class GatewayApp
         }
         if (files.Count == 0 && options.Providers.Count == 0) Log.NothingToServe(logger, options.Local.ModelsDirectory);
     }
-
-    private static bool IsLoopback(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) &&
-        (uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip)));
 }

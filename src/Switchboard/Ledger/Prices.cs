@@ -7,7 +7,8 @@ public readonly record struct Price(long Input, long CachedInput, long Output);
 
 /// <summary>
 /// What each model costs: a built-in table of well-known models (list prices per million tokens), overridden or
-/// extended by <c>Switchboard:Prices</c>. A dated or suffixed name (<c>gpt-4o-mini-2024-07-18</c>) takes the price of
+/// extended by <c>Switchboard:Prices</c> and by the prices of configured models (<c>Models:NAME:InputPricePerMillion</c>,
+/// <c>OutputPricePerMillion</c>, for the name and its aliases). A dated or suffixed name (<c>gpt-4o-mini-2024-07-18</c>) takes the price of
 /// the longest listed name it starts with. Models not listed, local ones included, cost 0.
 /// </summary>
 public sealed class Prices
@@ -37,10 +38,16 @@ public sealed class Prices
 
     private readonly Dictionary<string, Price> _prices;
 
-    public Prices(IReadOnlyDictionary<string, Price>? configured = null)
+    public Prices(IReadOnlyDictionary<string, Price>? configured = null, IReadOnlyList<Configuration.ModelOptions>? models = null)
     {
         _prices = new Dictionary<string, Price>(BuiltIn, StringComparer.OrdinalIgnoreCase);
         foreach (var (model, price) in configured ?? new Dictionary<string, Price>()) _prices[model] = price;
+        foreach (var model in models ?? [])
+        {
+            if (model.InputMicrosPerMillion is null && model.OutputMicrosPerMillion is null) continue;
+            var input = model.InputMicrosPerMillion ?? 0;
+            foreach (var name in model.Aliases.Prepend(model.Name)) _prices[name] = new Price(input, input, model.OutputMicrosPerMillion ?? 0);
+        }
     }
 
     public Price? For(string model)

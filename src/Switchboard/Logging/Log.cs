@@ -9,8 +9,9 @@ internal static partial class Log
     [LoggerMessage(LogEvents.Listening, LogLevel.Information, "Listening on {Urls}")]
     public static partial void Listening(ILogger logger, string urls);
 
-    [LoggerMessage(LogEvents.OpenOnNonLoopback, LogLevel.Warning, "Listening on {Url} beyond loopback with no Switchboard:MasterKey set: anyone who can reach it can spend your provider keys")]
-    public static partial void OpenOnNonLoopback(ILogger logger, string url);
+    [LoggerMessage(LogEvents.OpenOnNonLoopback, LogLevel.Warning,
+        "Open mode: no master key and no project keys, so any program on this machine can call the API. Create a key (POST /v1/organization/projects/proj_default/service_accounts) or set SWITCHBOARD_MASTER_KEY to require keys")]
+    public static partial void OpenMode(ILogger logger);
 
     [LoggerMessage(LogEvents.Stopping, LogLevel.Information, "Switchboard stopping; in-flight requests get {Seconds}s to finish")]
     public static partial void Stopping(ILogger logger, double seconds);

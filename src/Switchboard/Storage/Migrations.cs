@@ -92,5 +92,20 @@ internal static class Migrations
             );
             CREATE INDEX credit_grants_by_project ON credit_grants (project_id, effective_at);
             """),
+        (3, """
+            CREATE TABLE ledger_daily (
+                day BIGINT NOT NULL,
+                project_id TEXT NOT NULL,
+                api_key_id TEXT NOT NULL,
+                model TEXT NOT NULL,
+                endpoint TEXT NOT NULL,
+                requests BIGINT NOT NULL,
+                input_tokens BIGINT NOT NULL,
+                output_tokens BIGINT NOT NULL,
+                cached_tokens BIGINT NOT NULL,
+                cost_micros BIGINT NOT NULL,
+                PRIMARY KEY (day, project_id, api_key_id, model, endpoint)
+            );
+            """),
     ];
 }

@@ -353,6 +353,10 @@ internal sealed class Store : IAsyncDisposable
 
     // ---- ledger ----
 
+    /// <summary>
+    /// Stores rows and adds the served ones (status 200, or 499 with what was produced) to the daily rollup, in one
+    /// transaction: the rollup is what usage by day reads, and it outlives the raw rows' retention.
+    /// </summary>
     public async Task AppendLedgerAsync(IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken = default)
     {
         if (rows.Count == 0) return;
@@ -364,7 +368,64 @@ internal sealed class Store : IAsyncDisposable
             VALUES (@RequestId, @At, @ProjectId, @ApiKeyId, @Endpoint, @Model, @Provider, @Status, @Stream,
                 @InputTokens, @OutputTokens, @CachedTokens, @CostMicros, @LatencyMs, @Estimated)
             """, rows, transaction);
+        var daily = rows.Where(r => r.Status is 200 or 499)
+            .GroupBy(r => (Day: r.At - r.At % 86_400, Project: r.ProjectId ?? "", Key: r.ApiKeyId ?? "", r.Model, r.Endpoint))
+            .Select(g => new
+            {
+                g.Key.Day, g.Key.Project, g.Key.Key, g.Key.Model, g.Key.Endpoint, Requests = (long)g.Count(),
+                Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens), Cached = g.Sum(r => r.CachedTokens), Cost = g.Sum(r => r.CostMicros),
+            });
+        await connection.ExecuteAsync("""
+            INSERT INTO ledger_daily (day, project_id, api_key_id, model, endpoint, requests, input_tokens, output_tokens, cached_tokens, cost_micros)
+            VALUES (@Day, @Project, @Key, @Model, @Endpoint, @Requests, @Input, @Output, @Cached, @Cost)
+            ON CONFLICT (day, project_id, api_key_id, model, endpoint) DO UPDATE SET
+                requests = ledger_daily.requests + excluded.requests, input_tokens = ledger_daily.input_tokens + excluded.input_tokens,
+                output_tokens = ledger_daily.output_tokens + excluded.output_tokens, cached_tokens = ledger_daily.cached_tokens + excluded.cached_tokens,
+                cost_micros = ledger_daily.cost_micros + excluded.cost_micros
+            """, daily, transaction);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The daily rollup for days in [start, end): each day's served totals per project, key, model and endpoint, as a
+    /// ledger row (status 200) with the number of requests it stands for.
+    /// </summary>
+    public async Task<List<(LedgerRow Row, long Requests)>> DailyAsync(long start, long end, IReadOnlyList<string>? projectIds)
+    {
+        await using var connection = await OpenConnectionAsync();
+        var filter = projectIds is { Count: > 0 } ? (IsPostgres ? "AND project_id = ANY(@projectIds)" : "AND project_id IN @projectIds") : "";
+        var rows = await connection.QueryAsync<DailyRow>(
+            $"SELECT * FROM ledger_daily WHERE day >= @start AND day < @end {filter} ORDER BY day", new { start, end, projectIds = projectIds?.ToArray() });
+        return [.. rows.Select(d => (new LedgerRow
+        {
+            RequestId = "", At = d.Day, ProjectId = d.ProjectId.Length == 0 ? null : d.ProjectId, ApiKeyId = d.ApiKeyId.Length == 0 ? null : d.ApiKeyId,
+            Endpoint = d.Endpoint, Model = d.Model, Status = 200, InputTokens = d.InputTokens, OutputTokens = d.OutputTokens,
+            CachedTokens = d.CachedTokens, CostMicros = d.CostMicros,
+        }, d.Requests))];
+    }
+
+    private sealed record DailyRow
+    {
+        public long Day { get; init; }
+        public string ProjectId { get; init; } = "";
+        public string ApiKeyId { get; init; } = "";
+        public string Model { get; init; } = "";
+        public string Endpoint { get; init; } = "";
+        public long Requests { get; init; }
+        public long InputTokens { get; init; }
+        public long OutputTokens { get; init; }
+        public long CachedTokens { get; init; }
+        public long CostMicros { get; init; }
+    }
+
+    /// <summary>Deletes up to <paramref name="batch"/> raw ledger rows older than <paramref name="before"/>; how many it deleted.</summary>
+    public async Task<int> DeleteLedgerBeforeAsync(long before, int batch)
+    {
+        await using var connection = await OpenConnectionAsync();
+        // One batch per statement keeps each transaction (and lock) short on a large ledger.
+        var row = IsPostgres ? "ctid" : "rowid";
+        return await connection.ExecuteAsync(
+            $"DELETE FROM ledger WHERE {row} IN (SELECT {row} FROM ledger WHERE at < @before LIMIT @batch)", new { before, batch });
     }
 
     /// <summary>Ledger rows in [start, end), optionally for some projects only, oldest first.</summary>

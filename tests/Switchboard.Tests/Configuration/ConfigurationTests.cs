@@ -108,6 +108,51 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://0.0.0.0:8080")]
+    [InlineData("http://*:8080")]
+    [InlineData("http://192.168.1.5:8080")]
+    public void Listening_beyond_loopback_needs_a_master_key(string url)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Read(flags: new() { ["Switchboard:Urls"] = url }));
+        Assert.Contains("Switchboard:Urls", error.Message, StringComparison.Ordinal);
+        Assert.Contains("master key", error.Message, StringComparison.Ordinal);
+        Assert.Equal("sk-from-env-123", Read(new() { ["SWITCHBOARD_MASTER_KEY"] = "sk-from-env-123" }, new() { ["Switchboard:Urls"] = url }).MasterKey);
+        Assert.Equal(["http://localhost:9000"], Read(flags: new() { ["Switchboard:Urls"] = "http://localhost:9000" }).Urls);
+    }
+
+    [Fact]
+    public void The_store_is_sqlite_under_the_data_directory_unless_a_postgres_connection_string_is_given()
+    {
+        var options = Read();
+        Assert.Null(options.Storage.PostgresConnectionString);
+        Assert.Equal(Path.Combine(_dir.FullName, "data", "switchboard.db"), options.Storage.SqlitePath);
+        Assert.Equal("Host=db;Database=sb", Read(new() { ["SWITCHBOARD_DATABASE"] = "Host=db;Database=sb" }).Storage.PostgresConnectionString);
+        Assert.Equal("Host=flag", Read(new() { ["SWITCHBOARD_DATABASE"] = "Host=env" }, new() { ["Switchboard:Database"] = "Host=flag" }).Storage.PostgresConnectionString);
+        var error = Assert.Throws<ConfigurationException>(() => Read(flags: new() { ["Switchboard:Database"] = "postgres" }));
+        Assert.Contains("Switchboard:Database", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Prices_come_from_the_built_in_table_the_prices_section_and_configured_models()
+    {
+        var options = Read(flags: new()
+        {
+            ["Switchboard:Prices:my-model:Input"] = "1.5",
+            ["Switchboard:Prices:my-model:Output"] = "3",
+            ["Switchboard:Providers:up:BaseUrl"] = "http://127.0.0.1:1/v1",
+            ["Switchboard:Models:house:Providers:0"] = "up:real-model",
+            ["Switchboard:Models:house:Aliases:0"] = "house-alias",
+            ["Switchboard:Models:house:InputPricePerMillion"] = "2",
+            ["Switchboard:Models:house:OutputPricePerMillion"] = "4",
+        });
+        var prices = new Switchboard.Ledger.Prices(options.Prices, options.Models);
+        Assert.Equal(new Switchboard.Ledger.Price(1_500_000, 1_500_000, 3_000_000), prices.For("my-model"));
+        Assert.Equal(new Switchboard.Ledger.Price(2_000_000, 2_000_000, 4_000_000), prices.For("house-alias"));
+        Assert.Equal(150_000, prices.For("gpt-4o-mini")!.Value.Input);
+        Assert.Throws<ConfigurationException>(() => Read(flags: new() { ["Switchboard:Prices:x:Input"] = "cheap" }));
+    }
+
     [Fact]
     public void Azure_without_api_version_and_models_naming_unknown_providers_are_rejected()
     {

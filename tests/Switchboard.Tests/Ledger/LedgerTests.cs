@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Ledger;
 using Switchboard.Metering;
 using Switchboard.Tests.Admin;
@@ -112,6 +113,34 @@ public sealed class LedgerTests
         Assert.Equal(0.001393m, total);
         var (_, other) = await AdminApiTests.SendAsync(reader, HttpMethod.Get, $"/v1/organization/usage/completions?start_time={started}&project_ids=proj_default", Master);
         Assert.All(other.GetProperty("data").EnumerateArray(), b => Assert.Empty(b.GetProperty("results").EnumerateArray()));
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [PostgresData]
+    public async Task Raw_rows_past_the_retention_are_deleted_and_usage_by_day_still_counts_them(string kind)
+    {
+        await using var gateway = await AdminApiTests.StartAsync(kind, null, ("Switchboard:Ledger:RetentionDays", "30"));
+        var store = gateway.App.Services.GetRequiredService<Switchboard.Storage.Store>();
+        var today = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 86_400 * 86_400;
+        Switchboard.Storage.LedgerRow Row(string id, long at) => new()
+        {
+            RequestId = id, At = at, ProjectId = "proj_default", Endpoint = "chat/completions", Model = "m", Status = 200, InputTokens = 10, OutputTokens = 5, CostMicros = 3,
+        };
+        await store.AppendLedgerAsync([Row("old-1", today - 40 * 86_400 + 5), Row("old-2", today - 40 * 86_400 + 7), Row("recent", today - 86_400 + 1)]);
+
+        var deleted = await gateway.App.Services.GetRequiredService<LedgerRetention>().RunOnceAsync();
+
+        Assert.Equal(2, deleted);
+        Assert.Equal(["recent"], (await store.LedgerAsync(0, today + 86_400, null)).Select(r => r.RequestId));
+        var (_, usage) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get,
+            $"/v1/organization/usage/completions?start_time={today - 41 * 86_400}&end_time={today}&bucket_width=1d&limit=31", Master);
+        var counted = usage.GetProperty("data").EnumerateArray().SelectMany(b => b.GetProperty("results").EnumerateArray())
+            .Sum(r => r.GetProperty("num_model_requests").GetInt64());
+        var (_, rest) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get,
+            $"/v1/organization/usage/completions?start_time={today - 41 * 86_400}&end_time={today}&bucket_width=1d&limit=31&page={usage.GetProperty("next_page").GetString()}", Master);
+        counted += rest.GetProperty("data").EnumerateArray().SelectMany(b => b.GetProperty("results").EnumerateArray()).Sum(r => r.GetProperty("num_model_requests").GetInt64());
+        Assert.Equal(3, counted);
     }
 
     [Fact]
