@@ -28,11 +28,12 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     /// <param name="settings">Keys as in configuration (<c>Providers:up:BaseUrl</c>), without the <c>Switchboard:</c> prefix.</param>
     /// <param name="openFileLimit">When set, the process runs under <c>ulimit -n</c> of this size.</param>
-    public static async Task<GatewayProcess> StartAsync(IDictionary<string, string> settings, int? openFileLimit = null)
+    /// <param name="dataDirectory">Where its store and logs go (default: a new temporary directory).</param>
+    public static async Task<GatewayProcess> StartAsync(IDictionary<string, string> settings, int? openFileLimit = null, string? dataDirectory = null)
     {
         var dll = typeof(GatewayApp).Assembly.Location;
         var work = Directory.CreateTempSubdirectory("switchboard-process-").FullName;
-        var command = $"exec dotnet '{dll}' serve --urls http://127.0.0.1:0 --data '{Path.Combine(work, "data")}'";
+        var command = $"exec dotnet '{dll}' serve --urls http://127.0.0.1:0 --data '{dataDirectory ?? Path.Combine(work, "data")}'";
         if (openFileLimit is { } limit) command = $"ulimit -n {limit.ToString(CultureInfo.InvariantCulture)} && {command}";
         var start = new ProcessStartInfo("bash", ["-c", command])
         {
@@ -104,6 +105,14 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     [GeneratedRegex(@"Listening on (http://127\.0\.0\.1:\d+)")]
     private static partial Regex ListeningLine();
+
+    /// <summary>Kills the process outright (SIGKILL: no shutdown, no flushing) and waits for it to be gone.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
 
     public async ValueTask DisposeAsync()
     {
