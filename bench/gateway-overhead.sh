@@ -7,6 +7,8 @@
 # build, e.g. main before a change), row by row in the same run: "before" vs "now" without the machine's drift.
 # AB_ROUNDS=n (with BASELINE_DLL) adds n interleaved rounds per row, alternating which build goes first, and
 # reports the mean now/before throughput ratio with its spread: one pair of runs moves by ±10% on this machine.
+# WITH_KEY=1 creates a project key on the gateway first (so every request is authenticated by key and metered to it
+# in the ledger) and sends it on every request; a baseline build without keys ignores it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -33,6 +35,14 @@ start_gateway() { # [dll] [port]
 start_gateway
 [ -n "$BASELINE_DLL" ] && start_gateway "$BASELINE_DLL" "$BASE_PORT"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$UP_PORT/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
+if [ "${WITH_KEY:-0}" = 1 ]; then
+  # The admin API answers loopback clients while no master or admin key exists: create the benchmark's key.
+  WRK_KEY="$(curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/organization/projects/proj_default/service_accounts" \
+    -H 'Content-Type: application/json' -d '{"name":"bench"}' | sed -E 's/.*"value":"([^"]+)".*/\1/')"
+  export WRK_KEY
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/v1/models" -H "Authorization: Bearer $WRK_KEY")" = 200 ]
+  echo "Keys on: every request carries a project key and is metered to it."
+fi
 GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
 
 if command -v nginx >/dev/null 2>&1; then
@@ -138,6 +148,6 @@ echo "Gateway memory with 1000 concurrent open streams (a fresh gateway, so its 
 kill "$GW_PID"; while kill -0 "$GW_PID" 2>/dev/null; do sleep 0.1; done
 start_gateway
 GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
-curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'Content-Type: application/json' -d '{"model":"m","stream":true,"messages":[]}' >/dev/null
+curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'Content-Type: application/json' -H "Authorization: Bearer ${WRK_KEY:-sk-bench}" -d '{"model":"m","stream":true,"messages":[]}' >/dev/null
 echo "  idle:    $(grep -E 'VmRSS' /proc/"$GW_PID"/status | tr -s ' ')"
 echo "  $(taskset -c 0 dotnet "$LOAD_DLL" streams "http://127.0.0.1:$GW_PORT/v1/chat/completions" 1000 "$GW_PID")"

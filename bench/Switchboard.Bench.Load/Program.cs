@@ -15,6 +15,8 @@ var url = args[1];
 var count = int.Parse(args[2], CultureInfo.InvariantCulture);
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 100_000, UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
 { Timeout = Timeout.InfiniteTimeSpan };
+// A project key for gateways that require one (bench/gateway-overhead.sh with WITH_KEY=1).
+if (Environment.GetEnvironmentVariable("WRK_KEY") is { Length: > 0 } key) http.DefaultRequestHeaders.Authorization = new("Bearer", key);
 
 HttpRequestMessage Request(string model) => new(HttpMethod.Post, url)
 {

@@ -18,7 +18,7 @@ internal static class AdminApi
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var organization = app.MapGroup("/v1/organization").WithMetadata(new AdminEndpointAttribute());
+        var organization = app.MapGroup("/v1/organization").WithMetadata(new AdminEndpointAttribute()).WithTags("Administration");
         var projects = organization.MapGroup("/projects");
         projects.MapGet("", ListProjects);
         projects.MapPost("", CreateProject);

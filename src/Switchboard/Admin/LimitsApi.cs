@@ -28,10 +28,13 @@ internal static class LimitsApi
         projects.MapGet("/{projectId}/spend_limit", GetSpendLimit);
         projects.MapPost("/{projectId}/spend_limit", SetSpendLimit);
         projects.MapDelete("/{projectId}/spend_limit", DeleteSpendLimit);
-        projects.MapGet("/{projectId}/credit_grants", ListCreditGrants);
-        projects.MapPost("/{projectId}/credit_grants", CreateCreditGrant);
+        projects.MapGet("/{projectId}/credit_grants", ListCreditGrants).WithTags(Extension);
+        projects.MapPost("/{projectId}/credit_grants", CreateCreditGrant).WithTags(Extension);
         return projects;
     }
+
+    /// <summary>The OpenAPI tag of what OpenAI's API does not have.</summary>
+    public const string Extension = "Switchboard extensions";
 
     private static ErrorResult NoProject(string id) => new(GatewayErrors.NotFound("project", id, "project_id"));
 

@@ -17,9 +17,10 @@ internal static class BillingApi
     {
         foreach (var prefix in new[] { "/v1/dashboard/billing", "/dashboard/billing" })
         {
-            app.MapGet(prefix + "/subscription", Subscription);
-            app.MapGet(prefix + "/usage", Usage);
-            app.MapGet(prefix + "/credit_grants", CreditGrants);
+            var billing = app.MapGroup(prefix).WithTags("Billing (legacy dashboard endpoints)");
+            billing.MapGet("/subscription", Subscription);
+            billing.MapGet("/usage", Usage);
+            billing.MapGet("/credit_grants", CreditGrants);
         }
         return app;
     }

@@ -47,6 +47,11 @@ public static class GatewayApp
         });
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.Services.AddRouting();
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new() { Title = "Switchboard", Description = "OpenAI's API and Administration API as Switchboard serves them; operations tagged 'Switchboard extensions' are ours." };
+            return Task.CompletedTask;
+        }));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
         // One minimum level, from Switchboard:Logging:Level; the framework's own chatter only from Warning up.
@@ -105,6 +110,8 @@ public static class GatewayApp
         app.UseCrossSiteGuard(options);
         app.UseKeyAuthentication(options, app.Services.GetRequiredService<KeyCache>(), app.Services.GetRequiredService<TimeProvider>());
         app.MapHealthApi();
+        // The admin surface's description (no secrets in it), readable without a key like the health checks.
+        app.MapOpenApi().AllowAnonymous();
         app.MapAdminApi();
         app.MapBillingApi();
         app.MapOpenAiApi();

@@ -41,7 +41,7 @@ internal sealed record ApiKeyRow
 }
 
 /// <summary>One request in the ledger: whatever happened to it, with the tokens and cost it came to.</summary>
-internal sealed record LedgerRow
+internal record struct LedgerRow
 {
     public required string RequestId { get; init; }
     public long At { get; init; }

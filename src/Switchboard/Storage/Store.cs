@@ -362,12 +362,8 @@ internal sealed class Store : IAsyncDisposable
         if (rows.Count == 0) return;
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await BeginAsync(connection, cancellationToken);
-        await connection.ExecuteAsync("""
-            INSERT INTO ledger (request_id, at, project_id, api_key_id, endpoint, model, provider, status, stream,
-                input_tokens, output_tokens, cached_tokens, cost_micros, latency_ms, estimated)
-            VALUES (@RequestId, @At, @ProjectId, @ApiKeyId, @Endpoint, @Model, @Provider, @Status, @Stream,
-                @InputTokens, @OutputTokens, @CachedTokens, @CostMicros, @LatencyMs, @Estimated)
-            """, rows, transaction);
+        if (connection is NpgsqlConnection postgres) await CopyLedgerAsync(postgres, rows, cancellationToken);
+        else InsertLedger((SqliteConnection)connection, (SqliteTransaction)transaction, rows);
         var daily = rows.Where(r => r.Status is 200 or 499)
             .GroupBy(r => (Day: r.At - r.At % 86_400, Project: r.ProjectId ?? "", Key: r.ApiKeyId ?? "", r.Model, r.Endpoint))
             .Select(g => new
@@ -384,6 +380,69 @@ internal sealed class Store : IAsyncDisposable
                 cost_micros = ledger_daily.cost_micros + excluded.cost_micros
             """, daily, transaction);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    private const string LedgerColumns =
+        "request_id, at, project_id, api_key_id, endpoint, model, provider, status, stream, input_tokens, output_tokens, cached_tokens, cost_micros, latency_ms, estimated";
+
+    // The ledger takes a row per request, so rows are written the cheapest way each database has rather than through
+    // Dapper's per-row mapping: PostgreSQL's binary COPY, and one prepared SQLite statement re-bound per row.
+
+    private static async Task CopyLedgerAsync(NpgsqlConnection connection, IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync($"COPY ledger ({LedgerColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach (var r in rows)
+        {
+            await copy.StartRowAsync(cancellationToken);
+            await copy.WriteAsync(r.RequestId, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.At, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await WriteTextOrNull(copy, r.ProjectId, cancellationToken);
+            await WriteTextOrNull(copy, r.ApiKeyId, cancellationToken);
+            await copy.WriteAsync(r.Endpoint, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.Model, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+            await WriteTextOrNull(copy, r.Provider, cancellationToken);
+            await copy.WriteAsync((int)r.Status, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+            await copy.WriteAsync((int)r.Stream, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+            await copy.WriteAsync(r.InputTokens, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(r.OutputTokens, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(r.CachedTokens, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(r.CostMicros, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync(r.LatencyMs, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteAsync((int)r.Estimated, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+        }
+        await copy.CompleteAsync(cancellationToken);
+
+        static Task WriteTextOrNull(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellationToken) =>
+            value is null ? copy.WriteNullAsync(cancellationToken) : copy.WriteAsync(value, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+    }
+
+    private static void InsertLedger(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<LedgerRow> rows)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var names = LedgerColumns.Split(", ");
+        command.CommandText = $"INSERT INTO ledger ({LedgerColumns}) VALUES ({string.Join(", ", names.Select(n => "$" + n))})";
+        var p = names.Select(n => command.Parameters.Add("$" + n, SqliteType.Integer)).ToArray();
+        command.Prepare();
+        foreach (var r in rows)
+        {
+            p[0].Value = r.RequestId;
+            p[1].Value = r.At;
+            p[2].Value = (object?)r.ProjectId ?? DBNull.Value;
+            p[3].Value = (object?)r.ApiKeyId ?? DBNull.Value;
+            p[4].Value = r.Endpoint;
+            p[5].Value = r.Model;
+            p[6].Value = (object?)r.Provider ?? DBNull.Value;
+            p[7].Value = r.Status;
+            p[8].Value = r.Stream;
+            p[9].Value = r.InputTokens;
+            p[10].Value = r.OutputTokens;
+            p[11].Value = r.CachedTokens;
+            p[12].Value = r.CostMicros;
+            p[13].Value = r.LatencyMs;
+            p[14].Value = r.Estimated;
+            command.ExecuteNonQuery();
+        }
     }
 
     /// <summary>
