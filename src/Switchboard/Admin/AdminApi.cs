@@ -107,11 +107,13 @@ internal static class AdminApi
         var (name, nameError) = error is null ? AdminRequests.String(body, "name", required: true) : (null, error);
         if (nameError is not null) return new ErrorResult(nameError);
         var accountOnly = body.TryGetProperty("create_service_account_only", out var flag) && flag.ValueKind == System.Text.Json.JsonValueKind.True;
+        var (extensions, extensionError) = KeyExtensions(body, Now(time));
+        if (extensionError is not null) return new ErrorResult(extensionError);
         if (await store.GetProjectAsync(projectId) is not { } project) return NoProject(projectId);
         if (project.ArchivedAt is not null) return new ErrorResult(GatewayErrors.InvalidValue("project_id", "an archived project cannot have new service accounts."));
         var now = Now(time);
         var account = new ServiceAccountRow { Id = ApiKeySecrets.NewId("svc_acct_"), ProjectId = projectId, Name = name!, Role = accountOnly ? "none" : "member", CreatedAt = now };
-        var (key, secret) = accountOnly ? (null, null) : NewProjectKey(projectId, account.Id, "Secret Key", now);
+        var (key, secret) = accountOnly ? (null, null) : NewProjectKey(projectId, account.Id, "Secret Key", now, extensions);
         await store.InsertServiceAccountAsync(account, key);
         if (key is not null) await keys.ReloadAsync();
         return AdminJson.Ok(new ServiceAccountCreated(account.Id, account.Name, account.Role, now,
@@ -136,23 +138,50 @@ internal static class AdminApi
         var (body, error) = await AdminRequests.ReadObjectAsync(context);
         var (name, nameError) = error is null ? AdminRequests.String(body, "name", required: false) : (null, error);
         if (nameError is not null) return new ErrorResult(nameError);
+        var now = Now(time);
+        var (extensions, extensionError) = KeyExtensions(body, now);
+        if (extensionError is not null) return new ErrorResult(extensionError);
         if (await store.GetServiceAccountAsync(projectId, accountId) is null)
             return new ErrorResult(GatewayErrors.NotFound("service account", accountId, "service_account_id"));
-        var now = Now(time);
-        var (key, secret) = NewProjectKey(projectId, accountId, name ?? "Secret Key", now);
+        var (key, secret) = NewProjectKey(projectId, accountId, name ?? "Secret Key", now, extensions);
         await store.InsertKeyAsync(key);
         await keys.ReloadAsync();
         return AdminJson.Ok(new ServiceAccountKeyObject(secret, key.Name, now, key.Id));
     }
 
-    private static (ApiKeyRow Key, string Secret) NewProjectKey(string projectId, string accountId, string name, long now)
+    private static (ApiKeyRow Key, string Secret) NewProjectKey(string projectId, string accountId, string name, long now, (long? ExpiresAt, string? AllowedModels) extensions)
     {
         var secret = ApiKeySecrets.NewSecret(admin: false);
         return (new ApiKeyRow
         {
             Id = ApiKeySecrets.NewId("key_"), Kind = ApiKeyRow.ProjectKind, ProjectId = projectId, ServiceAccountId = accountId, Name = name,
             SecretHash = ApiKeySecrets.Hash(secret), RedactedValue = ApiKeySecrets.Redact(secret), CreatedAt = now,
+            ExpiresAt = extensions.ExpiresAt, AllowedModels = extensions.AllowedModels,
         }, secret);
+    }
+
+    /// <summary>
+    /// Our extensions on a new project key: <c>expires_in_seconds</c> (up to ten years) and <c>allowed_models</c> (the
+    /// model names it may call; absent for any).
+    /// </summary>
+    private static ((long? ExpiresAt, string? AllowedModels) Extensions, OpenAiError? Error) KeyExtensions(System.Text.Json.JsonElement body, long now)
+    {
+        long? expiresAt = null;
+        if (body.TryGetProperty("expires_in_seconds", out var expires) && expires.ValueKind != System.Text.Json.JsonValueKind.Null)
+        {
+            if (!expires.TryGetInt64(out var seconds) || seconds is < 1 or > 315_360_000)
+                return (default, GatewayErrors.InvalidValue("expires_in_seconds", "it must be a whole number of seconds from 1 to 315360000 (ten years)."));
+            expiresAt = now + seconds;
+        }
+        string? allowed = null;
+        if (body.TryGetProperty("allowed_models", out var models) && models.ValueKind != System.Text.Json.JsonValueKind.Null)
+        {
+            if (models.ValueKind != System.Text.Json.JsonValueKind.Array || models.GetArrayLength() is 0 or > 1000
+                || models.EnumerateArray().Any(m => m.ValueKind != System.Text.Json.JsonValueKind.String || m.GetString()!.Length is 0 or > 256))
+                return (default, GatewayErrors.InvalidValue("allowed_models", "it must be a list of 1 to 1000 model names."));
+            allowed = System.Text.Json.JsonSerializer.Serialize(models.EnumerateArray().Select(m => m.GetString()!).Distinct().ToArray());
+        }
+        return ((expiresAt, allowed), null);
     }
 
     // ---- project API keys ----

@@ -35,7 +35,7 @@ internal sealed record ProjectKeyObject(string RedactedValue, string Name, long 
 {
     public static ProjectKeyObject From(ApiKeyRow k, ServiceAccountRow? account) => new(k.RedactedValue, k.Name, k.CreatedAt, k.LastUsedAt, k.Id, "active",
         new KeyOwner("service_account", account is null ? null : new KeyOwnerAccount(account.Id, account.Name, account.CreatedAt, account.Role)),
-        k.ExpiresAt, k.AllowedModels?.Split(',', StringSplitOptions.RemoveEmptyEntries));
+        k.ExpiresAt, k.AllowedModels is null ? null : JsonSerializer.Deserialize<string[]>(k.AllowedModels));
 }
 
 internal sealed record AdminKeyOwner(string Type, string Id, string Name, long CreatedAt, string Role, string Object = "organization.user");

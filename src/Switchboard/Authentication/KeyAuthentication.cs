@@ -8,7 +8,7 @@ using Switchboard.Keys;
 namespace Switchboard.Authentication;
 
 /// <summary>Who made a request: the master key, an admin key, a project key, or nobody (open mode).</summary>
-internal sealed record Caller(CallerKind Kind, string? KeyId = null, string? ProjectId = null)
+internal sealed record Caller(CallerKind Kind, string? KeyId = null, string? ProjectId = null, IReadOnlySet<string>? AllowedModels = null)
 {
     public static readonly Caller Anonymous = new(CallerKind.Anonymous);
     public static readonly Caller Master = new(CallerKind.Master);
@@ -80,7 +80,7 @@ internal static class KeyAuthentication
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         if (key.ExpiresAt is { } expires && expires <= now) return Caller.Anonymous;
         key.MarkUsed(now);
-        return new Caller(key.IsAdmin ? CallerKind.Admin : CallerKind.Project, key.Id, key.ProjectId);
+        return key.Caller;
     }
 
     private static bool IsLoopback(IPAddress? address) => address is not null && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);

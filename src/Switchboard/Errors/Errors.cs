@@ -73,6 +73,10 @@ internal static class GatewayErrors
         "This endpoint needs an admin key (or the master key); project keys cannot manage the organization.",
         "invalid_request_error", null, "insufficient_permissions") { ShouldRetry = false };
 
+    public static OpenAiError ModelNotAllowed(string model) => new(403,
+        $"This key may not use the model '{model}'; the models it may use are set on the key (allowed_models).",
+        "invalid_request_error", "model", "model_not_allowed") { ShouldRetry = false };
+
     public static OpenAiError NotFound(string what, string id, string param) => new(404,
         $"No {what} found with id '{id}'.", "invalid_request_error", param, "not_found") { ShouldRetry = false };
 

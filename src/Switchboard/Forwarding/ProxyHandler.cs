@@ -55,6 +55,13 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                     var shown = request.Body.WrittenSpan[..Math.Min(request.Body.Count, LogValue.LongMaxLength + 1)];
                     Log.RequestContent(logger, context.TraceIdentifier, new LongText(Encoding.UTF8.GetString(shown)));
                 }
+                if (context.Features.Get<Caller>()?.AllowedModels is { } allowed && !allowed.Contains(model))
+                {
+                    error = GatewayErrors.ModelNotAllowed(model);
+                    status = error.Status;
+                    await ErrorResult.WriteAsync(response, error);
+                    return;
+                }
                 if (router.Resolve(model) is not { } route)
                 {
                     error = GatewayErrors.ModelNotFound(model);

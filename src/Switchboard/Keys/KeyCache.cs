@@ -14,6 +14,15 @@ internal sealed class CachedKey(ApiKeyRow row)
     public string? ProjectId { get; } = row.ProjectId;
     public long? ExpiresAt { get; } = row.ExpiresAt;
 
+    /// <summary>The models this key may call (our extension); null for any.</summary>
+    public FrozenSet<string>? AllowedModels { get; } = row.AllowedModels is null ? null
+        : System.Text.Json.JsonSerializer.Deserialize<string[]>(row.AllowedModels)!.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>The caller this key makes (one object per key, not one per request).</summary>
+    public Authentication.Caller Caller => _caller ??= new(IsAdmin ? Authentication.CallerKind.Admin : Authentication.CallerKind.Project, Id, ProjectId, AllowedModels);
+
+    private Authentication.Caller? _caller;
+
     public long LastUsed => Volatile.Read(ref _lastUsed);
 
     public void MarkUsed(long at)

@@ -36,7 +36,7 @@ internal sealed record ApiKeyRow
     public long? ExpiresAt { get; init; }
     public long? LastUsedAt { get; init; }
     public long? RevokedAt { get; init; }
-    /// <summary>Our extension: the models the key may call, comma-separated; null for any.</summary>
+    /// <summary>Our extension: the models the key may call, as a JSON array of names; null for any.</summary>
     public string? AllowedModels { get; init; }
 }
 

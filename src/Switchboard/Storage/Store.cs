@@ -418,6 +418,8 @@ internal sealed class Store : IAsyncDisposable
 
     private static void InsertLedger(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<LedgerRow> rows)
     {
+        // One row per statement: Microsoft.Data.Sqlite binds parameters by name, and SQLite looks each name up by a
+        // scan, so a statement of 64 rows (960 parameters) measured 3.5 times slower per row than this.
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         var names = LedgerColumns.Split(", ");

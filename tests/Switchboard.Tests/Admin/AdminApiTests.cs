@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Tests.Fixtures;
 
 namespace Switchboard.Tests.Admin;
@@ -10,6 +11,7 @@ namespace Switchboard.Tests.Admin;
 public sealed class AdminApiTests
 {
     private const string Master = "sk-master-for-tests";
+    private static readonly string[] OnlyMini = ["gpt-4o-mini"];
 
     internal static async Task<GatewayHost> StartAsync(string kind, string? database = null, params (string Key, string? Value)[] more)
     {
@@ -190,6 +192,37 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(gateway, HttpMethod.Get, "/v1/models", "sk-anything")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(gateway, HttpMethod.Get, "/v1/models", null)).Status);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(gateway, HttpMethod.Get, "/v1/models", secret)).Status);
+    }
+
+    [Fact]
+    public async Task A_project_key_can_be_limited_to_some_models_and_expire()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("gpt-4o-mini", x => x.Json(200, OpenAiShapes.Completion("hi")));
+        var time = new ManualTime();
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", Master)),
+            configureServices: services => services.AddSingleton<TimeProvider>(time));
+        var (_, account) = await SendAsync(gateway, HttpMethod.Post, "/v1/organization/projects/proj_default/service_accounts", Master,
+            new { name = "narrow", allowed_models = OnlyMini, expires_in_seconds = 3600 });
+        var secret = account.GetProperty("api_key").GetProperty("value").GetString()!;
+        var keyId = account.GetProperty("api_key").GetProperty("id").GetString()!;
+        var (_, key) = await SendAsync(gateway, HttpMethod.Get, $"/v1/organization/projects/proj_default/api_keys/{keyId}", Master);
+        Assert.Equal(["gpt-4o-mini"], key.GetProperty("allowed_models").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(key.GetProperty("created_at").GetInt64() + 3600, key.GetProperty("expires_at").GetInt64());
+
+        var chat = new { messages = new[] { new { role = "user", content = "hi" } } };
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(gateway, HttpMethod.Post, "/v1/chat/completions", secret, new { model = "gpt-4o-mini", chat.messages })).Status);
+        var (refused, error) = await SendAsync(gateway, HttpMethod.Post, "/v1/chat/completions", secret, new { model = "gpt-4o", chat.messages });
+        Assert.Equal(HttpStatusCode.Forbidden, refused);
+        Assert.Equal("model_not_allowed", error.GetProperty("error").GetProperty("code").GetString());
+        Assert.Empty(upstream.CallsFor("gpt-4o"));
+
+        time.Advance(TimeSpan.FromSeconds(3599));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(gateway, HttpMethod.Get, "/v1/models", secret)).Status);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(gateway, HttpMethod.Get, "/v1/models", secret)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendAsync(gateway, HttpMethod.Post, "/v1/organization/projects/proj_default/service_accounts", Master,
+            new { name = "bad", allowed_models = "gpt-4o" })).Status);
     }
 
     [PostgresFact]
