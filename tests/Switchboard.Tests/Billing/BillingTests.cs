@@ -65,10 +65,10 @@ public sealed class BillingTests
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         var gateway = await GatewayHost.StartAsync(settings);
-        string project, secret;
+        string project, secret, keyId;
         await using (gateway)
         {
-            (project, secret, _) = await AdminApiTests.ProjectWithKeyAsync(gateway, "Funded");
+            (project, secret, keyId) = await AdminApiTests.ProjectWithKeyAsync(gateway, "Funded");
             var grants = $"/v1/organization/projects/{project}/credit_grants";
             Assert.Equal(HttpStatusCode.OK, (await AdminApiTests.SendAsync(gateway, HttpMethod.Post, grants, Master, new { amount = 0.001m, effective_at = now - 100 })).Status);
             Assert.Equal(HttpStatusCode.OK, (await AdminApiTests.SendAsync(gateway, HttpMethod.Post, grants, Master, new { amount = 1m, effective_at = now - 50, expires_at = now + 86_400 })).Status);
@@ -79,6 +79,9 @@ public sealed class BillingTests
             for (var i = 0; i < 3; i++) await chat.CompleteChatAsync("hello");
         }
         await using var reader = await GatewayHost.StartAsync(settings, workDirectory: gateway.WorkDirectory);
+        // Last use is kept in memory per request and written in batches (and at shutdown), never a write per request.
+        var (_, key) = await AdminApiTests.SendAsync(reader, HttpMethod.Get, $"/v1/organization/projects/{project}/api_keys/{keyId}", Master);
+        Assert.InRange(key.GetProperty("last_used_at").GetInt64(), now - 5, now + 60);
 
         // 1,350 micro-dollars spent now: not from the $2 grant (expired before), but from the grant in effect that
         // expires first ($1), leaving the never-expiring $0.001 whole.
