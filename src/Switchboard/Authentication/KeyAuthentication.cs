@@ -74,6 +74,8 @@ internal static class KeyAuthentication
             SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token.ToString()), presented);
             if (CryptographicOperations.FixedTimeEquals(presented, master)) return Caller.Master;
         }
+        // No keys at all (open mode): nothing to hash a sent key for.
+        if (keys.IsEmpty) return Caller.Anonymous;
         // A dictionary lookup by the secret's SHA-256: equal hashes mean equal secrets, and the time it takes says
         // nothing about how close a guess came.
         if (keys.Find(ApiKeySecrets.Hash(token)) is not { } key) return Caller.Anonymous;

@@ -63,6 +63,8 @@ internal sealed class KeyCache
 
     public bool HasAdminKeys => _snapshot.HasAdminKeys;
 
+    public bool IsEmpty => _snapshot.ByHash.Count == 0;
+
     public CachedKey? Find(string secretHash) => _snapshot.ByHash.GetValueOrDefault(secretHash);
 
     public IEnumerable<CachedKey> All => _snapshot.ByHash.Values;
