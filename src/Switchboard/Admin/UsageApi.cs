@@ -9,8 +9,8 @@ namespace Switchboard.Admin;
 /// OpenAI's Usage and Costs API over the ledger: time buckets of 1m / 1h / 1d from <c>start_time</c>, filters by
 /// project, key and model, <c>group_by</c>, and page cursors. Requests count once they were served (status 200, or
 /// 499 for a client that left mid-answer, with the tokens produced until then); refused and failed requests are in the
-/// ledger but use no tokens and cost nothing. Day buckets starting at midnight UTC are read from the daily rollup (so
-/// they reach back past the raw rows' retention); other buckets from the raw rows.
+/// ledger but use no tokens and cost nothing. Buckets that start on a whole hour (UTC) are read from the hourly or
+/// daily rollup, so they reach back past the raw rows' retention; minute buckets from the raw rows.
 /// </summary>
 internal static class UsageApi
 {
@@ -105,8 +105,12 @@ internal static class UsageApi
     private static async Task<List<(LedgerRow Row, long Requests)>> RowsAsync(Store store, Query query, string[]? endpoints)
     {
         var pageEnd = Math.Min(query.End, query.PageStart + query.Width * query.Limit);
-        var rows = query.Width == 86_400 && query.Start % 86_400 == 0
-            ? await store.DailyAsync(query.PageStart, pageEnd, query.ProjectIds)
+        // A rollup serves buckets made of whole periods of it: day buckets from midnight, any bucket of whole hours from a whole hour.
+        var rollup = query.Width % 86_400 == 0 && query.Start % 86_400 == 0 ? Rollup.Daily
+            : query.Width % 3_600 == 0 && query.Start % 3_600 == 0 ? Rollup.Hourly
+            : null;
+        var rows = rollup is not null
+            ? await store.RollupAsync(rollup, query.PageStart, pageEnd, query.ProjectIds)
             : [.. (await store.LedgerAsync(query.PageStart, pageEnd, query.ProjectIds)).Where(r => r.Status is 200 or StatusCodes.Status499ClientClosedRequest).Select(r => (r, 1L))];
         return [.. rows.Where(x => (endpoints is null || endpoints.Contains(x.Row.Endpoint))
             && (query.KeyIds.Length == 0 || (x.Row.ApiKeyId is not null && query.KeyIds.Contains(x.Row.ApiKeyId)))

@@ -109,5 +109,25 @@ internal static class Migrations
             """),
         // Every index is written on each of a ledger's many inserts: queries by key read a time range and filter.
         (4, "DROP INDEX IF EXISTS ledger_by_key;"),
+        (5, """
+            CREATE TABLE ledger_hourly (
+                hour BIGINT NOT NULL,
+                project_id TEXT NOT NULL,
+                api_key_id TEXT NOT NULL,
+                model TEXT NOT NULL,
+                endpoint TEXT NOT NULL,
+                requests BIGINT NOT NULL,
+                input_tokens BIGINT NOT NULL,
+                output_tokens BIGINT NOT NULL,
+                cached_tokens BIGINT NOT NULL,
+                cost_micros BIGINT NOT NULL,
+                PRIMARY KEY (hour, project_id, api_key_id, model, endpoint)
+            );
+            INSERT INTO ledger_hourly (hour, project_id, api_key_id, model, endpoint, requests, input_tokens, output_tokens, cached_tokens, cost_micros)
+            SELECT at - at % 3600, COALESCE(project_id, ''), COALESCE(api_key_id, ''), model, endpoint, COUNT(*), SUM(input_tokens), SUM(output_tokens),
+                SUM(cached_tokens), SUM(cost_micros)
+            FROM ledger WHERE status IN (200, 499)
+            GROUP BY at - at % 3600, COALESCE(project_id, ''), COALESCE(api_key_id, ''), model, endpoint;
+            """),
     ];
 }

@@ -354,8 +354,8 @@ internal sealed class Store : IAsyncDisposable
     // ---- ledger ----
 
     /// <summary>
-    /// Stores rows and adds the served ones (status 200, or 499 with what was produced) to the daily rollup, in one
-    /// transaction: the rollup is what usage by day reads, and it outlives the raw rows' retention.
+    /// Stores rows and adds the served ones (status 200, or 499 with what was produced) to the hourly and daily
+    /// rollups, in one transaction: the rollups are what usage by hour and day reads, and they outlive the raw rows.
     /// </summary>
     public async Task AppendLedgerAsync(IReadOnlyList<LedgerRow> rows, CancellationToken cancellationToken = default)
     {
@@ -364,21 +364,25 @@ internal sealed class Store : IAsyncDisposable
         await using var transaction = await BeginAsync(connection, cancellationToken);
         if (connection is NpgsqlConnection postgres) await CopyLedgerAsync(postgres, rows, cancellationToken);
         else InsertLedger((SqliteConnection)connection, (SqliteTransaction)transaction, rows);
-        var daily = rows.Where(r => r.Status is 200 or 499)
-            .GroupBy(r => (Day: r.At - r.At % 86_400, Project: r.ProjectId ?? "", Key: r.ApiKeyId ?? "", r.Model, r.Endpoint))
-            .Select(g => new
-            {
-                g.Key.Day, g.Key.Project, g.Key.Key, g.Key.Model, g.Key.Endpoint, Requests = (long)g.Count(),
-                Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens), Cached = g.Sum(r => r.CachedTokens), Cost = g.Sum(r => r.CostMicros),
-            });
-        await connection.ExecuteAsync("""
-            INSERT INTO ledger_daily (day, project_id, api_key_id, model, endpoint, requests, input_tokens, output_tokens, cached_tokens, cost_micros)
-            VALUES (@Day, @Project, @Key, @Model, @Endpoint, @Requests, @Input, @Output, @Cached, @Cost)
-            ON CONFLICT (day, project_id, api_key_id, model, endpoint) DO UPDATE SET
-                requests = ledger_daily.requests + excluded.requests, input_tokens = ledger_daily.input_tokens + excluded.input_tokens,
-                output_tokens = ledger_daily.output_tokens + excluded.output_tokens, cached_tokens = ledger_daily.cached_tokens + excluded.cached_tokens,
-                cost_micros = ledger_daily.cost_micros + excluded.cost_micros
-            """, daily, transaction);
+        foreach (var rollup in (Rollup[])[Rollup.Hourly, Rollup.Daily])
+        {
+            var totals = rows.Where(r => r.Status is 200 or 499)
+                .GroupBy(r => (Start: r.At - r.At % rollup.Seconds, Project: r.ProjectId ?? "", Key: r.ApiKeyId ?? "", r.Model, r.Endpoint))
+                .Select(g => new
+                {
+                    g.Key.Start, g.Key.Project, g.Key.Key, g.Key.Model, g.Key.Endpoint, Requests = (long)g.Count(),
+                    Input = g.Sum(r => r.InputTokens), Output = g.Sum(r => r.OutputTokens), Cached = g.Sum(r => r.CachedTokens), Cost = g.Sum(r => r.CostMicros),
+                });
+            var (table, column) = (rollup.Table, rollup.Column);
+            await connection.ExecuteAsync($"""
+                INSERT INTO {table} ({column}, project_id, api_key_id, model, endpoint, requests, input_tokens, output_tokens, cached_tokens, cost_micros)
+                VALUES (@Start, @Project, @Key, @Model, @Endpoint, @Requests, @Input, @Output, @Cached, @Cost)
+                ON CONFLICT ({column}, project_id, api_key_id, model, endpoint) DO UPDATE SET
+                    requests = {table}.requests + excluded.requests, input_tokens = {table}.input_tokens + excluded.input_tokens,
+                    output_tokens = {table}.output_tokens + excluded.output_tokens, cached_tokens = {table}.cached_tokens + excluded.cached_tokens,
+                    cost_micros = {table}.cost_micros + excluded.cost_micros
+                """, totals, transaction);
+        }
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -448,26 +452,27 @@ internal sealed class Store : IAsyncDisposable
     }
 
     /// <summary>
-    /// The daily rollup for days in [start, end): each day's served totals per project, key, model and endpoint, as a
-    /// ledger row (status 200) with the number of requests it stands for.
+    /// A rollup's periods in [start, end): each period's served totals per project, key, model and endpoint, as a
+    /// ledger row (status 200, at the period's start) with the number of requests it stands for.
     /// </summary>
-    public async Task<List<(LedgerRow Row, long Requests)>> DailyAsync(long start, long end, IReadOnlyList<string>? projectIds)
+    public async Task<List<(LedgerRow Row, long Requests)>> RollupAsync(Rollup rollup, long start, long end, IReadOnlyList<string>? projectIds)
     {
         await using var connection = await OpenConnectionAsync();
         var filter = projectIds is { Count: > 0 } ? (IsPostgres ? "AND project_id = ANY(@projectIds)" : "AND project_id IN @projectIds") : "";
-        var rows = await connection.QueryAsync<DailyRow>(
-            $"SELECT * FROM ledger_daily WHERE day >= @start AND day < @end {filter} ORDER BY day", new { start, end, projectIds = projectIds?.ToArray() });
+        var rows = await connection.QueryAsync<RollupRow>(
+            $"SELECT {rollup.Column} AS period_start, * FROM {rollup.Table} WHERE {rollup.Column} >= @start AND {rollup.Column} < @end {filter} ORDER BY {rollup.Column}",
+            new { start, end, projectIds = projectIds?.ToArray() });
         return [.. rows.Select(d => (new LedgerRow
         {
-            RequestId = "", At = d.Day, ProjectId = d.ProjectId.Length == 0 ? null : d.ProjectId, ApiKeyId = d.ApiKeyId.Length == 0 ? null : d.ApiKeyId,
+            RequestId = "", At = d.PeriodStart, ProjectId = d.ProjectId.Length == 0 ? null : d.ProjectId, ApiKeyId = d.ApiKeyId.Length == 0 ? null : d.ApiKeyId,
             Endpoint = d.Endpoint, Model = d.Model, Status = 200, InputTokens = d.InputTokens, OutputTokens = d.OutputTokens,
             CachedTokens = d.CachedTokens, CostMicros = d.CostMicros,
         }, d.Requests))];
     }
 
-    private sealed record DailyRow
+    private sealed record RollupRow
     {
-        public long Day { get; init; }
+        public long PeriodStart { get; init; }
         public string ProjectId { get; init; } = "";
         public string ApiKeyId { get; init; } = "";
         public string Model { get; init; } = "";
@@ -507,6 +512,13 @@ internal sealed class Store : IAsyncDisposable
         if (_postgres is not null) await _postgres.DisposeAsync();
         else SqliteConnection.ClearAllPools();
     }
+}
+
+/// <summary>A table of the ledger's totals per period (hour or day, in UTC), kept beside the raw rows.</summary>
+internal sealed record Rollup(string Table, string Column, long Seconds)
+{
+    public static readonly Rollup Hourly = new("ledger_hourly", "hour", 3_600);
+    public static readonly Rollup Daily = new("ledger_daily", "day", 86_400);
 }
 
 /// <summary>Where the store lives: a PostgreSQL connection string, or else a SQLite file.</summary>

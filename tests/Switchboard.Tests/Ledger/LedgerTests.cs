@@ -118,7 +118,7 @@ public sealed class LedgerTests
     [Theory]
     [InlineData("sqlite")]
     [PostgresData]
-    public async Task Raw_rows_past_the_retention_are_deleted_and_usage_by_day_still_counts_them(string kind)
+    public async Task Raw_rows_past_the_retention_are_deleted_and_usage_by_hour_and_day_still_counts_them(string kind)
     {
         await using var gateway = await AdminApiTests.StartAsync(kind, null, ("Switchboard:Ledger:RetentionDays", "30"));
         var store = gateway.App.Services.GetRequiredService<Switchboard.Storage.Store>();
@@ -141,6 +141,15 @@ public sealed class LedgerTests
             $"/v1/organization/usage/completions?start_time={today - 41 * 86_400}&end_time={today}&bucket_width=1d&limit=31&page={usage.GetProperty("next_page").GetString()}", Master);
         counted += rest.GetProperty("data").EnumerateArray().SelectMany(b => b.GetProperty("results").EnumerateArray()).Sum(r => r.GetProperty("num_model_requests").GetInt64());
         Assert.Equal(3, counted);
+        // Hour buckets from a whole hour read the hourly rollup: the deleted rows' hour still has them.
+        var (_, hourly) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get,
+            $"/v1/organization/usage/completions?start_time={today - 40 * 86_400}&end_time={today - 40 * 86_400 + 7_200}&bucket_width=1h", Master);
+        var hours = hourly.GetProperty("data").EnumerateArray().Select(b => b.GetProperty("results").EnumerateArray().Sum(r => r.GetProperty("num_model_requests").GetInt64())).ToList();
+        Assert.Equal([2L, 0L], hours);
+        // Minute buckets read the raw rows, which are gone.
+        var (_, minutes) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get,
+            $"/v1/organization/usage/completions?start_time={today - 40 * 86_400}&end_time={today - 40 * 86_400 + 600}&bucket_width=1m", Master);
+        Assert.All(minutes.GetProperty("data").EnumerateArray(), b => Assert.Empty(b.GetProperty("results").EnumerateArray()));
     }
 
     [Fact]
