@@ -39,6 +39,7 @@ internal static class AdminApi
         organization.MapGet("/admin_api_keys/{keyId}", RetrieveAdminKey);
         organization.MapDelete("/admin_api_keys/{keyId}", DeleteAdminKey);
         organization.MapUsageApi();
+        organization.MapPricesApi();
         return app;
     }
 
@@ -82,7 +83,7 @@ internal static class AdminApi
         return AdminJson.Ok(ProjectObject.From((await store.RenameProjectAsync(projectId, name!))!));
     }
 
-    private static async Task<IResult> ArchiveProject(string projectId, Store store, KeySync keys, TimeProvider time)
+    private static async Task<IResult> ArchiveProject(string projectId, Store store, StoreSync keys, TimeProvider time)
     {
         if (projectId == DefaultProjectId) return new ErrorResult(GatewayErrors.InvalidValue("project_id", "the default project cannot be archived."));
         if (await store.ArchiveProjectAsync(projectId, Now(time)) is not { } project) return NoProject(projectId);
@@ -101,7 +102,7 @@ internal static class AdminApi
         return AdminJson.Ok(AdminRequests.List(rows, limit, ServiceAccountObject.From, a => a.Id));
     }
 
-    private static async Task<IResult> CreateServiceAccount(string projectId, HttpContext context, Store store, KeySync keys, TimeProvider time)
+    private static async Task<IResult> CreateServiceAccount(string projectId, HttpContext context, Store store, StoreSync keys, TimeProvider time)
     {
         var (body, error) = await AdminRequests.ReadObjectAsync(context);
         var (name, nameError) = error is null ? AdminRequests.String(body, "name", required: true) : (null, error);
@@ -125,7 +126,7 @@ internal static class AdminApi
             ? AdminJson.Ok(ServiceAccountObject.From(account))
             : new ErrorResult(GatewayErrors.NotFound("service account", accountId, "service_account_id"));
 
-    private static async Task<IResult> DeleteServiceAccount(string projectId, string accountId, Store store, KeySync keys, TimeProvider time)
+    private static async Task<IResult> DeleteServiceAccount(string projectId, string accountId, Store store, StoreSync keys, TimeProvider time)
     {
         if (!await store.DeleteServiceAccountAsync(projectId, accountId, Now(time)))
             return new ErrorResult(GatewayErrors.NotFound("service account", accountId, "service_account_id"));
@@ -133,7 +134,7 @@ internal static class AdminApi
         return AdminJson.Ok(new DeletedObject(accountId, "organization.project.service_account.deleted"));
     }
 
-    private static async Task<IResult> CreateServiceAccountKey(string projectId, string accountId, HttpContext context, Store store, KeySync keys, TimeProvider time)
+    private static async Task<IResult> CreateServiceAccountKey(string projectId, string accountId, HttpContext context, Store store, StoreSync keys, TimeProvider time)
     {
         var (body, error) = await AdminRequests.ReadObjectAsync(context);
         var (name, nameError) = error is null ? AdminRequests.String(body, "name", required: false) : (null, error);
@@ -204,7 +205,7 @@ internal static class AdminApi
         return AdminJson.Ok(ProjectKeyObject.From(key, account));
     }
 
-    private static async Task<IResult> DeleteProjectKey(string projectId, string keyId, Store store, KeySync keys, TimeProvider time)
+    private static async Task<IResult> DeleteProjectKey(string projectId, string keyId, Store store, StoreSync keys, TimeProvider time)
     {
         if (!await store.RevokeKeyAsync(ApiKeyRow.ProjectKind, projectId, keyId, Now(time)))
             return new ErrorResult(GatewayErrors.NotFound("API key", keyId, "api_key_id"));
@@ -223,7 +224,7 @@ internal static class AdminApi
         return AdminJson.Ok(AdminRequests.List(rows, limit, k => AdminKeyObject.From(k), k => k.Id));
     }
 
-    private static async Task<IResult> CreateAdminKey(HttpContext context, Store store, KeySync keys, TimeProvider time)
+    private static async Task<IResult> CreateAdminKey(HttpContext context, Store store, StoreSync keys, TimeProvider time)
     {
         var (body, error) = await AdminRequests.ReadObjectAsync(context);
         var (name, nameError) = error is null ? AdminRequests.String(body, "name", required: true) : (null, error);
@@ -252,7 +253,7 @@ internal static class AdminApi
             ? AdminJson.Ok(AdminKeyObject.From(key))
             : new ErrorResult(GatewayErrors.NotFound("admin API key", keyId, "key_id"));
 
-    private static async Task<IResult> DeleteAdminKey(string keyId, Store store, KeySync keys, TimeProvider time)
+    private static async Task<IResult> DeleteAdminKey(string keyId, Store store, StoreSync keys, TimeProvider time)
     {
         if (!await store.RevokeKeyAsync(ApiKeyRow.AdminKind, null, keyId, Now(time)))
             return new ErrorResult(GatewayErrors.NotFound("admin API key", keyId, "key_id"));

@@ -29,7 +29,8 @@ public static class OpenAiApi
     private static void MapForwarded(RouteGroupBuilder group, string pattern, ApiEndpoint endpoint)
     {
         var handler = ((IEndpointRouteBuilder)group).ServiceProvider.GetRequiredService<ProxyHandler>();
-        group.MapPost(pattern, context => handler.HandleAsync(context, endpoint));
+        // The operation rides along as metadata, so a request refused before the handler is still recorded as one.
+        group.MapPost(pattern, context => handler.HandleAsync(context, endpoint)).WithMetadata(endpoint);
     }
 
     private static async Task<Ok<ModelList>> ListModels(ModelCatalog catalog, CancellationToken cancellationToken) =>

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authorization;
+using Switchboard.Api;
 using Switchboard.Configuration;
 using Switchboard.Errors;
 using Switchboard.Keys;
+using Switchboard.Metering;
 
 namespace Switchboard.Authentication;
 
@@ -35,7 +37,7 @@ internal sealed class AdminEndpointAttribute : Attribute;
 /// </summary>
 internal static class KeyAuthentication
 {
-    public static IApplicationBuilder UseKeyAuthentication(this IApplicationBuilder app, GatewayOptions options, KeyCache keys, TimeProvider time)
+    public static IApplicationBuilder UseKeyAuthentication(this IApplicationBuilder app, GatewayOptions options, KeyCache keys, RequestRecorder recorder, TimeProvider time)
     {
         var master = options.MasterKey is { } key ? SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)) : null;
         return app.Use((context, next) =>
@@ -56,10 +58,24 @@ internal static class KeyAuthentication
                 var open = master is null && !keys.HasProjectKeys;
                 refusal = caller.Kind is CallerKind.Master or CallerKind.Project || open ? null : GatewayErrors.InvalidApiKey();
             }
-            if (refusal is not null) return ErrorResult.WriteAsync(context.Response, refusal);
+            if (refusal is not null)
+            {
+                return endpoint?.Metadata.GetMetadata<ApiEndpoint>() is { } operation
+                    ? RefuseOperationAsync(context, operation, refusal, recorder, time)
+                    : ErrorResult.WriteAsync(context.Response, refusal);
+            }
             context.Features.Set(caller);
             return next(context);
         });
+    }
+
+    // A model request refused for its key is in the ledger like any other (its body unread, so its model unknown).
+    private static async Task RefuseOperationAsync(HttpContext context, ApiEndpoint operation, OpenAiError refusal, RequestRecorder recorder, TimeProvider time)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await ErrorResult.WriteAsync(context.Response, refusal);
+        await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier, operation.Path, "-", null, refusal.Status,
+            System.Diagnostics.Stopwatch.GetElapsedTime(started), null, false, time.GetUtcNow().ToUnixTimeSeconds()), null);
     }
 
     private static Caller Identify(HttpRequest request, byte[]? master, KeyCache keys, TimeProvider time)

@@ -10,6 +10,9 @@ namespace Switchboard.Forwarding;
 /// <summary>What forwarding produced, as a value (no exceptions for control flow): YARP's ForwarderError idea.</summary>
 internal abstract record ForwardOutcome(Provider? Provider) : IDisposable
 {
+    /// <summary>The model name the provider was asked for (after aliases and fallback), for the ledger.</summary>
+    public string? ServedModel { get; set; }
+
     public abstract void Dispose();
 }
 

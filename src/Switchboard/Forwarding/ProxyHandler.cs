@@ -29,7 +29,8 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         var clientAborted = context.RequestAborted;
         var response = context.Response;
         var model = "-";
-        string? provider = null;
+        string? provider = null, servedModel = null;
+        long firstTokenAt = 0;
         Usage? usage = null;
         var stream = false;
         var status = 0;
@@ -72,6 +73,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
 
                 using var outcome = await forwarder.ForwardAsync(request, route, clientAborted);
                 provider = outcome.Provider?.Name;
+                servedModel = outcome.ServedModel;
                 switch (outcome)
                 {
                     case BufferedResponse buffered:
@@ -82,12 +84,14 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                     case StreamingResponse streaming:
                         var result = await StreamRelay.RelayAsync(response, streaming, request.ClientWantsUsage, budget, options.Limits.MaxEventBytes, clientAborted);
                         usage = result.Usage;
+                        firstTokenAt = result.FirstTokenAt;
                         status = StatusFor(result.End);
                         if (result.Fault is { } fault) Log.UnhandledError(logger, fault, context.TraceIdentifier);
                         break;
                     case LocalStreamResponse localStream:
                         var generated = await LocalStreamRelay.RelayAsync(response, localStream, request.ClientWantsUsage, clientAborted);
                         usage = generated.Usage;
+                        firstTokenAt = generated.FirstTokenAt;
                         status = StatusFor(generated.End);
                         if (generated.Fault is { } generationFault) Log.UnhandledError(logger, generationFault, context.TraceIdentifier);
                         break;
@@ -113,7 +117,11 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         finally
         {
             await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier, endpoint.Path, model, provider, status,
-                Stopwatch.GetElapsedTime(started), usage, stream, startedAt, requestBytes), context.Features.Get<Caller>());
+                Stopwatch.GetElapsedTime(started), usage, stream, startedAt, requestBytes)
+            {
+                ServedModel = servedModel,
+                TimeToFirstToken = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt),
+            }, context.Features.Get<Caller>());
         }
     }
 

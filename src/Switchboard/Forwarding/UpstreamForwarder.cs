@@ -54,6 +54,7 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
                 var (outcome, tryNext) = await local.ForwardAsync(localProvider, candidate.UpstreamModel, request, clientAborted);
                 last?.Dispose();
                 last = outcome;
+                outcome.ServedModel = candidate.UpstreamModel;
                 if (!tryNext) return outcome;
                 Log.FallingBack(logger, localProvider.Name, route.Model);
                 continue;
@@ -71,6 +72,7 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
                 var result = await AttemptAsync(provider, candidate.UpstreamModel, request, edits, clientAborted);
                 last?.Dispose();
                 last = result.Outcome;
+                last.ServedModel = candidate.UpstreamModel;
                 if (result.Kind is AttemptKind.Done or AttemptKind.Final) return result.Outcome;
                 if (result.Kind == AttemptKind.NextProvider || attempt >= retry.MaxRetries || provider.Breaker.State != CircuitState.Closed) break;
                 var headers = (result.Outcome as FailedResponse)?.Error.Headers ?? [];

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Scalar.AspNetCore;
 using Switchboard.Admin;
 using Switchboard.Api;
 using Switchboard.Authentication;
@@ -98,20 +99,23 @@ public static class GatewayApp
             .GetAwaiter().GetResult();
         services.AddSingleton(_ => store);
         services.AddSingleton<KeyCache>();
-        services.AddSingleton<KeySync>();
-        services.AddHostedService(provider => provider.GetRequiredService<KeySync>());
+        services.AddSingleton<StoreSync>();
+        services.AddHostedService(provider => provider.GetRequiredService<StoreSync>());
         configureServices?.Invoke(services);
 
         var app = builder.Build();
-        app.Services.GetRequiredService<KeySync>().ReloadAsync().GetAwaiter().GetResult();
+        app.Services.GetRequiredService<StoreSync>().ReloadAsync().GetAwaiter().GetResult();
         app.UseRequestId();
         app.UseErrorGuard(options);
         app.UseRouting();
         app.UseCrossSiteGuard(options);
-        app.UseKeyAuthentication(options, app.Services.GetRequiredService<KeyCache>(), app.Services.GetRequiredService<TimeProvider>());
+        app.UseKeyAuthentication(options, app.Services.GetRequiredService<KeyCache>(), app.Services.GetRequiredService<RequestRecorder>(),
+            app.Services.GetRequiredService<TimeProvider>());
         app.MapHealthApi();
         // The admin surface's description (no secrets in it), readable without a key like the health checks.
         app.MapOpenApi().AllowAnonymous();
+        // An interactive reference over that document, its script served from the package (no CDN, works offline).
+        app.MapScalarApiReference("/reference", reference => reference.WithTitle("Switchboard API")).AllowAnonymous();
         app.MapAdminApi();
         app.MapBillingApi();
         app.MapOpenAiApi();

@@ -50,7 +50,7 @@ internal sealed class CachedKey(ApiKeyRow row)
 /// <summary>
 /// Every live key by the SHA-256 of its secret: authenticating a request is a hash and a dictionary lookup, never
 /// a database query. Replaced whole (an immutable snapshot) when the store's key version moves, which
-/// <see cref="KeySync"/> checks every <c>Keys:RefreshInterval</c>; this instance's own changes reload it at once.
+/// <see cref="StoreSync"/> checks every <c>Keys:RefreshInterval</c>; this instance's own changes reload it at once.
 /// </summary>
 internal sealed class KeyCache
 {

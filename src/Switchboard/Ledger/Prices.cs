@@ -5,11 +5,16 @@ namespace Switchboard.Ledger;
 /// <summary>A model's price in micro-dollars per million tokens (so $0.15 / 1M is 150,000): integers, never floating point.</summary>
 public readonly record struct Price(long Input, long CachedInput, long Output);
 
+/// <summary>Where a model's price comes from; a later source wins over an earlier one.</summary>
+public enum PriceSource { BuiltIn, Configured, Admin }
+
 /// <summary>
 /// What each model costs: a built-in table of well-known models (list prices per million tokens), overridden or
 /// extended by <c>Switchboard:Prices</c> and by the prices of configured models (<c>Models:NAME:InputPricePerMillion</c>,
-/// <c>OutputPricePerMillion</c>, for the name and its aliases). A dated or suffixed name (<c>gpt-4o-mini-2024-07-18</c>) takes the price of
-/// the longest listed name it starts with. Models not listed, local ones included, cost 0.
+/// <c>OutputPricePerMillion</c>, for the name and its aliases), and those by prices set through the admin API (kept in
+/// the store, reloaded by <c>StoreSync</c>). A dated or suffixed name (<c>gpt-4o-mini-2024-07-18</c>) takes the price of
+/// the longest listed name it starts with. Models not listed, local ones included, cost 0. A request is priced when
+/// it is recorded, so a price change never rewrites what was already charged.
 /// </summary>
 public sealed class Prices
 {
@@ -36,26 +41,42 @@ public sealed class Prices
         ["qwen-max"] = new(1_600_000, 1_600_000, 6_400_000),
     };
 
-    private readonly Dictionary<string, Price> _prices;
+    private readonly Dictionary<string, (Price Price, PriceSource Source)> _base;
+    private volatile Dictionary<string, (Price Price, PriceSource Source)> _current;
 
     public Prices(IReadOnlyDictionary<string, Price>? configured = null, IReadOnlyList<Configuration.ModelOptions>? models = null)
     {
-        _prices = new Dictionary<string, Price>(BuiltIn, StringComparer.OrdinalIgnoreCase);
-        foreach (var (model, price) in configured ?? new Dictionary<string, Price>()) _prices[model] = price;
+        _base = new(StringComparer.OrdinalIgnoreCase);
+        foreach (var (model, price) in BuiltIn) _base[model] = (price, PriceSource.BuiltIn);
+        foreach (var (model, price) in configured ?? new Dictionary<string, Price>()) _base[model] = (price, PriceSource.Configured);
         foreach (var model in models ?? [])
         {
             if (model.InputMicrosPerMillion is null && model.OutputMicrosPerMillion is null) continue;
             var input = model.InputMicrosPerMillion ?? 0;
-            foreach (var name in model.Aliases.Prepend(model.Name)) _prices[name] = new Price(input, input, model.OutputMicrosPerMillion ?? 0);
+            foreach (var name in model.Aliases.Prepend(model.Name)) _base[name] = (new Price(input, input, model.OutputMicrosPerMillion ?? 0), PriceSource.Configured);
         }
+        _current = _base;
     }
+
+    /// <summary>Replaces the prices set through the admin API (a new snapshot: a request being priced keeps the one it read).</summary>
+    internal void Load(IEnumerable<Storage.ModelPriceRow> stored)
+    {
+        var current = new Dictionary<string, (Price, PriceSource)>(_base, StringComparer.OrdinalIgnoreCase);
+        foreach (var row in stored) current[row.Model] = (new Price(row.InputMicros, row.CachedInputMicros, row.OutputMicros), PriceSource.Admin);
+        _current = current;
+    }
+
+    /// <summary>Every listed price, by model name.</summary>
+    public IEnumerable<(string Model, Price Price, PriceSource Source)> All =>
+        _current.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value.Price, p.Value.Source));
 
     public Price? For(string model)
     {
-        if (_prices.TryGetValue(model, out var exact)) return exact;
+        var prices = _current;
+        if (prices.TryGetValue(model, out var exact)) return exact.Price;
         Price? best = null;
         var bestLength = 0;
-        foreach (var (name, price) in _prices)
+        foreach (var (name, (price, _)) in prices)
         {
             if (name.Length > bestLength && model.Length > name.Length && model.StartsWith(name, StringComparison.OrdinalIgnoreCase) && model[name.Length] is '-' or ':' or '@')
             {

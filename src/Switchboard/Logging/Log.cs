@@ -67,8 +67,8 @@ internal static partial class Log
     [LoggerMessage(LogEvents.LocalModelUnloaded, LogLevel.Information, "Unloaded local model {Model}: unused for {IdleUnloadAfter}")]
     public static partial void LocalModelUnloaded(ILogger logger, string model, TimeSpan idleUnloadAfter);
 
-    [LoggerMessage(LogEvents.KeySyncFailed, LogLevel.Warning, "Refreshing keys from the store failed (serving the keys already loaded; retrying): {Reason}")]
-    public static partial void KeySyncFailed(ILogger logger, string reason);
+    [LoggerMessage(LogEvents.StoreSyncFailed, LogLevel.Warning, "Refreshing keys from the store failed (serving the keys already loaded; retrying): {Reason}")]
+    public static partial void StoreSyncFailed(ILogger logger, string reason);
 
     [LoggerMessage(LogEvents.StoreOpened, LogLevel.Information, "Store: {Store}")]
     public static partial void StoreOpened(ILogger logger, string store);

@@ -29,7 +29,7 @@ internal static class LogEvents
     public const int LocalModelUnloaded = 4004;
 
     public const int StoreOpened = 5000;
-    public const int KeySyncFailed = 5001;
+    public const int StoreSyncFailed = 5001;
     public const int LedgerWriteFailed = 5002;
     public const int LedgerRowsLost = 5003;
 }

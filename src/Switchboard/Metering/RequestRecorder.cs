@@ -8,7 +8,13 @@ namespace Switchboard.Metering;
 /// <summary>The facts of one finished request: what the ledger and the log record.</summary>
 public readonly record struct RequestRecord(
     string RequestId, string Endpoint, string Model, string? Provider, int Status, TimeSpan Latency, Usage? Usage, bool Stream,
-    long StartedAt = 0, int RequestBytes = 0);
+    long StartedAt = 0, int RequestBytes = 0)
+{
+    /// <summary>The model the provider was asked for, after aliases and fallback.</summary>
+    public string? ServedModel { get; init; }
+    /// <summary>Until the first token was written to the client, for streams.</summary>
+    public TimeSpan? TimeToFirstToken { get; init; }
+}
 
 /// <summary>
 /// Settles every finished request — including failed ones and streams the client aborted — in one log line and one
@@ -33,14 +39,17 @@ internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogge
             ApiKeyId = caller?.Kind == CallerKind.Project ? caller.KeyId : null,
             Endpoint = record.Endpoint,
             Model = record.Model,
+            ServedModel = record.ServedModel,
             Provider = record.Provider,
             Status = record.Status,
             Stream = record.Stream ? 1 : 0,
             InputTokens = usage.PromptTokens,
             OutputTokens = usage.CompletionTokens,
             CachedTokens = usage.CachedTokens,
+            ReasoningTokens = usage.ReasoningTokens,
             CostMicros = prices.CostMicros(record.Model, usage),
             LatencyMs = (long)record.Latency.TotalMilliseconds,
+            TtftMs = record.TimeToFirstToken is { } ttft ? (long)ttft.TotalMilliseconds : null,
             Estimated = estimated ? 1 : 0,
         });
     }

@@ -4,7 +4,7 @@ using Switchboard.Json;
 namespace Switchboard.Metering;
 
 /// <summary>Token counts of one request, as the upstream reported them.</summary>
-public readonly record struct Usage(int PromptTokens, int CompletionTokens, int TotalTokens, int CachedTokens)
+public readonly record struct Usage(int PromptTokens, int CompletionTokens, int TotalTokens, int CachedTokens, int ReasoningTokens = 0)
 {
     /// <summary>
     /// Reads a <c>usage</c> object (<paramref name="json"/> is exactly its text): the chat, completions and embeddings
@@ -12,7 +12,7 @@ public readonly record struct Usage(int PromptTokens, int CompletionTokens, int 
     /// </summary>
     public static Usage Read(ReadOnlySpan<byte> json)
     {
-        int? prompt = null, completion = null, total = null, input = null, output = null, cached = null;
+        int? prompt = null, completion = null, total = null, input = null, output = null, cached = null, reasoning = null;
         var scanner = new JsonObjectScanner(json);
         if (!scanner.TryReadStart()) return default;
         while (scanner.MoveNext())
@@ -21,7 +21,12 @@ public readonly record struct Usage(int PromptTokens, int CompletionTokens, int 
             var value = scanner.ReadValue();
             if (field == "prompt_tokens_details")
             {
-                if (value.Kind == JsonTokenType.StartObject) cached = ReadCachedTokens(json[value.ValueStart..value.End]);
+                if (value.Kind == JsonTokenType.StartObject) cached = ReadDetail(json[value.ValueStart..value.End], "cached_tokens"u8);
+                continue;
+            }
+            if (field == "completion_tokens_details")
+            {
+                if (value.Kind == JsonTokenType.StartObject) reasoning = ReadDetail(json[value.ValueStart..value.End], "reasoning_tokens"u8);
                 continue;
             }
             if (field is null || value.Kind != JsonTokenType.Number) continue;
@@ -37,7 +42,7 @@ public readonly record struct Usage(int PromptTokens, int CompletionTokens, int 
         }
         var p = prompt ?? input ?? 0;
         var c = completion ?? output ?? 0;
-        return new Usage(p, c, total ?? p + c, cached ?? 0);
+        return new Usage(p, c, total ?? p + c, cached ?? 0, reasoning ?? 0);
     }
 
     private static string? Field(ref JsonObjectScanner scanner)
@@ -51,20 +56,20 @@ public readonly record struct Usage(int PromptTokens, int CompletionTokens, int 
 
     private static readonly (string Text, byte[] Utf8)[] Fields = [.. new[]
     {
-        "prompt_tokens", "completion_tokens", "total_tokens", "input_tokens", "output_tokens", "prompt_tokens_details",
+        "prompt_tokens", "completion_tokens", "total_tokens", "input_tokens", "output_tokens", "prompt_tokens_details", "completion_tokens_details",
     }.Select(name => (name, System.Text.Encoding.UTF8.GetBytes(name)))];
 
-    private static int? ReadCachedTokens(ReadOnlySpan<byte> details)
+    private static int? ReadDetail(ReadOnlySpan<byte> details, ReadOnlySpan<byte> name)
     {
         var scanner = new JsonObjectScanner(details);
         scanner.TryReadStart();
-        int? cached = null;
+        int? count = null;
         while (scanner.MoveNext())
         {
-            var isCached = scanner.NameIs("cached_tokens"u8);
+            var isWanted = scanner.NameIs(name);
             var value = scanner.ReadValue();
-            if (isCached && value.Kind == JsonTokenType.Number) cached = scanner.TryGetCount();
+            if (isWanted && value.Kind == JsonTokenType.Number) count = scanner.TryGetCount();
         }
-        return cached;
+        return count;
     }
 }

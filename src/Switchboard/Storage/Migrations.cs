@@ -129,5 +129,19 @@ internal static class Migrations
             FROM ledger WHERE status IN (200, 499)
             GROUP BY at - at % 3600, COALESCE(project_id, ''), COALESCE(api_key_id, ''), model, endpoint;
             """),
+        // The model that answered (after aliases and fallback), reasoning tokens, and time to first token of streams;
+        // prices set through the admin API (cached by every instance like the keys, so a change moves key_version too).
+        (6, """
+            ALTER TABLE ledger ADD COLUMN served_model TEXT NULL;
+            ALTER TABLE ledger ADD COLUMN reasoning_tokens BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE ledger ADD COLUMN ttft_ms BIGINT NULL;
+            CREATE TABLE model_prices (
+                model TEXT PRIMARY KEY,
+                input_micros BIGINT NOT NULL,
+                cached_input_micros BIGINT NOT NULL,
+                output_micros BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            );
+            """),
     ];
 }

@@ -48,15 +48,21 @@ internal record struct LedgerRow
     public string? ProjectId { get; init; }
     public string? ApiKeyId { get; init; }
     public required string Endpoint { get; init; }
+    /// <summary>The model the client asked for.</summary>
     public required string Model { get; init; }
+    /// <summary>The model the provider was asked for, after aliases and fallback; null when no provider was reached.</summary>
+    public string? ServedModel { get; init; }
     public string? Provider { get; init; }
     public long Status { get; init; }
     public long Stream { get; init; }
     public long InputTokens { get; init; }
     public long OutputTokens { get; init; }
     public long CachedTokens { get; init; }
+    public long ReasoningTokens { get; init; }
     public long CostMicros { get; init; }
     public long LatencyMs { get; init; }
+    /// <summary>Milliseconds until the first token reached the client, for streams; null for a response sent whole.</summary>
+    public long? TtftMs { get; init; }
     public long Estimated { get; init; }
 }
 
@@ -91,4 +97,14 @@ internal sealed record CreditGrantRow
     public long EffectiveAt { get; init; }
     public long? ExpiresAt { get; init; }
     public long CreatedAt { get; init; }
+}
+
+/// <summary>A model's price set through the admin API, in micro-dollars per million tokens; it wins over configured and built-in prices.</summary>
+internal sealed record ModelPriceRow
+{
+    public required string Model { get; init; }
+    public long InputMicros { get; init; }
+    public long CachedInputMicros { get; init; }
+    public long OutputMicros { get; init; }
+    public long UpdatedAt { get; init; }
 }

@@ -266,6 +266,40 @@ internal sealed class Store : IAsyncDisposable
         await transaction.CommitAsync();
     }
 
+    // ---- prices ----
+
+    public async Task<List<ModelPriceRow>> PricesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        return [.. await connection.QueryAsync<ModelPriceRow>("SELECT * FROM model_prices ORDER BY model")];
+    }
+
+    /// <summary>Sets a model's price; every instance's cached prices follow, as they follow key changes.</summary>
+    public async Task SetPriceAsync(ModelPriceRow price)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        await connection.ExecuteAsync("""
+            INSERT INTO model_prices (model, input_micros, cached_input_micros, output_micros, updated_at)
+            VALUES (@Model, @InputMicros, @CachedInputMicros, @OutputMicros, @UpdatedAt)
+            ON CONFLICT (model) DO UPDATE SET input_micros = excluded.input_micros, cached_input_micros = excluded.cached_input_micros,
+                output_micros = excluded.output_micros, updated_at = excluded.updated_at
+            """, price, transaction);
+        await BumpKeyVersionAsync(connection, transaction);
+        await transaction.CommitAsync();
+    }
+
+    /// <summary>Removes a price set through the admin API; whether there was one.</summary>
+    public async Task<bool> DeletePriceAsync(string model)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        var deleted = await connection.ExecuteAsync("DELETE FROM model_prices WHERE model = @model", new { model }, transaction);
+        if (deleted > 0) await BumpKeyVersionAsync(connection, transaction);
+        await transaction.CommitAsync();
+        return deleted > 0;
+    }
+
     private static Task<int> BumpKeyVersionAsync(DbConnection connection, DbTransaction transaction) =>
         connection.ExecuteAsync("UPDATE key_version SET version = version + 1 WHERE id = 1", transaction: transaction);
 
@@ -387,7 +421,8 @@ internal sealed class Store : IAsyncDisposable
     }
 
     private const string LedgerColumns =
-        "request_id, at, project_id, api_key_id, endpoint, model, provider, status, stream, input_tokens, output_tokens, cached_tokens, cost_micros, latency_ms, estimated";
+        "request_id, at, project_id, api_key_id, endpoint, model, provider, status, stream, input_tokens, output_tokens, cached_tokens, cost_micros, latency_ms, estimated, "
+        + "served_model, reasoning_tokens, ttft_ms";
 
     // The ledger takes a row per request, so rows are written the cheapest way each database has rather than through
     // Dapper's per-row mapping: PostgreSQL's binary COPY, and one prepared SQLite statement re-bound per row.
@@ -413,6 +448,10 @@ internal sealed class Store : IAsyncDisposable
             await copy.WriteAsync(r.CostMicros, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
             await copy.WriteAsync(r.LatencyMs, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
             await copy.WriteAsync((int)r.Estimated, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+            await WriteTextOrNull(copy, r.ServedModel, cancellationToken);
+            await copy.WriteAsync(r.ReasoningTokens, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            if (r.TtftMs is { } ttft) await copy.WriteAsync(ttft, NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+            else await copy.WriteNullAsync(cancellationToken);
         }
         await copy.CompleteAsync(cancellationToken);
 
@@ -447,6 +486,9 @@ internal sealed class Store : IAsyncDisposable
             p[12].Value = r.CostMicros;
             p[13].Value = r.LatencyMs;
             p[14].Value = r.Estimated;
+            p[15].Value = (object?)r.ServedModel ?? DBNull.Value;
+            p[16].Value = r.ReasoningTokens;
+            p[17].Value = (object?)r.TtftMs ?? DBNull.Value;
             command.ExecuteNonQuery();
         }
     }

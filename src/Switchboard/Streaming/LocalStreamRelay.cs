@@ -26,7 +26,9 @@ internal static class LocalStreamRelay
         var json = new ArrayBufferWriter<byte>(512);
         using var jsonWriter = new Utf8JsonWriter(json, WriterOptions);
         var produced = 0;
+        long firstAt = 0;
         Usage Usage() => new(generation.PromptTokens, produced, generation.PromptTokens + produced, 0);
+        StreamResult Result(StreamEnd end, Exception? fault = null) => new(end, Usage(), fault) { FirstTokenAt = firstAt };
         async Task<bool> SendAsync(Action<Utf8JsonWriter> write)
         {
             json.ResetWrittenCount();
@@ -45,12 +47,12 @@ internal static class LocalStreamRelay
             var opened = -1;
             await foreach (var (choice, token) in generation.ReadAllAsync(clientAborted))
             {
-                produced++;
+                if (produced++ == 0) firstAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (choice != opened)
                 {
                     opened = choice;
                     if (generation.IsChat && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: true, "", null)))
-                        return new StreamResult(StreamEnd.ClientGone, Usage());
+                        return Result(StreamEnd.ClientGone);
                 }
                 // A token that completes no text yet (part of a character, an end-of-turn marker) has nothing to send,
                 // unless its log probability was asked for.
@@ -58,21 +60,21 @@ internal static class LocalStreamRelay
                 {
                     (int, Inference.Generation.TokenLogprobs)? logprobs = token.Logprobs is { } l ? (token.Id, l) : null;
                     if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, token.Text, null, logprobs)))
-                        return new StreamResult(StreamEnd.ClientGone, Usage());
+                        return Result(StreamEnd.ClientGone);
                 }
                 if (token.Finish is { } reason
                     && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, generation.IsChat ? null : "", LocalResponses.FinishReason(reason))))
-                    return new StreamResult(StreamEnd.ClientGone, Usage());
+                    return Result(StreamEnd.ClientGone);
             }
             if (clientWantsUsage && !await SendAsync(w => LocalResponses.WriteUsageChunk(w, generation, Usage())))
-                return new StreamResult(StreamEnd.ClientGone, Usage());
+                return Result(StreamEnd.ClientGone);
             SseWriter.WriteDone(writer);
             await writer.FlushAsync(clientAborted);
-            return new StreamResult(StreamEnd.Completed, Usage());
+            return Result(StreamEnd.Completed);
         }
         catch (Exception) when (clientAborted.IsCancellationRequested)
         {
-            return new StreamResult(StreamEnd.ClientGone, Usage());
+            return Result(StreamEnd.ClientGone);
         }
         catch (Exception e)
         {
@@ -86,8 +88,8 @@ internal static class LocalStreamRelay
         }
         catch (Exception e) when (clientAborted.IsCancellationRequested || e is IOException)
         {
-            return new StreamResult(StreamEnd.ClientGone, Usage());
+            return Result(StreamEnd.ClientGone);
         }
-        return new StreamResult(StreamEnd.UpstreamFailed, Usage(), fault);
+        return Result(StreamEnd.UpstreamFailed, fault);
     }
 }

@@ -8,8 +8,14 @@ namespace Switchboard.Streaming;
 /// <summary>How a relayed stream ended.</summary>
 internal enum StreamEnd { Completed, UpstreamFailed, ClientGone }
 
-/// <summary>The end of a relayed stream, the usage it reported, and an unexpected fault to log (already reported to the client as an error event).</summary>
-internal readonly record struct StreamResult(StreamEnd End, Usage? Usage, Exception? Fault = null);
+/// <summary>
+/// The end of a relayed stream, the usage it reported, an unexpected fault to log (already reported to the client as an
+/// error event), and when its first token was written (a <see cref="System.Diagnostics.Stopwatch"/> timestamp, 0 if none was).
+/// </summary>
+internal readonly record struct StreamResult(StreamEnd End, Usage? Usage, Exception? Fault = null)
+{
+    public long FirstTokenAt { get; init; }
+}
 
 /// <summary>
 /// Relays an upstream chat/completions SSE stream to the client event by event as it arrives. Event data is
@@ -35,6 +41,7 @@ internal static class StreamRelay
         var sawDone = false;
         Exception? fault = null;
         var unflushed = 0;
+        long firstAt = 0;
         try
         {
             var status = SseReadStatus.Event;    // the forwarder has already read the first event
@@ -66,6 +73,7 @@ internal static class StreamRelay
                     if (!response.HasStarted && SseWriter.NeedsSeveralSpans(action == ChunkAction.ForwardRewritten ? filter.Rewritten : data))
                         await response.StartAsync(clientAborted);
                     unflushed += SseWriter.WriteData(writer, action == ChunkAction.ForwardRewritten ? filter.Rewritten : events.Data.Span);
+                    if (firstAt == 0) firstAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 }
                 // Flush when about to wait for the upstream (events that arrived together leave in one write) or when
                 // enough has piled up; awaiting the flush is what lets a client that does not read slow the upstream.
@@ -73,7 +81,7 @@ internal static class StreamRelay
                 {
                     unflushed = 0;
                     var flushed = await writer.FlushAsync(clientAborted);
-                    if (flushed.IsCanceled || flushed.IsCompleted) return new StreamResult(StreamEnd.ClientGone, filter.Usage);
+                    if (flushed.IsCanceled || flushed.IsCompleted) return new StreamResult(StreamEnd.ClientGone, filter.Usage) { FirstTokenAt = firstAt };
                 }
                 status = await events.ReadAsync(clientAborted);
             }
@@ -86,7 +94,7 @@ internal static class StreamRelay
         }
         catch (OperationCanceledException) when (clientAborted.IsCancellationRequested)
         {
-            return new StreamResult(StreamEnd.ClientGone, filter.Usage);
+            return new StreamResult(StreamEnd.ClientGone, filter.Usage) { FirstTokenAt = firstAt };
         }
         catch (UpstreamTimeoutException e)
         {
@@ -123,9 +131,9 @@ internal static class StreamRelay
         }
         catch (Exception e) when (clientAborted.IsCancellationRequested || e is IOException)
         {
-            return new StreamResult(StreamEnd.ClientGone, filter.Usage);
+            return new StreamResult(StreamEnd.ClientGone, filter.Usage) { FirstTokenAt = firstAt };
         }
-        return new StreamResult(failure is null ? StreamEnd.Completed : StreamEnd.UpstreamFailed, filter.Usage, fault);
+        return new StreamResult(failure is null ? StreamEnd.Completed : StreamEnd.UpstreamFailed, filter.Usage, fault) { FirstTokenAt = firstAt };
     }
 
     /// <summary>

@@ -1,19 +1,23 @@
 using Switchboard.Configuration;
-using Switchboard.Storage;
+using Switchboard.Keys;
+using Switchboard.Ledger;
 
-namespace Switchboard.Keys;
+namespace Switchboard.Storage;
 
 /// <summary>
-/// Keeps the <see cref="KeyCache"/> in step with the store: polls the key version every <c>Keys:RefreshInterval</c>
-/// (so a key revoked on another instance stops working here within that interval plus one reload), and writes the
-/// keys' last-use times in one batch every <c>Keys:LastUsedFlushInterval</c>.
+/// Keeps what the request path reads from memory — the <see cref="KeyCache"/> and the <see cref="Prices"/> set through
+/// the admin API — in step with the store: polls the store's version every <c>Keys:RefreshInterval</c> (so a key
+/// revoked or a price changed on another instance takes effect here within that interval plus one reload), and writes
+/// the keys' last-use times in one batch every <c>Keys:LastUsedFlushInterval</c>.
 /// </summary>
-internal sealed class KeySync(Store store, KeyCache cache, GatewayOptions options, TimeProvider time, ILogger<KeySync> logger) : BackgroundService
+internal sealed class StoreSync(Store store, KeyCache cache, Prices prices, GatewayOptions options, TimeProvider time, ILogger<StoreSync> logger) : BackgroundService
 {
-    /// <summary>Reloads the cache from the store now (after this instance changed a key).</summary>
+    /// <summary>Reloads keys and prices from the store now (after this instance changed one).</summary>
     public async Task ReloadAsync()
     {
         var (version, keys) = await store.LiveKeysAsync();
+        // Read after the version: what is loaded is at least as new as the version recorded.
+        prices.Load(await store.PricesAsync());
         cache.Load(version, keys);
     }
 
@@ -37,7 +41,7 @@ internal sealed class KeySync(Store store, KeyCache cache, GatewayOptions option
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // A database that is away for a moment: the cache keeps serving what it has, and the next tick tries again.
-                    Logging.Log.KeySyncFailed(logger, e.Message);
+                    Logging.Log.StoreSyncFailed(logger, e.Message);
                 }
             }
         }
