@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Switchboard.Billing;
+using Switchboard.Configuration;
 using Switchboard.Errors;
 using Switchboard.Keys;
 using Switchboard.Storage;
@@ -107,7 +108,7 @@ internal static class LimitsApi
     {
         var now = time.GetUtcNow();
         var month = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
-        var spent = await store.SpentMicrosAsync(limit.ProjectId, month, now.ToUnixTimeSeconds() + 1);
+        var spent = await store.SpentMicrosAsync(limit.ProjectId, month);
         var enforcing = spent >= limit.ThresholdCents * 10_000;
         return new SpendLimitObject(limit.ThresholdCents, limit.Currency, limit.Period, new Enforcement(enforcing ? "enforcing" : "inactive"));
     }
@@ -153,16 +154,16 @@ internal static class LimitsApi
 
     private sealed record CreditGrantList(IReadOnlyList<CreditGrantObject> Data, decimal Balance, string? FirstId, string? LastId, bool HasMore = false, string Object = "list");
 
-    private static async Task<IResult> ListCreditGrants(string projectId, Store store, TimeProvider time)
+    private static async Task<IResult> ListCreditGrants(string projectId, Store store, GatewayOptions options, TimeProvider time)
     {
         if (await store.GetProjectAsync(projectId) is null) return NoProject(projectId);
-        var states = await CreditLedger.StateAsync(store, projectId, time.GetUtcNow().ToUnixTimeSeconds());
+        var states = await CreditLedger.StateAsync(store, projectId, time.GetUtcNow().ToUnixTimeSeconds(), options.Ledger.Retention);
         var grants = states.Select(s => new CreditGrantObject(s.Grant.Id, projectId, s.Grant.AmountMicros / 1_000_000m, s.UsedMicros / 1_000_000m,
             s.AvailableMicros / 1_000_000m, s.Grant.EffectiveAt, s.Grant.ExpiresAt, s.Grant.CreatedAt, s.Status)).ToList();
         return AdminJson.Ok(new CreditGrantList(grants, states.Sum(s => s.AvailableMicros) / 1_000_000m, grants.FirstOrDefault()?.Id, grants.LastOrDefault()?.Id));
     }
 
-    private static async Task<IResult> CreateCreditGrant(string projectId, HttpContext context, Store store, TimeProvider time)
+    private static async Task<IResult> CreateCreditGrant(string projectId, HttpContext context, Store store, GatewayOptions options, TimeProvider time)
     {
         var (body, error) = await AdminRequests.ReadObjectAsync(context);
         if (error is not null) return new ErrorResult(error);
@@ -189,7 +190,7 @@ internal static class LimitsApi
             EffectiveAt = effective, ExpiresAt = expires, CreatedAt = now,
         };
         await store.InsertCreditGrantAsync(grant);
-        var state = (await CreditLedger.StateAsync(store, projectId, now)).First(s => s.Grant.Id == grant.Id);
+        var state = (await CreditLedger.StateAsync(store, projectId, now, options.Ledger.Retention)).First(s => s.Grant.Id == grant.Id);
         return AdminJson.Ok(new CreditGrantObject(grant.Id, projectId, grant.AmountMicros / 1_000_000m, state.UsedMicros / 1_000_000m,
             state.AvailableMicros / 1_000_000m, effective, expires, now, state.Status));
     }

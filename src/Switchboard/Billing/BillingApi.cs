@@ -1,6 +1,7 @@
 using System.Globalization;
 using Switchboard.Admin;
 using Switchboard.Authentication;
+using Switchboard.Configuration;
 using Switchboard.Errors;
 using Switchboard.Storage;
 
@@ -29,11 +30,11 @@ internal static class BillingApi
 
     private static long Now(TimeProvider time) => time.GetUtcNow().ToUnixTimeSeconds();
 
-    private static async Task<IResult> Subscription(HttpContext context, Store store, TimeProvider time)
+    private static async Task<IResult> Subscription(HttpContext context, Store store, GatewayOptions options, TimeProvider time)
     {
         var projectId = ProjectOf(context);
         var limit = projectId is null ? null : await store.SpendLimitAsync(projectId);
-        var grants = await CreditLedger.StateAsync(store, projectId, Now(time));
+        var grants = await CreditLedger.StateAsync(store, projectId, Now(time), options.Ledger.Retention);
         // What a front-end shows as "of $X": the spend limit, else what was granted, else nothing.
         var hard = limit is not null ? limit.ThresholdCents / 100m : grants.Sum(g => g.Grant.AmountMicros) / 1_000_000m;
         var name = projectId is null ? "Switchboard" : (await store.GetProjectAsync(projectId))?.Name ?? projectId;
@@ -58,9 +59,9 @@ internal static class BillingApi
         return AdminJson.Ok(new UsageObject(days, rows.Sum(r => r.CostMicros) / 10_000m));
     }
 
-    private static async Task<IResult> CreditGrants(HttpContext context, Store store, TimeProvider time)
+    private static async Task<IResult> CreditGrants(HttpContext context, Store store, GatewayOptions options, TimeProvider time)
     {
-        var states = await CreditLedger.StateAsync(store, ProjectOf(context), Now(time));
+        var states = await CreditLedger.StateAsync(store, ProjectOf(context), Now(time), options.Ledger.Retention);
         var grants = states.Select(s => new CreditGrantObject(s.Grant.Id, s.Grant.AmountMicros / 1_000_000m, s.UsedMicros / 1_000_000m,
             s.Grant.EffectiveAt, s.Grant.ExpiresAt, s.Status)).ToList();
         return AdminJson.Ok(new CreditSummary(

@@ -13,16 +13,21 @@ internal sealed record GrantState(CreditGrantRow Grant, long UsedMicros, string 
 /// effect then, the one expiring first first (never-expiring ones last, older before newer). A grant is <c>used</c>
 /// once spending has taken all of it, <c>expired</c> past its expiry with some left (the rest is lost),
 /// <c>pending</c> before it takes effect, and <c>available</c> otherwise. Spending no grant covers is just spending.
+/// Grants outlive the raw rows' retention: spending older than that is read from the hourly rollup, each hour's at
+/// its start (so at a grant's edges an hour's spending may be taken as a whole).
 /// </summary>
 internal static class CreditLedger
 {
-    public static async Task<List<GrantState>> StateAsync(Store store, string? projectId, long now)
+    public static async Task<List<GrantState>> StateAsync(Store store, string? projectId, long now, TimeSpan rawRetention)
     {
+        // Retention deletes rows older than its period at most an hour late; from the next whole hour on, every raw row is there.
+        var kept = now - (long)rawRetention.TotalSeconds;
+        var rawFrom = kept - kept % 3600 + 3600;
         var grants = await store.CreditGrantsAsync(projectId);
         if (grants.Count == 0) return [];
         var used = grants.ToDictionary(g => g.Id, _ => 0L);
         var order = grants.OrderBy(g => g.ExpiresAt ?? long.MaxValue).ThenBy(g => g.EffectiveAt).ThenBy(g => g.Id, StringComparer.Ordinal).ToList();
-        foreach (var (at, cost) in await store.SpendingAsync(projectId, grants.Min(g => g.EffectiveAt), now + 1))
+        foreach (var (at, cost) in await store.SpendingAsync(projectId, grants.Min(g => g.EffectiveAt), now + 1, rawFrom))
         {
             var remaining = cost;
             foreach (var grant in order)

@@ -31,6 +31,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         var model = "-";
         string? provider = null, servedModel = null;
         long firstTokenAt = 0;
+        var streamedEvents = 0;
         Usage? usage = null;
         var stream = false;
         var status = 0;
@@ -85,6 +86,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                         var result = await StreamRelay.RelayAsync(response, streaming, request.ClientWantsUsage, budget, options.Limits.MaxEventBytes, clientAborted);
                         usage = result.Usage;
                         firstTokenAt = result.FirstTokenAt;
+                        streamedEvents = result.Events;
                         status = StatusFor(result.End);
                         if (result.Fault is { } fault) Log.UnhandledError(logger, fault, context.TraceIdentifier);
                         break;
@@ -120,6 +122,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                 Stopwatch.GetElapsedTime(started), usage, stream, startedAt, requestBytes)
             {
                 ServedModel = servedModel,
+                StreamedEvents = streamedEvents,
                 TimeToFirstToken = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt),
             }, context.Features.Get<Caller>());
         }

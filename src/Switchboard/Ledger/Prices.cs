@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Switchboard.Metering;
 
 namespace Switchboard.Ledger;
@@ -41,8 +42,17 @@ public sealed class Prices
         ["qwen-max"] = new(1_600_000, 1_600_000, 6_400_000),
     };
 
+    // Names resolved by prefix (or found unpriced) are remembered per snapshot, up to a bound: a wildcard provider
+    // serves any name a client sends, and a scan of the table per request showed in the request path's profile.
+    private const int MaxRemembered = 4096;
+
+    private sealed record Snapshot(Dictionary<string, (Price Price, PriceSource Source)> Prices)
+    {
+        public ConcurrentDictionary<string, Price?> Resolved { get; } = new(StringComparer.OrdinalIgnoreCase);
+    }
+
     private readonly Dictionary<string, (Price Price, PriceSource Source)> _base;
-    private volatile Dictionary<string, (Price Price, PriceSource Source)> _current;
+    private volatile Snapshot _current;
 
     public Prices(IReadOnlyDictionary<string, Price>? configured = null, IReadOnlyList<Configuration.ModelOptions>? models = null)
     {
@@ -55,7 +65,7 @@ public sealed class Prices
             var input = model.InputMicrosPerMillion ?? 0;
             foreach (var name in model.Aliases.Prepend(model.Name)) _base[name] = (new Price(input, input, model.OutputMicrosPerMillion ?? 0), PriceSource.Configured);
         }
-        _current = _base;
+        _current = new Snapshot(_base);
     }
 
     /// <summary>Replaces the prices set through the admin API (a new snapshot: a request being priced keeps the one it read).</summary>
@@ -63,20 +73,21 @@ public sealed class Prices
     {
         var current = new Dictionary<string, (Price, PriceSource)>(_base, StringComparer.OrdinalIgnoreCase);
         foreach (var row in stored) current[row.Model] = (new Price(row.InputMicros, row.CachedInputMicros, row.OutputMicros), PriceSource.Admin);
-        _current = current;
+        _current = new Snapshot(current);
     }
 
     /// <summary>Every listed price, by model name.</summary>
     public IEnumerable<(string Model, Price Price, PriceSource Source)> All =>
-        _current.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value.Price, p.Value.Source));
+        _current.Prices.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value.Price, p.Value.Source));
 
     public Price? For(string model)
     {
-        var prices = _current;
-        if (prices.TryGetValue(model, out var exact)) return exact.Price;
+        var snapshot = _current;
+        if (snapshot.Prices.TryGetValue(model, out var exact)) return exact.Price;
+        if (snapshot.Resolved.TryGetValue(model, out var resolved)) return resolved;
         Price? best = null;
         var bestLength = 0;
-        foreach (var (name, (price, _)) in prices)
+        foreach (var (name, (price, _)) in snapshot.Prices)
         {
             if (name.Length > bestLength && model.Length > name.Length && model.StartsWith(name, StringComparison.OrdinalIgnoreCase) && model[name.Length] is '-' or ':' or '@')
             {
@@ -84,6 +95,7 @@ public sealed class Prices
                 bestLength = name.Length;
             }
         }
+        if (snapshot.Resolved.Count < MaxRemembered) snapshot.Resolved.TryAdd(model, best);
         return best;
     }
 
@@ -93,7 +105,7 @@ public sealed class Prices
     /// </summary>
     public long CostMicros(string model, Usage usage)
     {
-        if (For(model) is not { } price) return 0;
+        if ((usage.PromptTokens | usage.CompletionTokens) == 0 || For(model) is not { } price) return 0;
         long cached = Math.Clamp(usage.CachedTokens, 0, usage.PromptTokens);
         var exact = (usage.PromptTokens - cached) * price.Input + cached * price.CachedInput + (long)usage.CompletionTokens * price.Output;
         return (exact + 500_000) / 1_000_000;

@@ -14,13 +14,15 @@ public readonly record struct RequestRecord(
     public string? ServedModel { get; init; }
     /// <summary>Until the first token was written to the client, for streams.</summary>
     public TimeSpan? TimeToFirstToken { get; init; }
+    /// <summary>Chunks relayed from an upstream stream (the first, for chat, only opens the assistant's turn).</summary>
+    public int StreamedEvents { get; init; }
 }
 
 /// <summary>
 /// Settles every finished request — including failed ones and streams the client aborted — in one log line and one
 /// ledger row with its cost. Where the provider reported no usage although it answered (a stream cut before its usage
 /// chunk), the prompt is estimated at one token per four bytes of request body, as OpenAI's rule of thumb has it,
-/// and the row is marked estimated.
+/// the output at one token per content chunk relayed (OpenAI streams a token per chunk), and the row is marked estimated.
 /// </summary>
 internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogger<RequestRecorder> logger)
 {
@@ -30,7 +32,7 @@ internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogge
             Math.Round(record.Latency.TotalMilliseconds, 2), record.Usage?.PromptTokens, record.Usage?.CompletionTokens, record.Stream);
         var served = record.Status is 200 or StatusCodes.Status499ClientClosedRequest && record.Provider is not null;
         var estimated = record.Usage is null && served;
-        var usage = record.Usage ?? (estimated ? new Usage(record.RequestBytes / 4, 0, record.RequestBytes / 4, 0) : default);
+        var usage = record.Usage ?? (estimated ? Estimate(record) : default);
         return ledger.AppendAsync(new LedgerRow
         {
             RequestId = record.RequestId,
@@ -52,5 +54,12 @@ internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogge
             TtftMs = record.TimeToFirstToken is { } ttft ? (long)ttft.TotalMilliseconds : null,
             Estimated = estimated ? 1 : 0,
         });
+    }
+
+    private static Usage Estimate(in RequestRecord record)
+    {
+        var prompt = record.RequestBytes / 4;
+        var output = Math.Max(0, record.StreamedEvents - (record.Endpoint == Api.ApiEndpoint.ChatCompletions.Path ? 1 : 0));
+        return new Usage(prompt, output, prompt + output, 0);
     }
 }

@@ -15,6 +15,9 @@ internal enum StreamEnd { Completed, UpstreamFailed, ClientGone }
 internal readonly record struct StreamResult(StreamEnd End, Usage? Usage, Exception? Fault = null)
 {
     public long FirstTokenAt { get; init; }
+
+    /// <summary>Content events relayed: what an abandoned stream's output is estimated from when its usage never came.</summary>
+    public int Events { get; init; }
 }
 
 /// <summary>
@@ -42,6 +45,7 @@ internal static class StreamRelay
         Exception? fault = null;
         var unflushed = 0;
         long firstAt = 0;
+        var relayed = 0;
         try
         {
             var status = SseReadStatus.Event;    // the forwarder has already read the first event
@@ -73,7 +77,7 @@ internal static class StreamRelay
                     if (!response.HasStarted && SseWriter.NeedsSeveralSpans(action == ChunkAction.ForwardRewritten ? filter.Rewritten : data))
                         await response.StartAsync(clientAborted);
                     unflushed += SseWriter.WriteData(writer, action == ChunkAction.ForwardRewritten ? filter.Rewritten : events.Data.Span);
-                    if (firstAt == 0) firstAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                    if (relayed++ == 0) firstAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 }
                 // Flush when about to wait for the upstream (events that arrived together leave in one write) or when
                 // enough has piled up; awaiting the flush is what lets a client that does not read slow the upstream.
@@ -81,7 +85,7 @@ internal static class StreamRelay
                 {
                     unflushed = 0;
                     var flushed = await writer.FlushAsync(clientAborted);
-                    if (flushed.IsCanceled || flushed.IsCompleted) return new StreamResult(StreamEnd.ClientGone, filter.Usage) { FirstTokenAt = firstAt };
+                    if (flushed.IsCanceled || flushed.IsCompleted) return new StreamResult(StreamEnd.ClientGone, filter.Usage) { FirstTokenAt = firstAt, Events = relayed };
                 }
                 status = await events.ReadAsync(clientAborted);
             }
@@ -94,7 +98,7 @@ internal static class StreamRelay
         }
         catch (OperationCanceledException) when (clientAborted.IsCancellationRequested)
         {
-            return new StreamResult(StreamEnd.ClientGone, filter.Usage) { FirstTokenAt = firstAt };
+            return new StreamResult(StreamEnd.ClientGone, filter.Usage) { FirstTokenAt = firstAt, Events = relayed };
         }
         catch (UpstreamTimeoutException e)
         {
@@ -131,9 +135,9 @@ internal static class StreamRelay
         }
         catch (Exception e) when (clientAborted.IsCancellationRequested || e is IOException)
         {
-            return new StreamResult(StreamEnd.ClientGone, filter.Usage) { FirstTokenAt = firstAt };
+            return new StreamResult(StreamEnd.ClientGone, filter.Usage) { FirstTokenAt = firstAt, Events = relayed };
         }
-        return new StreamResult(failure is null ? StreamEnd.Completed : StreamEnd.UpstreamFailed, filter.Usage, fault) { FirstTokenAt = firstAt };
+        return new StreamResult(failure is null ? StreamEnd.Completed : StreamEnd.UpstreamFailed, filter.Usage, fault) { FirstTokenAt = firstAt, Events = relayed };
     }
 
     /// <summary>

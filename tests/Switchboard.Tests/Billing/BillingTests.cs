@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Switchboard.Tests.Admin;
 using Switchboard.Tests.Fixtures;
 using static Switchboard.Tests.Fixtures.OpenAiShapes;
@@ -116,5 +117,37 @@ public sealed class BillingTests
         var (_, otherSecret, _) = await AdminApiTests.ProjectWithKeyAsync(reader, "Other");
         Assert.Equal(0m, (await AdminApiTests.SendAsync(reader, HttpMethod.Get, "/dashboard/billing/credit_grants", otherSecret)).Body.GetProperty("total_granted").GetDecimal());
         Assert.Equal(HttpStatusCode.Unauthorized, (await AdminApiTests.SendAsync(reader, HttpMethod.Get, "/dashboard/billing/credit_grants", null)).Status);
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [PostgresData]
+    public async Task Credit_used_before_the_raw_rows_retention_stays_used_after_they_are_deleted(string kind)
+    {
+        await using var gateway = await AdminApiTests.StartAsync(kind, null, ("Switchboard:Ledger:RetentionDays", "30"));
+        var services = gateway.App.Services;
+        var store = services.GetRequiredService<Switchboard.Storage.Store>();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var grants = $"/v1/organization/projects/proj_default/credit_grants";
+        // A 90-day grant from 60 days ago; $0.40 spent 45 days ago, $0.25 yesterday.
+        Assert.Equal(HttpStatusCode.OK, (await AdminApiTests.SendAsync(gateway, HttpMethod.Post, grants, Master,
+            new { amount = 1m, effective_at = now - 60 * 86_400, expires_at = now + 30 * 86_400 })).Status);
+        Switchboard.Storage.LedgerRow Spent(string id, long at, long micros) => new()
+        {
+            RequestId = id, At = at, ProjectId = "proj_default", Endpoint = "chat/completions", Model = "m", Status = 200, InputTokens = 1, CostMicros = micros,
+        };
+        await store.AppendLedgerAsync([Spent("old", now - 45 * 86_400, 400_000), Spent("recent", now - 86_400, 250_000)]);
+        async Task<decimal> UsedAsync()
+        {
+            var (_, state) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get, grants, Master);
+            return state.GetProperty("data")[0].GetProperty("used_amount").GetDecimal();
+        }
+        Assert.Equal(0.65m, await UsedAsync());
+
+        Assert.Equal(1, await services.GetRequiredService<Switchboard.Ledger.LedgerRetention>().RunOnceAsync());
+
+        Assert.Equal(0.65m, await UsedAsync());   // the old spending now comes from the hourly rollup
+        var (_, credit) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get, "/dashboard/billing/credit_grants", Master);
+        Assert.Equal(0.35m, credit.GetProperty("total_available").GetDecimal());
     }
 }

@@ -93,10 +93,12 @@ public sealed class LedgerTests
         Expect(keyA, "gpt-4o-mini", 2000, 1000, 2);
         Expect(keyA, "gpt-4o", 5, 3, 1);
         Expect(keyB, "gpt-4o-mini", 1000, 500, 1);
-        // The abandoned stream: served (499), its usage never came, so its prompt is estimated and no output is known.
+        // The abandoned stream: served (499), its usage never came, so its prompt is estimated from its size and its
+        // output from the chunks relayed (the role chunk, then two pieces: 2 tokens).
         var abandoned = results[(keyB, "slow")];
         Assert.Equal(1, abandoned.GetProperty("num_model_requests").GetInt64());
         Assert.True(abandoned.GetProperty("input_tokens").GetInt64() > 0);
+        Assert.Equal(2, abandoned.GetProperty("output_tokens").GetInt64());
         Assert.False(results.ContainsKey((keyB, "broken")));   // failed: recorded, but no usage
         Assert.Equal(4, results.Count);
 
