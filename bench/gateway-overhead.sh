@@ -8,7 +8,8 @@
 # AB_ROUNDS=n (with BASELINE_DLL) adds n interleaved rounds per row, alternating which build goes first, and
 # reports the mean now/before throughput ratio with its spread: one pair of runs moves by ±10% on this machine.
 # WITH_KEY=1 creates a project key on the gateway first (so every request is authenticated by key and metered to it
-# in the ledger) and sends it on every request; a baseline build without keys ignores it.
+# in the ledger) and sends it on every request; a baseline build without keys ignores it. WITH_LIMITS=1 (with WITH_KEY=1)
+# also sets that project's rate limits and spend limit for the benchmark's model, far above the load (admission on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -42,6 +43,17 @@ if [ "${WITH_KEY:-0}" = 1 ]; then
   export WRK_KEY
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/v1/models" -H "Authorization: Bearer $WRK_KEY")" = 200 ]
   echo "Keys on: every request carries a project key and is metered to it."
+  if [ "${WITH_LIMITS:-0}" = 1 ]; then
+    # Admission on for that key's project: requests and tokens per minute and a monthly spend limit, all far above
+    # what the run sends (so every request takes and settles each allowance, and none is refused).
+    curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/organization/projects/proj_default/rate_limits/rl-bench-model" -H 'Content-Type: application/json' \
+      -d '{"max_requests_per_1_minute":100000000,"max_tokens_per_1_minute":1000000000000,"max_requests_per_1_day":1000000000}' >/dev/null
+    curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/organization/projects/proj_default/spend_limit" -H 'Content-Type: application/json' \
+      -d '{"threshold_amount":100000000,"currency":"USD","interval":"month"}' >/dev/null
+    curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/organization/prices/bench-model" -H 'Content-Type: application/json' \
+      -d '{"input":0.15,"output":0.6}' >/dev/null
+    echo "Limits on: rate limits, tokens per minute and a spend limit apply to every request."
+  fi
 fi
 GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
 

@@ -67,7 +67,7 @@ internal static class LimitsApi
         return AdminJson.Ok(AdminRequests.List(page, limit, r => r, r => r.Id));
     }
 
-    private static async Task<IResult> ModifyRateLimit(string projectId, string rateLimitId, HttpContext context, Store store)
+    private static async Task<IResult> ModifyRateLimit(string projectId, string rateLimitId, HttpContext context, Store store, StoreSync sync)
     {
         rateLimitId = rateLimitId.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         if (!rateLimitId.StartsWith("rl-", StringComparison.Ordinal) || rateLimitId.Length == 3 || rateLimitId.Length > 259)
@@ -95,6 +95,7 @@ internal static class LimitsApi
             Batch1DayMaxInputTokens = Value(RateLimitFields[5], current.Batch1DayMaxInputTokens),
         };
         await store.SetRateLimitAsync(updated);
+        await sync.ReloadAsync();
         return AdminJson.Ok(RateLimitObject.From(updated));
     }
 
@@ -121,7 +122,7 @@ internal static class LimitsApi
             : new ErrorResult(GatewayErrors.NotFound("spend limit for project", projectId, "project_id"));
     }
 
-    private static async Task<IResult> SetSpendLimit(string projectId, HttpContext context, Store store, TimeProvider time)
+    private static async Task<IResult> SetSpendLimit(string projectId, HttpContext context, Store store, StoreSync sync, TimeProvider time)
     {
         var (body, error) = await AdminRequests.ReadObjectAsync(context);
         if (error is not null) return new ErrorResult(error);
@@ -134,17 +135,18 @@ internal static class LimitsApi
         if (await store.GetProjectAsync(projectId) is null) return NoProject(projectId);
         var limit = new SpendLimitRow { ProjectId = projectId, ThresholdCents = cents, Currency = "USD", Period = "month" };
         await store.SetSpendLimitAsync(limit);
+        await sync.ReloadAsync();
         return AdminJson.Ok(await SpendLimitObjectAsync(store, limit, time));
     }
 
     private sealed record SpendLimitDeleted(bool Deleted = true, string Object = "project.spend_limit.deleted");
 
-    private static async Task<IResult> DeleteSpendLimit(string projectId, Store store)
+    private static async Task<IResult> DeleteSpendLimit(string projectId, Store store, StoreSync sync)
     {
         if (await store.GetProjectAsync(projectId) is null) return NoProject(projectId);
-        return await store.DeleteSpendLimitAsync(projectId)
-            ? AdminJson.Ok(new SpendLimitDeleted())
-            : new ErrorResult(GatewayErrors.NotFound("spend limit for project", projectId, "project_id"));
+        var deleted = await store.DeleteSpendLimitAsync(projectId);
+        await sync.ReloadAsync();
+        return deleted ? AdminJson.Ok(new SpendLimitDeleted()) : new ErrorResult(GatewayErrors.NotFound("spend limit for project", projectId, "project_id"));
     }
 
     // ---- credit grants (our extension) ----
@@ -163,7 +165,7 @@ internal static class LimitsApi
         return AdminJson.Ok(new CreditGrantList(grants, states.Sum(s => s.AvailableMicros) / 1_000_000m, grants.FirstOrDefault()?.Id, grants.LastOrDefault()?.Id));
     }
 
-    private static async Task<IResult> CreateCreditGrant(string projectId, HttpContext context, Store store, GatewayOptions options, TimeProvider time)
+    private static async Task<IResult> CreateCreditGrant(string projectId, HttpContext context, Store store, StoreSync sync, GatewayOptions options, TimeProvider time)
     {
         var (body, error) = await AdminRequests.ReadObjectAsync(context);
         if (error is not null) return new ErrorResult(error);
@@ -190,6 +192,7 @@ internal static class LimitsApi
             EffectiveAt = effective, ExpiresAt = expires, CreatedAt = now,
         };
         await store.InsertCreditGrantAsync(grant);
+        await sync.ReloadAsync();
         var state = (await CreditLedger.StateAsync(store, projectId, now, options.Ledger.Retention)).First(s => s.Grant.Id == grant.Id);
         return AdminJson.Ok(new CreditGrantObject(grant.Id, projectId, grant.AmountMicros / 1_000_000m, state.UsedMicros / 1_000_000m,
             state.AvailableMicros / 1_000_000m, effective, expires, now, state.Status));

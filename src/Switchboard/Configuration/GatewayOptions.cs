@@ -20,6 +20,7 @@ public sealed record GatewayOptions
     public required Storage.StorageOptions Storage { get; init; }
     public KeyOptions Keys { get; init; } = new();
     public LedgerOptions Ledger { get; init; } = new();
+    public AdmissionOptions Admission { get; init; } = new();
     /// <summary>Prices per model (<c>Switchboard:Prices:MODEL:Input|CachedInput|Output</c>, dollars per million tokens), over the built-in table.</summary>
     public IReadOnlyDictionary<string, Ledger.Price> Prices { get; init; } = new Dictionary<string, Ledger.Price>();
 }
@@ -33,6 +34,13 @@ public sealed record LedgerOptions
     public int QueueCapacity { get; init; } = 100_000;
     /// <summary>Raw rows older than this are deleted; the daily rollup (usage and costs by day) is kept.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromDays(30);
+}
+
+/// <summary>How admission reserves for a request before it runs (<c>Switchboard:Admission</c>).</summary>
+public sealed record AdmissionOptions
+{
+    /// <summary>The output reserved (per choice) for a request that names no <c>max_tokens</c> / <c>max_completion_tokens</c>.</summary>
+    public int DefaultMaxOutputTokens { get; init; } = 4096;
 }
 
 /// <summary>How the in-memory key cache follows the store (<c>Switchboard:Keys</c>).</summary>

@@ -56,6 +56,10 @@ public static partial class GatewayOptionsReader
                 Retention = TimeSpan.FromDays(settings.Int(root.GetSection("Ledger"), "RetentionDays", 30, min: 1, max: 3650)),
             },
             Prices = ReadPrices(settings, root.GetSection("Prices")),
+            Admission = new AdmissionOptions
+            {
+                DefaultMaxOutputTokens = settings.Int(root.GetSection("Admission"), "DefaultMaxOutputTokens", 4096, min: 1, max: 10_000_000),
+            },
             Keys = new KeyOptions
             {
                 RefreshInterval = settings.Duration(keys, "RefreshInterval", TimeSpan.FromSeconds(1), min: TimeSpan.FromMilliseconds(50), max: TimeSpan.FromMinutes(10)),

@@ -1,3 +1,5 @@
+using Switchboard.Admission;
+
 namespace Switchboard.Errors;
 
 /// <summary>The errors the gateway itself detects, each with OpenAI's status, type and code.</summary>
@@ -93,6 +95,23 @@ internal static class GatewayErrors
 
     public static OpenAiError MethodNotAllowed(string method, string path, string allowed) => new(405,
         $"Method {Echo(method)} is not allowed for {Echo(path)}; use {allowed}.", "invalid_request_error", null, "method_not_allowed") { ShouldRetry = false, Headers = [new("Allow", allowed)] };
+
+    /// <summary>OpenAI's 429 for a rate limit: <paramref name="kind"/> is <c>requests</c> or <c>tokens</c>, the type as OpenAI sends it.</summary>
+    public static OpenAiError RateLimited(string model, string project, string limitName, long limit, long used, long requested, TimeSpan retryAfter,
+        string kind) => new(429,
+        $"Rate limit reached for {Echo(model)} in project {project} on {limitName}: Limit {limit}, Used {used}, Requested {requested}. " +
+        $"Please try again in {RateLimitDuration.Format(retryAfter)}.", kind, null, "rate_limit_exceeded")
+    {
+        RetryAfterSeconds = (int)Math.Ceiling(Math.Max(1, retryAfter.TotalSeconds)),
+        Headers = [new("retry-after-ms", ((long)Math.Ceiling(retryAfter.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture))],
+    };
+
+    /// <summary>OpenAI's 429 when the money is used up: no retry helps until an operator raises the limit or adds credit.</summary>
+    public static OpenAiError InsufficientQuota(string reason) => new(429,
+        $"You exceeded your current quota, please check your plan and billing details. ({reason})", "insufficient_quota", null, "insufficient_quota")
+    {
+        ShouldRetry = false,
+    };
 
     public static OpenAiError Overloaded() => new(503,
         "The gateway is holding as many request and response bytes as it is configured to (Switchboard:Limits:MaxBufferedBytes). Retry shortly.",

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Switchboard.Admission;
 using Switchboard.Api;
 using Switchboard.Authentication;
 using Switchboard.Buffers;
@@ -14,12 +15,12 @@ using Switchboard.Streaming;
 namespace Switchboard.Forwarding;
 
 /// <summary>
-/// One forwarded API call, stage by stage: read and validate → route the model → forward (retries,
-/// breaker, fallback) → relay body or stream → record usage. The request id, the cross-site guard and
+/// One forwarded API call, stage by stage: read and validate → admission (limits and spend) → route the model →
+/// forward (retries, breaker, fallback) → relay body or stream → record usage and settle what admission reserved. The request id, the cross-site guard and
 /// authentication happen before this, in middleware; an unexpected exception is answered by the error guard.
 /// </summary>
-internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, ModelRouter router, UpstreamForwarder forwarder, RequestRecorder recorder,
-    TimeProvider time, ILogger<ProxyHandler> logger)
+internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, AdmissionGate admission, ModelRouter router, UpstreamForwarder forwarder,
+    RequestRecorder recorder, TimeProvider time, ILogger<ProxyHandler> logger)
 {
     public async Task HandleAsync(HttpContext context, ApiEndpoint endpoint)
     {
@@ -33,6 +34,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         long firstTokenAt = 0;
         var streamedEvents = 0;
         Usage? usage = null;
+        AdmissionTicket? ticket = null;
         var stream = false;
         var status = 0;
         try
@@ -60,6 +62,14 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                 if (context.Features.Get<Caller>()?.AllowedModels is { } allowed && !allowed.Contains(model))
                 {
                     error = GatewayErrors.ModelNotAllowed(model);
+                    status = error.Status;
+                    await ErrorResult.WriteAsync(response, error);
+                    return;
+                }
+                (ticket, error) = await admission.AdmitAsync(context.Features.Get<Caller>(), request);
+                if (ticket is not null) admission.WriteHeaders(ticket, response.Headers);
+                if (error is not null)
+                {
                     status = error.Status;
                     await ErrorResult.WriteAsync(response, error);
                     return;
@@ -118,13 +128,14 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         }
         finally
         {
-            await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier, endpoint.Path, model, provider, status,
+            var row = await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier, endpoint.Path, model, provider, status,
                 Stopwatch.GetElapsedTime(started), usage, stream, startedAt, requestBytes)
             {
                 ServedModel = servedModel,
                 StreamedEvents = streamedEvents,
                 TimeToFirstToken = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt),
             }, context.Features.Get<Caller>());
+            if (ticket is not null) await admission.SettleAsync(ticket, row);
         }
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
 using Switchboard.Admin;
+using Switchboard.Admission;
 using Switchboard.Api;
 using Switchboard.Authentication;
 using Switchboard.Billing;
@@ -90,6 +91,8 @@ public static class GatewayApp
         services.AddSingleton<LedgerRetention>();
         services.AddHostedService(provider => provider.GetRequiredService<LedgerRetention>());
         services.AddSingleton<RequestRecorder>();
+        services.AddSingleton<LimitCache>();
+        services.AddSingleton<AdmissionGate>();
         services.AddSingleton<ProxyHandler>();
         services.AddSingleton<AllowedMethods>();
         // Opened before the host starts (nothing is served yet, so waiting here blocks no request): the schema is

@@ -24,6 +24,8 @@ internal sealed class LedgerRetention(Store store, GatewayOptions options, TimeP
             deleted += last;
         }
         while (last == Batch);
+        // Admission's counters of windows long over (the longest is a month; two are kept).
+        await store.DeleteCountersBeforeAsync(time.GetUtcNow().ToUnixTimeSeconds() - 62 * 86_400);
         return deleted;
     }
 

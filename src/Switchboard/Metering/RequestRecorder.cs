@@ -26,14 +26,15 @@ public readonly record struct RequestRecord(
 /// </summary>
 internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogger<RequestRecorder> logger)
 {
-    public ValueTask RecordAsync(RequestRecord record, Caller? caller)
+    /// <summary>Logs and queues the request's ledger row; the row (its tokens and cost) is what admission settles by.</summary>
+    public async ValueTask<LedgerRow> RecordAsync(RequestRecord record, Caller? caller)
     {
         Log.RequestCompleted(logger, record.RequestId, record.Endpoint, record.Model, record.Provider ?? "-", record.Status,
             Math.Round(record.Latency.TotalMilliseconds, 2), record.Usage?.PromptTokens, record.Usage?.CompletionTokens, record.Stream);
         var served = record.Status is 200 or StatusCodes.Status499ClientClosedRequest && record.Provider is not null;
         var estimated = record.Usage is null && served;
         var usage = record.Usage ?? (estimated ? Estimate(record) : default);
-        return ledger.AppendAsync(new LedgerRow
+        var row = new LedgerRow
         {
             RequestId = record.RequestId,
             At = record.StartedAt,
@@ -53,7 +54,9 @@ internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogge
             LatencyMs = (long)record.Latency.TotalMilliseconds,
             TtftMs = record.TimeToFirstToken is { } ttft ? (long)ttft.TotalMilliseconds : null,
             Estimated = estimated ? 1 : 0,
-        });
+        };
+        await ledger.AppendAsync(row);
+        return row;
     }
 
     private static Usage Estimate(in RequestRecord record)

@@ -25,6 +25,10 @@ internal sealed class ProxyRequest(ApiEndpoint endpoint, ByteBuffer body, string
     public JsonPropertyRange ModelProperty { get; } = modelProperty;
     /// <summary>The <c>stream_options</c> property, when the client sent one (an object or null).</summary>
     public JsonPropertyRange StreamOptions { get; } = streamOptions;
+    /// <summary><c>max_completion_tokens</c>, else <c>max_tokens</c>, when the client sent a whole number.</summary>
+    public int? MaxOutputTokens { get; init; }
+    /// <summary><c>n</c>: how many choices each produce up to <see cref="MaxOutputTokens"/> (1 when absent).</summary>
+    public int Choices { get; init; } = 1;
 
     public void Dispose() => Body.Dispose();
 }

@@ -26,6 +26,7 @@ internal static class RequestParser
         var streamOptions = JsonPropertyRange.None;
         string? modelName = null;
         var wantsUsage = false;
+        int? maxTokens = null, maxCompletionTokens = null, choices = null;
         Span<JsonTokenType> required = stackalloc JsonTokenType[endpoint.RequiredFields.Count];
         int objectStart;
         try
@@ -53,6 +54,16 @@ internal static class RequestParser
                     streamOptions = scanner.ReadValue();
                     if (streamOptions.Kind == JsonTokenType.StartObject)
                         wantsUsage = IncludesUsage(json[streamOptions.ValueStart..streamOptions.End]);
+                }
+                else if (scanner.NameIs("max_tokens"u8) || scanner.NameIs("max_completion_tokens"u8) || scanner.NameIs("n"u8))
+                {
+                    // Read for admission (the most a request can produce); their validation is the upstream's.
+                    var which = scanner.NameIs("n"u8) ? 2 : scanner.NameIs("max_tokens"u8) ? 0 : 1;
+                    var value = scanner.ReadValue();
+                    var count = value.Kind == JsonTokenType.Number ? scanner.TryGetCount() : null;
+                    if (which == 0) maxTokens = count;
+                    else if (which == 1) maxCompletionTokens = count;
+                    else choices = count;
                 }
                 else
                 {
@@ -84,7 +95,11 @@ internal static class RequestParser
         if (modelName.Length > MaxModelLength) return (null, GatewayErrors.InvalidValue("model", $"model names are at most {MaxModelLength} characters."));
         if (modelName.AsSpan().ContainsAnyInRange('\0', '\u001f') || modelName.Contains('\u007f'))
             return (null, GatewayErrors.InvalidValue("model", "model names cannot contain control characters."));
-        return (new ProxyRequest(endpoint, body, modelName, defaulted, stream.Kind == JsonTokenType.True, wantsUsage, objectStart, model, streamOptions), null);
+        return (new ProxyRequest(endpoint, body, modelName, defaulted, stream.Kind == JsonTokenType.True, wantsUsage, objectStart, model, streamOptions)
+        {
+            MaxOutputTokens = maxCompletionTokens ?? maxTokens,
+            Choices = Math.Max(1, choices ?? 1),
+        }, null);
     }
 
     private static int RequiredField(ref JsonObjectScanner scanner, ApiEndpoint endpoint)

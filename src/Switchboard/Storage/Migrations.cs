@@ -143,5 +143,14 @@ internal static class Migrations
                 updated_at BIGINT NOT NULL
             );
             """),
+        // What admission has handed out per limit and window (requests, tokens, micro-dollars), shared by instances.
+        (7, """
+            CREATE TABLE admission_counters (
+                scope TEXT NOT NULL,
+                window_start BIGINT NOT NULL,
+                used BIGINT NOT NULL,
+                PRIMARY KEY (scope, window_start)
+            );
+            """),
     ];
 }

@@ -305,6 +305,10 @@ internal sealed class Store : IAsyncDisposable
     private static Task<int> BumpKeyVersionAsync(DbConnection connection, DbTransaction transaction) =>
         connection.ExecuteAsync("UPDATE key_version SET version = version + 1 WHERE id = 1", transaction: transaction);
 
+    // Limits are cached by every instance like keys: a change moves the same version.
+    private static Task<int> BumpVersionAsync(DbConnection connection) =>
+        connection.ExecuteAsync("UPDATE key_version SET version = version + 1 WHERE id = 1");
+
     // ---- limits and credit ----
 
     public async Task<List<RateLimitRow>> RateLimitsAsync(string projectId)
@@ -327,6 +331,7 @@ internal sealed class Store : IAsyncDisposable
                 max_images_per_1_minute = excluded.max_images_per_1_minute, max_audio_megabytes_per_1_minute = excluded.max_audio_megabytes_per_1_minute,
                 max_requests_per_1_day = excluded.max_requests_per_1_day, batch_1_day_max_input_tokens = excluded.batch_1_day_max_input_tokens
             """, limit);
+        await BumpVersionAsync(connection);
     }
 
     public async Task<SpendLimitRow?> SpendLimitAsync(string projectId)
@@ -342,12 +347,70 @@ internal sealed class Store : IAsyncDisposable
             INSERT INTO spend_limits (project_id, threshold_cents, currency, period) VALUES (@ProjectId, @ThresholdCents, @Currency, @Period)
             ON CONFLICT (project_id) DO UPDATE SET threshold_cents = excluded.threshold_cents, currency = excluded.currency, period = excluded.period
             """, limit);
+        await BumpVersionAsync(connection);
     }
 
     public async Task<bool> DeleteSpendLimitAsync(string projectId)
     {
         await using var connection = await OpenConnectionAsync();
-        return await connection.ExecuteAsync("DELETE FROM spend_limits WHERE project_id = @projectId", new { projectId }) > 0;
+        var deleted = await connection.ExecuteAsync("DELETE FROM spend_limits WHERE project_id = @projectId", new { projectId }) > 0;
+        await BumpVersionAsync(connection);
+        return deleted;
+    }
+
+    /// <summary>Every project's rate limits, spend limit and credit grants: what admission holds in memory.</summary>
+    public async Task<(List<RateLimitRow> RateLimits, List<SpendLimitRow> SpendLimits, List<CreditGrantRow> Grants)> AllLimitsAsync()
+    {
+        await using var connection = await OpenConnectionAsync();
+        var rates = (await connection.QueryAsync<RateLimitRow>("SELECT * FROM rate_limits")).ToList();
+        var spend = (await connection.QueryAsync<SpendLimitRow>("SELECT * FROM spend_limits")).ToList();
+        var grants = (await connection.QueryAsync<CreditGrantRow>("SELECT * FROM credit_grants")).ToList();
+        return (rates, spend, grants);
+    }
+
+    // ---- admission counters ----
+
+    /// <summary>
+    /// Takes up to <paramref name="want"/> from a window's shared counter without passing <paramref name="limit"/>:
+    /// how much was granted, and the counter after. A counter starts at <paramref name="initial"/> (what was already
+    /// spent, for money). The row is locked for the transaction, so instances taking at once never grant past the limit.
+    /// </summary>
+    public async Task<(long Granted, long Used)> LeaseAsync(string scope, long window, long want, long limit, long initial = 0)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        var key = new { scope, window, initial };
+        await connection.ExecuteAsync(
+            "INSERT INTO admission_counters (scope, window_start, used) VALUES (@scope, @window, @initial) ON CONFLICT (scope, window_start) DO NOTHING",
+            key, transaction);
+        var lockRow = connection is NpgsqlConnection ? " FOR UPDATE" : "";
+        var used = await connection.ExecuteScalarAsync<long>(
+            $"SELECT used FROM admission_counters WHERE scope = @scope AND window_start = @window{lockRow}", key, transaction);
+        var granted = Math.Clamp(limit - used, 0, want);
+        if (granted > 0)
+        {
+            await connection.ExecuteAsync("UPDATE admission_counters SET used = used + @granted WHERE scope = @scope AND window_start = @window",
+                new { scope, window, granted }, transaction);
+        }
+        await transaction.CommitAsync();
+        return (granted, used + granted);
+    }
+
+    /// <summary>Adds to a window's counter past its limit: usage that came out larger than was reserved.</summary>
+    public async Task AddToCounterAsync(string scope, long window, long amount)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await connection.ExecuteAsync("""
+            INSERT INTO admission_counters (scope, window_start, used) VALUES (@scope, @window, @amount)
+            ON CONFLICT (scope, window_start) DO UPDATE SET used = admission_counters.used + excluded.used
+            """, new { scope, window, amount });
+    }
+
+    /// <summary>Deletes counters of windows that ended before <paramref name="before"/>.</summary>
+    public async Task<int> DeleteCountersBeforeAsync(long before)
+    {
+        await using var connection = await OpenConnectionAsync();
+        return await connection.ExecuteAsync("DELETE FROM admission_counters WHERE window_start < @before", new { before });
     }
 
     public async Task InsertCreditGrantAsync(CreditGrantRow grant)
@@ -357,6 +420,7 @@ internal sealed class Store : IAsyncDisposable
             INSERT INTO credit_grants (id, project_id, amount_micros, effective_at, expires_at, created_at)
             VALUES (@Id, @ProjectId, @AmountMicros, @EffectiveAt, @ExpiresAt, @CreatedAt)
             """, grant);
+        await BumpVersionAsync(connection);
     }
 
     /// <summary>A project's grants, or every project's when <paramref name="projectId"/> is null, in the order they are used up.</summary>

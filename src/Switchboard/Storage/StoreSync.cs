@@ -1,3 +1,4 @@
+using Switchboard.Admission;
 using Switchboard.Configuration;
 using Switchboard.Keys;
 using Switchboard.Ledger;
@@ -5,12 +6,13 @@ using Switchboard.Ledger;
 namespace Switchboard.Storage;
 
 /// <summary>
-/// Keeps what the request path reads from memory — the <see cref="KeyCache"/> and the <see cref="Prices"/> set through
-/// the admin API — in step with the store: polls the store's version every <c>Keys:RefreshInterval</c> (so a key
+/// Keeps what the request path reads from memory — the <see cref="KeyCache"/>, the <see cref="Prices"/> set through
+/// the admin API and the projects' limits (<see cref="LimitCache"/>) — in step with the store: polls the store's version every <c>Keys:RefreshInterval</c> (so a key
 /// revoked or a price changed on another instance takes effect here within that interval plus one reload), and writes
 /// the keys' last-use times in one batch every <c>Keys:LastUsedFlushInterval</c>.
 /// </summary>
-internal sealed class StoreSync(Store store, KeyCache cache, Prices prices, GatewayOptions options, TimeProvider time, ILogger<StoreSync> logger) : BackgroundService
+internal sealed class StoreSync(Store store, KeyCache cache, Prices prices, LimitCache limits, GatewayOptions options, TimeProvider time, ILogger<StoreSync> logger)
+    : BackgroundService
 {
     /// <summary>Reloads keys and prices from the store now (after this instance changed one).</summary>
     public async Task ReloadAsync()
@@ -18,6 +20,8 @@ internal sealed class StoreSync(Store store, KeyCache cache, Prices prices, Gate
         var (version, keys) = await store.LiveKeysAsync();
         // Read after the version: what is loaded is at least as new as the version recorded.
         prices.Load(await store.PricesAsync());
+        var (rateLimits, spendLimits, grants) = await store.AllLimitsAsync();
+        limits.Load(rateLimits, spendLimits, grants);
         cache.Load(version, keys);
     }
 

@@ -101,12 +101,16 @@ public sealed class PostgresServer
 /// </summary>
 public sealed class PostgresDataAttribute : Xunit.Sdk.DataAttribute
 {
-    public PostgresDataAttribute()
+    private readonly object[] _more;
+
+    /// <summary>The store's kind, then <paramref name="more"/> arguments.</summary>
+    public PostgresDataAttribute(params object[] more)
     {
+        _more = more;
         if (PostgresServer.BinDirectory is null) Skip = PostgresServer.SkipReason;
     }
 
-    public override IEnumerable<object[]> GetData(System.Reflection.MethodInfo testMethod) => [["postgres"]];
+    public override IEnumerable<object[]> GetData(System.Reflection.MethodInfo testMethod) => [["postgres", .. _more]];
 }
 
 /// <summary>A fact that needs PostgreSQL; reported as skipped, saying why, where it is not installed.</summary>

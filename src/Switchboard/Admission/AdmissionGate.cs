@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using Switchboard.Api;
+using Switchboard.Authentication;
+using Switchboard.Configuration;
+using Switchboard.Errors;
+using Switchboard.Ledger;
+using Switchboard.Requests;
+using Switchboard.Storage;
+
+namespace Switchboard.Admission;
+
+/// <summary>What admission took for one request, settled against what the request really used once it ended.</summary>
+internal sealed class AdmissionTicket
+{
+    internal readonly List<(Allowance Allowance, long Taken, AdmissionMeasure Measure)> Takes = [];
+
+    /// <summary>The per-minute (else per-day) request limit that applied, for the response's headers.</summary>
+    public Allowance? Requests { get; set; }
+    /// <summary>The per-minute token limit that applied.</summary>
+    public Allowance? Tokens { get; set; }
+}
+
+internal enum AdmissionMeasure { Requests, Tokens, Micros }
+
+/// <summary>
+/// The admission stage (after authentication, before routing): a project key's request is admitted only if the
+/// project's limits for the model — requests per minute and per day, tokens per minute (OpenAI's <c>rl-MODEL</c>) —
+/// its monthly spend limit and, when it has credit grants, the credit in effect all have room for it. Each limit is an <see cref="Allowance"/> shared by every
+/// instance through the store. What is reserved before the call:
+/// <list type="bullet">
+/// <item>requests: 1;</item>
+/// <item>tokens: the prompt at one token per 4 bytes of body (OpenAI's rule of thumb) plus the most it may produce
+/// (<c>max_completion_tokens</c>, else <c>max_tokens</c>, else <c>Admission:DefaultMaxOutputTokens</c>, times
+/// <c>n</c>), corrected to the real usage after;</item>
+/// <item>money: the most the request can cost — the prompt at one token per byte of body (no tokenizer makes fewer
+/// bytes than tokens from text) and the most it may produce, at the model's price — settled to the real cost after,
+/// for aborted streams too. So recorded spend passes the limit only if a provider returns more output than was
+/// asked for, or counts more prompt tokens than the body has bytes (images by URL); that excess is recorded, and the
+/// next request is refused.</item>
+/// </list>
+/// Requests of the master key and of open mode have no project and are not limited.
+/// </summary>
+internal sealed class AdmissionGate(LimitCache limits, Store store, Prices prices, GatewayOptions options, TimeProvider time) : IAsyncDisposable
+{
+    // By limit kind, project and model (empty for the project-wide money limits): no string is built per request.
+    private readonly ConcurrentDictionary<(char Kind, string Project, string Model), Allowance> _allowances = new();
+
+    public async ValueTask<(AdmissionTicket? Ticket, OpenAiError? Refusal)> AdmitAsync(Caller? caller, ProxyRequest request)
+    {
+        if (limits.IsEmpty || caller?.ProjectId is not { } project) return (null, null);
+        var rate = limits.RateLimit(project, request.Model);
+        var spend = limits.SpendLimit(project);
+        var grants = limits.Grants(project);
+        if (rate is null && spend is null && grants.Length == 0) return (null, null);
+
+        var now = time.GetUtcNow();
+        var seconds = now.ToUnixTimeSeconds();
+        var ticket = new AdmissionTicket();
+        var model = request.Model;
+        OpenAiError? refusal = null;
+        if (rate?.MaxRequestsPer1Minute is > 0 and var rpm)
+        {
+            var minute = Get(('r', project, model), seconds - seconds % 60, 60, rpm);
+            ticket.Requests = minute;
+            refusal = await TakeAsync(ticket, minute, 1, AdmissionMeasure.Requests, now, model, project, "requests per min (RPM)", "requests");
+        }
+        if (refusal is null && rate?.MaxRequestsPer1Day is > 0 and var rpd)
+        {
+            var day = Get(('d', project, model), seconds - seconds % 86_400, 86_400, rpd);
+            ticket.Requests ??= day;
+            refusal = await TakeAsync(ticket, day, 1, AdmissionMeasure.Requests, now, model, project, "requests per day (RPD)", "requests");
+        }
+        if (refusal is null && rate?.MaxTokensPer1Minute is > 0 and var tpm)
+        {
+            var minute = Get(('t', project, model), seconds - seconds % 60, 60, tpm);
+            ticket.Tokens = minute;
+            var tokens = (request.Body.Count + 3) / 4 + MaxOutput(request);
+            refusal = await TakeAsync(ticket, minute, tokens, AdmissionMeasure.Tokens, now, model, project, "tokens per min (TPM)", "tokens");
+        }
+        if (refusal is null && spend is not null)
+        {
+            var month = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+            var start = month.ToUnixTimeSeconds();
+            // Spent before the counter existed (this month's rows) counts against the limit too.
+            var allowance = await MoneyAsync(('s', project, ""), start, month.AddMonths(1).ToUnixTimeSeconds(), spend.ThresholdCents * 10_000,
+                () => store.SpentMicrosAsync(project, start));
+            refusal = await TakeMoneyAsync(ticket, allowance, request,
+                $"project {project} has reached its monthly spend limit of ${spend.ThresholdCents / 100m:0.00}");
+        }
+        if (refusal is null && grants.Length > 0)
+        {
+            // Credit in effect changes only where a grant starts or ends: between two such times one counter holds
+            // the grants in effect against what they have covered, taken from the ledger when the counter starts.
+            var (since, until, granted) = CreditPeriod(grants, seconds);
+            var allowance = await MoneyAsync(('c', project, ""), since, until, granted, async () =>
+            {
+                var states = await Billing.CreditLedger.StateAsync(store, project, seconds, options.Ledger.Retention);
+                return states.Where(g => g.Grant.EffectiveAt <= seconds && !(g.Grant.ExpiresAt <= seconds)).Sum(g => g.UsedMicros);
+            });
+            refusal = await TakeMoneyAsync(ticket, allowance, request, $"project {project} has no credit left");
+        }
+        if (refusal is null) return (ticket, null);
+        // Refused: what was taken for the other limits goes back, as the request never runs.
+        foreach (var (allowance, taken, _) in ticket.Takes) await allowance.SettleAsync(taken, 0, store);
+        ticket.Takes.Clear();
+        return (ticket, refusal);
+    }
+
+    /// <summary>Settles a ticket with what the request came to (its ledger row): real tokens and cost replace the reservation.</summary>
+    public async ValueTask SettleAsync(AdmissionTicket ticket, LedgerRow row)
+    {
+        foreach (var (allowance, taken, measure) in ticket.Takes)
+        {
+            var actual = measure switch
+            {
+                AdmissionMeasure.Tokens => row.InputTokens + row.OutputTokens,
+                AdmissionMeasure.Micros => row.CostMicros,
+                _ => taken,
+            };
+            await allowance.SettleAsync(taken, actual, store);
+        }
+        ticket.Takes.Clear();
+    }
+
+    /// <summary>
+    /// At shutdown, what this instance leased and did not use goes back to the store, so a month's spend limit does
+    /// not shrink by a slice with every restart (a crash loses it: at most one slice per limit).
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var allowance in _allowances.Values)
+        {
+            try
+            {
+                await allowance.ReturnUnusedAsync(store);
+                allowance.Dispose();
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+            {
+                // The store is gone too: the slice is lost, as in a crash.
+            }
+        }
+    }
+
+    /// <summary>OpenAI's rate-limit headers for the limits that applied.</summary>
+    public void WriteHeaders(AdmissionTicket ticket, IHeaderDictionary headers)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (ticket.Requests is { } requests) Write(headers, "requests", requests, now);
+        if (ticket.Tokens is { } tokens) Write(headers, "tokens", tokens, now);
+
+        static void Write(IHeaderDictionary headers, string kind, Allowance allowance, long nowMs)
+        {
+            headers[$"x-ratelimit-limit-{kind}"] = allowance.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            headers[$"x-ratelimit-remaining-{kind}"] = allowance.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            headers[$"x-ratelimit-reset-{kind}"] = RateLimitDuration.Format(TimeSpan.FromMilliseconds(allowance.WindowEnd * 1000 - nowMs));
+        }
+    }
+
+    private async ValueTask<OpenAiError?> TakeAsync(AdmissionTicket ticket, Allowance allowance, long amount, AdmissionMeasure measure, DateTimeOffset now,
+        string model, string project, string limitName, string kind)
+    {
+        if (await allowance.TryTakeAsync(amount, store))
+        {
+            ticket.Takes.Add((allowance, amount, measure));
+            return null;
+        }
+        var retryAfter = DateTimeOffset.FromUnixTimeSeconds(allowance.WindowEnd) - now;
+        return GatewayErrors.RateLimited(model, project, limitName, allowance.Limit, allowance.Limit - allowance.Remaining, amount, retryAfter, kind);
+    }
+
+    private async ValueTask<OpenAiError?> TakeMoneyAsync(AdmissionTicket ticket, Allowance allowance, ProxyRequest request, string reason)
+    {
+        var cost = MaxCostMicros(request);
+        if (!await allowance.TryTakeAsync(cost, store)) return GatewayErrors.InsufficientQuota(reason);
+        ticket.Takes.Add((allowance, cost, AdmissionMeasure.Micros));
+        return null;
+    }
+
+    private async ValueTask<Allowance> MoneyAsync((char Kind, string Project, string Model) key, long window, long windowEnd, long limit, Func<Task<long>> initial)
+    {
+        if (_allowances.TryGetValue(key, out var current) && current.Window == window && current.Limit == limit) return current;
+        var fresh = new Allowance(Scope(key), window, windowEnd, limit, await initial());
+        return _allowances.AddOrUpdate(key, fresh, (_, existing) => existing.Window == window && existing.Limit == limit ? existing : fresh);
+    }
+
+    // The counter's name in the store, shared by every instance.
+    private static string Scope((char Kind, string Project, string Model) key) => key.Kind switch
+    {
+        'r' => $"rpm:{key.Project}:{key.Model}",
+        'd' => $"rpd:{key.Project}:{key.Model}",
+        't' => $"tpm:{key.Project}:{key.Model}",
+        's' => $"spend:{key.Project}",
+        _ => $"credit:{key.Project}",
+    };
+
+    /// <summary>The period around <paramref name="now"/> in which the same grants are in effect, and what they grant together.</summary>
+    private static (long Since, long Until, long Granted) CreditPeriod(Storage.CreditGrantRow[] grants, long now)
+    {
+        long since = 0, until = long.MaxValue, granted = 0;
+        foreach (var grant in grants)
+        {
+            foreach (var edge in (long?[])[grant.EffectiveAt, grant.ExpiresAt])
+            {
+                if (edge is not { } at) continue;
+                if (at <= now) since = Math.Max(since, at);
+                else until = Math.Min(until, at);
+            }
+            if (grant.EffectiveAt <= now && !(grant.ExpiresAt <= now)) granted += grant.AmountMicros;
+        }
+        return (since, until, granted);
+    }
+
+    private Allowance Get((char Kind, string Project, string Model) key, long window, long length, long limit)
+    {
+        if (_allowances.TryGetValue(key, out var current) && current.Window == window && current.Limit == limit) return current;
+        // A new window (or a changed limit) starts a new allowance; the old one's unused slice is simply dropped.
+        return _allowances.AddOrUpdate(key, k => new Allowance(Scope(k), window, window + length, limit, 0),
+            (k, existing) => existing.Window == window && existing.Limit == limit ? existing : new Allowance(Scope(k), window, window + length, limit, 0));
+    }
+
+    private long MaxOutput(ProxyRequest request) =>
+        request.Endpoint == ApiEndpoint.ChatCompletions || request.Endpoint == ApiEndpoint.Completions
+            ? (long)(request.MaxOutputTokens ?? options.Admission.DefaultMaxOutputTokens) * request.Choices
+            : 0;
+
+    private long MaxCostMicros(ProxyRequest request)
+    {
+        if (prices.For(request.Model) is not { } price) return 1;
+        // Micro-dollar-millionths, rounded up: the reservation is never below the cost the ledger will record.
+        var exact = request.Body.Count * price.Input + MaxOutput(request) * price.Output;
+        return Math.Max(1, (exact + 999_999) / 1_000_000);
+    }
+}

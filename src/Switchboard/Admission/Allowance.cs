@@ -1,0 +1,108 @@
+using Switchboard.Storage;
+
+namespace Switchboard.Admission;
+
+/// <summary>
+/// One limit in one window (a project's requests this minute, its spend this month…) as this instance sees it.
+/// The window's total lives in the store (<c>admission_counters</c>); an instance leases slices of it and decides
+/// in memory until its slice runs out, then leases again. Every lease is granted under a row lock and never past
+/// the limit, so all instances together never hand out more than the limit (no overshoot from concurrency). What
+/// an instance leased and did not use is lost to the others for the window: while one instance refuses, the others
+/// hold at most one slice each unused (the undershoot bound, <see cref="SliceOf"/>).
+/// </summary>
+internal sealed class Allowance(string scope, long window, long windowEnd, long limit, long initial) : IDisposable
+{
+    private readonly long _initial = initial;
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _leasing = new(1, 1);
+    private long _leased;
+    private long _used;
+    private long _storeUsed = initial;
+
+    public string Scope { get; } = scope;
+    public long Window { get; } = window;
+    /// <summary>When the window ends (Unix seconds): a refused request may succeed from then.</summary>
+    public long WindowEnd { get; } = windowEnd;
+    public long Limit { get; } = limit;
+
+    /// <summary>
+    /// The slice leased at a time: a sixteenth of the limit (at least 1), so a busy instance goes to the store about
+    /// sixteen times per window, and another instance's unused slice keeps at most that much from being admitted.
+    /// </summary>
+    public static long SliceOf(long limit) => Math.Max(1, (limit + 15) / 16);
+
+    /// <summary>What is left of the limit in this window, as far as this instance knows (exact with one instance).</summary>
+    public long Remaining
+    {
+        get
+        {
+            lock (_gate) return Math.Max(0, Limit - (_storeUsed - (_leased - _used)));
+        }
+    }
+
+    /// <summary>Takes <paramref name="amount"/> from this instance's slice, leasing more from the store when it runs out; false if the limit is reached.</summary>
+    public async ValueTask<bool> TryTakeAsync(long amount, Store store)
+    {
+        if (TryTakeLocal(amount)) return true;
+        await _leasing.WaitAsync();
+        try
+        {
+            // Another request may have leased while this one waited.
+            if (TryTakeLocal(amount)) return true;
+            long need;
+            lock (_gate) need = amount - (_leased - _used);
+            var (granted, storeUsed) = await store.LeaseAsync(Scope, Window, Math.Max(need, SliceOf(Limit)), Limit, _initial);
+            lock (_gate)
+            {
+                _leased += granted;
+                _storeUsed = storeUsed;
+            }
+            return TryTakeLocal(amount);
+        }
+        finally
+        {
+            _leasing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Settles a taken amount against what was really used: the rest goes back to this instance's slice; more than
+    /// was taken is added to the store's count as it is (the limit was already passed by the request itself).
+    /// </summary>
+    public Task SettleAsync(long taken, long actual, Store store)
+    {
+        long excess;
+        lock (_gate)
+        {
+            _used += actual - taken;
+            excess = Math.Max(0, _used - _leased);
+            _leased += excess;
+            _storeUsed += excess;
+        }
+        return excess > 0 ? store.AddToCounterAsync(Scope, Window, excess) : Task.CompletedTask;
+    }
+
+    public void Dispose() => _leasing.Dispose();
+
+    /// <summary>Gives what this instance leased and has not used back to the store's count.</summary>
+    public Task ReturnUnusedAsync(Store store)
+    {
+        long unused;
+        lock (_gate)
+        {
+            unused = _leased - _used;
+            _leased = _used;
+        }
+        return unused > 0 ? store.AddToCounterAsync(Scope, Window, -unused) : Task.CompletedTask;
+    }
+
+    private bool TryTakeLocal(long amount)
+    {
+        lock (_gate)
+        {
+            if (_used + amount > _leased) return false;
+            _used += amount;
+            return true;
+        }
+    }
+}
