@@ -150,22 +150,23 @@ internal static class AdminApi
         return AdminJson.Ok(new ServiceAccountKeyObject(secret, key.Name, now, key.Id));
     }
 
-    private static (ApiKeyRow Key, string Secret) NewProjectKey(string projectId, string accountId, string name, long now, (long? ExpiresAt, string? AllowedModels) extensions)
+    private static (ApiKeyRow Key, string Secret) NewProjectKey(string projectId, string accountId, string name, long now,
+        (long? ExpiresAt, string? AllowedModels, string? Limits) extensions)
     {
         var secret = ApiKeySecrets.NewSecret(admin: false);
         return (new ApiKeyRow
         {
             Id = ApiKeySecrets.NewId("key_"), Kind = ApiKeyRow.ProjectKind, ProjectId = projectId, ServiceAccountId = accountId, Name = name,
             SecretHash = ApiKeySecrets.Hash(secret), RedactedValue = ApiKeySecrets.Redact(secret), CreatedAt = now,
-            ExpiresAt = extensions.ExpiresAt, AllowedModels = extensions.AllowedModels,
+            ExpiresAt = extensions.ExpiresAt, AllowedModels = extensions.AllowedModels, Limits = extensions.Limits,
         }, secret);
     }
 
     /// <summary>
-    /// Our extensions on a new project key: <c>expires_in_seconds</c> (up to ten years) and <c>allowed_models</c> (the
-    /// model names it may call; absent for any).
+    /// Our extensions on a new project key: <c>expires_in_seconds</c> (up to ten years), <c>allowed_models</c> (the
+    /// model names it may call; absent for any) and <c>limits</c> (<see cref="KeyLimits"/>).
     /// </summary>
-    private static ((long? ExpiresAt, string? AllowedModels) Extensions, OpenAiError? Error) KeyExtensions(System.Text.Json.JsonElement body, long now)
+    private static ((long? ExpiresAt, string? AllowedModels, string? Limits) Extensions, OpenAiError? Error) KeyExtensions(System.Text.Json.JsonElement body, long now)
     {
         long? expiresAt = null;
         if (body.TryGetProperty("expires_in_seconds", out var expires) && expires.ValueKind != System.Text.Json.JsonValueKind.Null)
@@ -182,7 +183,25 @@ internal static class AdminApi
                 return (default, GatewayErrors.InvalidValue("allowed_models", "it must be a list of 1 to 1000 model names."));
             allowed = System.Text.Json.JsonSerializer.Serialize(models.EnumerateArray().Select(m => m.GetString()!).Distinct().ToArray());
         }
-        return ((expiresAt, allowed), null);
+        string? limits = null;
+        if (body.TryGetProperty("limits", out var given) && given.ValueKind != System.Text.Json.JsonValueKind.Null)
+        {
+            if (given.ValueKind != System.Text.Json.JsonValueKind.Object) return (default, GatewayErrors.InvalidType("limits", "an object"));
+            long? Field(string name, long max, out OpenAiError? problem)
+            {
+                problem = null;
+                if (!given.TryGetProperty(name, out var value) || value.ValueKind == System.Text.Json.JsonValueKind.Null) return null;
+                if (value.TryGetInt64(out var number) && number >= 1 && number <= max) return number;
+                problem = GatewayErrors.InvalidValue($"limits.{name}", $"it must be a whole number from 1 to {max}.");
+                return null;
+            }
+            var rpm = Field("max_requests_per_1_minute", 1_000_000_000, out var rpmError);
+            var tpm = Field("max_tokens_per_1_minute", 1_000_000_000_000, out var tpmError);
+            var concurrent = Field("max_concurrent_requests", 100_000, out var concurrentError);
+            if ((rpmError ?? tpmError ?? concurrentError) is { } limitError) return (default, limitError);
+            limits = System.Text.Json.JsonSerializer.Serialize(new KeyLimits(rpm, tpm, (int?)concurrent));
+        }
+        return ((expiresAt, allowed, limits), null);
     }
 
     // ---- project API keys ----

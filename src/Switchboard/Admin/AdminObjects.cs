@@ -31,11 +31,12 @@ internal sealed record KeyOwnerAccount(string Id, string Name, long CreatedAt, s
 internal sealed record KeyOwner(string Type, KeyOwnerAccount? ServiceAccount);
 
 internal sealed record ProjectKeyObject(string RedactedValue, string Name, long CreatedAt, long? LastUsedAt, string Id, string OwnerProjectAccess, KeyOwner Owner,
-    long? ExpiresAt, IReadOnlyList<string>? AllowedModels, string Object = "organization.project.api_key")
+    long? ExpiresAt, IReadOnlyList<string>? AllowedModels, Keys.KeyLimits? Limits, string Object = "organization.project.api_key")
 {
     public static ProjectKeyObject From(ApiKeyRow k, ServiceAccountRow? account) => new(k.RedactedValue, k.Name, k.CreatedAt, k.LastUsedAt, k.Id, "active",
         new KeyOwner("service_account", account is null ? null : new KeyOwnerAccount(account.Id, account.Name, account.CreatedAt, account.Role)),
-        k.ExpiresAt, k.AllowedModels is null ? null : JsonSerializer.Deserialize<string[]>(k.AllowedModels));
+        k.ExpiresAt, k.AllowedModels is null ? null : JsonSerializer.Deserialize<string[]>(k.AllowedModels),
+        k.Limits is null ? null : JsonSerializer.Deserialize<Keys.KeyLimits>(k.Limits));
 }
 
 internal sealed record AdminKeyOwner(string Type, string Id, string Name, long CreatedAt, string Role, string Object = "organization.user");

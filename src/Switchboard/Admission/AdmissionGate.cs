@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Switchboard.Api;
 using Switchboard.Authentication;
 using Switchboard.Configuration;
@@ -18,6 +19,8 @@ internal sealed class AdmissionTicket
     public Allowance? Requests { get; set; }
     /// <summary>The per-minute token limit that applied.</summary>
     public Allowance? Tokens { get; set; }
+    /// <summary>The key's concurrency slot this request holds until it ends.</summary>
+    public ConcurrencySlots? Slot { get; set; }
 }
 
 internal enum AdmissionMeasure { Requests, Tokens, Micros }
@@ -44,21 +47,46 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
 {
     // By limit kind, project and model (empty for the project-wide money limits): no string is built per request.
     private readonly ConcurrentDictionary<(char Kind, string Project, string Model), Allowance> _allowances = new();
+    private readonly ConcurrentDictionary<string, ConcurrencySlots> _slots = new(StringComparer.Ordinal);
+    private (long Start, long End) _month;
+    private const string KeyRpm = "requests per min (RPM) of its key";
+    private const string KeyTpm = "tokens per min (TPM) of its key";
 
-    public async ValueTask<(AdmissionTicket? Ticket, OpenAiError? Refusal)> AdmitAsync(Caller? caller, ProxyRequest request)
+    public async ValueTask<(AdmissionTicket? Ticket, OpenAiError? Refusal)> AdmitAsync(Caller? caller, ProxyRequest request, CancellationToken cancellationToken)
     {
-        if (limits.IsEmpty || caller?.ProjectId is not { } project) return (null, null);
+        if (caller?.ProjectId is not { } project || (limits.IsEmpty && caller.Limits is null)) return (null, null);
         var rate = limits.RateLimit(project, request.Model);
         var spend = limits.SpendLimit(project);
         var grants = limits.Grants(project);
-        if (rate is null && spend is null && grants.Length == 0) return (null, null);
+        var own = caller.Limits;
+        if (rate is null && spend is null && grants.Length == 0 && own is null) return (null, null);
 
         var now = time.GetUtcNow();
         var seconds = now.ToUnixTimeSeconds();
         var ticket = new AdmissionTicket();
         var model = request.Model;
         OpenAiError? refusal = null;
-        if (rate?.MaxRequestsPer1Minute is > 0 and var rpm)
+        var key = caller.KeyId!;
+        if (own?.MaxConcurrentRequests is { } concurrent)
+        {
+            var slots = _slots.AddOrUpdate(key, _ => new ConcurrencySlots(concurrent), (_, existing) => existing.Slots == concurrent ? existing : new ConcurrencySlots(concurrent));
+            if (!await slots.TryEnterAsync(options.Admission.QueueLength, options.Admission.QueueTimeout, cancellationToken))
+                return (ticket, GatewayErrors.TooManyConcurrent(key, concurrent));
+            ticket.Slot = slots;
+        }
+        if (own?.MaxRequestsPer1Minute is { } keyRpm)
+        {
+            var minute = Get(('R', key, ""), seconds - seconds % 60, 60, keyRpm);
+            ticket.Requests = minute;
+            refusal = await TakeAsync(ticket, minute, 1, AdmissionMeasure.Requests, now, model, project, KeyRpm, "requests");
+        }
+        if (refusal is null && own?.MaxTokensPer1Minute is { } keyTpm)
+        {
+            var minute = Get(('T', key, ""), seconds - seconds % 60, 60, keyTpm);
+            ticket.Tokens = minute;
+            refusal = await TakeAsync(ticket, minute, EstimatedTokens(request), AdmissionMeasure.Tokens, now, model, project, KeyTpm, "tokens");
+        }
+        if (refusal is null && rate?.MaxRequestsPer1Minute is > 0 and var rpm)
         {
             var minute = Get(('r', project, model), seconds - seconds % 60, 60, rpm);
             ticket.Requests = minute;
@@ -74,35 +102,39 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
         {
             var minute = Get(('t', project, model), seconds - seconds % 60, 60, tpm);
             ticket.Tokens = minute;
-            var tokens = (request.Body.Count + 3) / 4 + MaxOutput(request);
-            refusal = await TakeAsync(ticket, minute, tokens, AdmissionMeasure.Tokens, now, model, project, "tokens per min (TPM)", "tokens");
+            refusal = await TakeAsync(ticket, minute, EstimatedTokens(request), AdmissionMeasure.Tokens, now, model, project, "tokens per min (TPM)", "tokens");
         }
         if (refusal is null && spend is not null)
         {
-            var month = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-            var start = month.ToUnixTimeSeconds();
-            // Spent before the counter existed (this month's rows) counts against the limit too.
-            var allowance = await MoneyAsync(('s', project, ""), start, month.AddMonths(1).ToUnixTimeSeconds(), spend.ThresholdCents * 10_000,
-                () => store.SpentMicrosAsync(project, start));
-            refusal = await TakeMoneyAsync(ticket, allowance, request,
-                $"project {project} has reached its monthly spend limit of ${spend.ThresholdCents / 100m:0.00}");
+            var (start, end) = MonthOf(seconds);
+            var limitMicros = spend.ThresholdCents * 10_000;
+            if (!TryCurrent(('s', project, ""), start, limitMicros, out var allowance))
+            {
+                // Spent before the counter existed (this month's rows) counts against the limit too.
+                allowance = Replace(('s', project, ""), new Allowance(Scope(('s', project, "")), start, end, limitMicros, await store.SpentMicrosAsync(project, start)));
+            }
+            if (!await TakeMoneyAsync(ticket, allowance, request))
+                refusal = GatewayErrors.InsufficientQuota($"project {project} has reached its monthly spend limit of ${spend.ThresholdCents / 100m:0.00}");
         }
         if (refusal is null && grants.Length > 0)
         {
             // Credit in effect changes only where a grant starts or ends: between two such times one counter holds
             // the grants in effect against what they have covered, taken from the ledger when the counter starts.
             var (since, until, granted) = CreditPeriod(grants, seconds);
-            var allowance = await MoneyAsync(('c', project, ""), since, until, granted, async () =>
+            if (!TryCurrent(('c', project, ""), since, granted, out var allowance))
             {
                 var states = await Billing.CreditLedger.StateAsync(store, project, seconds, options.Ledger.Retention);
-                return states.Where(g => g.Grant.EffectiveAt <= seconds && !(g.Grant.ExpiresAt <= seconds)).Sum(g => g.UsedMicros);
-            });
-            refusal = await TakeMoneyAsync(ticket, allowance, request, $"project {project} has no credit left");
+                var used = states.Where(g => g.Grant.EffectiveAt <= seconds && !(g.Grant.ExpiresAt <= seconds)).Sum(g => g.UsedMicros);
+                allowance = Replace(('c', project, ""), new Allowance(Scope(('c', project, "")), since, until, granted, used));
+            }
+            if (!await TakeMoneyAsync(ticket, allowance, request)) refusal = GatewayErrors.InsufficientQuota($"project {project} has no credit left");
         }
         if (refusal is null) return (ticket, null);
         // Refused: what was taken for the other limits goes back, as the request never runs.
         foreach (var (allowance, taken, _) in ticket.Takes) await allowance.SettleAsync(taken, 0, store);
         ticket.Takes.Clear();
+        ticket.Slot?.Exit();
+        ticket.Slot = null;
         return (ticket, refusal);
     }
 
@@ -120,6 +152,8 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
             await allowance.SettleAsync(taken, actual, store);
         }
         ticket.Takes.Clear();
+        ticket.Slot?.Exit();
+        ticket.Slot = null;
     }
 
     /// <summary>
@@ -146,14 +180,17 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
     public void WriteHeaders(AdmissionTicket ticket, IHeaderDictionary headers)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (ticket.Requests is { } requests) Write(headers, "requests", requests, now);
-        if (ticket.Tokens is { } tokens) Write(headers, "tokens", tokens, now);
-
-        static void Write(IHeaderDictionary headers, string kind, Allowance allowance, long nowMs)
+        if (ticket.Requests is { } requests)
         {
-            headers[$"x-ratelimit-limit-{kind}"] = allowance.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            headers[$"x-ratelimit-remaining-{kind}"] = allowance.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            headers[$"x-ratelimit-reset-{kind}"] = RateLimitDuration.Format(TimeSpan.FromMilliseconds(allowance.WindowEnd * 1000 - nowMs));
+            headers["x-ratelimit-limit-requests"] = requests.LimitText;
+            headers["x-ratelimit-remaining-requests"] = requests.Remaining.ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-reset-requests"] = requests.ResetText(now);
+        }
+        if (ticket.Tokens is { } tokens)
+        {
+            headers["x-ratelimit-limit-tokens"] = tokens.LimitText;
+            headers["x-ratelimit-remaining-tokens"] = tokens.Remaining.ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-reset-tokens"] = tokens.ResetText(now);
         }
     }
 
@@ -169,19 +206,29 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
         return GatewayErrors.RateLimited(model, project, limitName, allowance.Limit, allowance.Limit - allowance.Remaining, amount, retryAfter, kind);
     }
 
-    private async ValueTask<OpenAiError?> TakeMoneyAsync(AdmissionTicket ticket, Allowance allowance, ProxyRequest request, string reason)
+    private async ValueTask<bool> TakeMoneyAsync(AdmissionTicket ticket, Allowance allowance, ProxyRequest request)
     {
         var cost = MaxCostMicros(request);
-        if (!await allowance.TryTakeAsync(cost, store)) return GatewayErrors.InsufficientQuota(reason);
+        if (!await allowance.TryTakeAsync(cost, store)) return false;
         ticket.Takes.Add((allowance, cost, AdmissionMeasure.Micros));
-        return null;
+        return true;
     }
 
-    private async ValueTask<Allowance> MoneyAsync((char Kind, string Project, string Model) key, long window, long windowEnd, long limit, Func<Task<long>> initial)
+    private bool TryCurrent((char Kind, string Project, string Model) key, long window, long limit, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Allowance? allowance) =>
+        _allowances.TryGetValue(key, out allowance) && allowance.Window == window && allowance.Limit == limit;
+
+    private Allowance Replace((char Kind, string Project, string Model) key, Allowance fresh) =>
+        _allowances.AddOrUpdate(key, fresh, (_, existing) => existing.Window == fresh.Window && existing.Limit == fresh.Limit ? existing : fresh);
+
+    // The calendar month (UTC) around a time, remembered: a request needs it only to find the current counter.
+    private (long Start, long End) MonthOf(long seconds)
     {
-        if (_allowances.TryGetValue(key, out var current) && current.Window == window && current.Limit == limit) return current;
-        var fresh = new Allowance(Scope(key), window, windowEnd, limit, await initial());
-        return _allowances.AddOrUpdate(key, fresh, (_, existing) => existing.Window == window && existing.Limit == limit ? existing : fresh);
+        var month = _month;
+        if (seconds >= month.Start && seconds < month.End) return month;
+        var now = DateTimeOffset.FromUnixTimeSeconds(seconds);
+        var start = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        _month = month = (start.ToUnixTimeSeconds(), start.AddMonths(1).ToUnixTimeSeconds());
+        return month;
     }
 
     // The counter's name in the store, shared by every instance.
@@ -191,6 +238,8 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
         'd' => $"rpd:{key.Project}:{key.Model}",
         't' => $"tpm:{key.Project}:{key.Model}",
         's' => $"spend:{key.Project}",
+        'R' => $"key-rpm:{key.Project}",
+        'T' => $"key-tpm:{key.Project}",
         _ => $"credit:{key.Project}",
     };
 
@@ -218,6 +267,8 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
         return _allowances.AddOrUpdate(key, k => new Allowance(Scope(k), window, window + length, limit, 0),
             (k, existing) => existing.Window == window && existing.Limit == limit ? existing : new Allowance(Scope(k), window, window + length, limit, 0));
     }
+
+    private long EstimatedTokens(ProxyRequest request) => (request.Body.Count + 3) / 4 + MaxOutput(request);
 
     private long MaxOutput(ProxyRequest request) =>
         request.Endpoint == ApiEndpoint.ChatCompletions || request.Endpoint == ApiEndpoint.Completions

@@ -24,6 +24,23 @@ internal sealed class Allowance(string scope, long window, long windowEnd, long 
     /// <summary>When the window ends (Unix seconds): a refused request may succeed from then.</summary>
     public long WindowEnd { get; } = windowEnd;
     public long Limit { get; } = limit;
+    /// <summary>The limit as its response header says it, formatted once.</summary>
+    public string LimitText { get; } = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private sealed record ResetCache(long Milliseconds, string Text);
+
+    // Swapped whole, so a reader never pairs one millisecond count with another's text.
+    private volatile ResetCache? _reset;
+
+    /// <summary>Until the window resets, as OpenAI writes it; requests in the same millisecond share the text.</summary>
+    public string ResetText(long nowMilliseconds)
+    {
+        var left = WindowEnd * 1000 - nowMilliseconds;
+        if (_reset is { } cached && cached.Milliseconds == left) return cached.Text;
+        var text = RateLimitDuration.Format(TimeSpan.FromMilliseconds(left));
+        _reset = new ResetCache(left, text);
+        return text;
+    }
 
     /// <summary>
     /// The slice leased at a time: a sixteenth of the limit (at least 1), so a busy instance goes to the store about

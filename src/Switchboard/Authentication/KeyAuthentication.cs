@@ -12,6 +12,9 @@ namespace Switchboard.Authentication;
 /// <summary>Who made a request: the master key, an admin key, a project key, or nobody (open mode).</summary>
 internal sealed record Caller(CallerKind Kind, string? KeyId = null, string? ProjectId = null, IReadOnlySet<string>? AllowedModels = null)
 {
+    /// <summary>The key's own limits (our extension), which admission enforces beside the project's.</summary>
+    public KeyLimits? Limits { get; init; }
+
     public static readonly Caller Anonymous = new(CallerKind.Anonymous);
     public static readonly Caller Master = new(CallerKind.Master);
 }

@@ -41,6 +41,10 @@ public sealed record AdmissionOptions
 {
     /// <summary>The output reserved (per choice) for a request that names no <c>max_tokens</c> / <c>max_completion_tokens</c>.</summary>
     public int DefaultMaxOutputTokens { get; init; } = 4096;
+    /// <summary>Requests of one key that may wait for a free slot when it is at its <c>max_concurrent_requests</c>; 0: refuse at once.</summary>
+    public int QueueLength { get; init; }
+    /// <summary>How long a queued request waits for a slot before it is refused.</summary>
+    public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>How the in-memory key cache follows the store (<c>Switchboard:Keys</c>).</summary>

@@ -106,6 +106,12 @@ internal static class GatewayErrors
         Headers = [new("retry-after-ms", ((long)Math.Ceiling(retryAfter.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture))],
     };
 
+    public static OpenAiError TooManyConcurrent(string keyId, int limit) => new(429,
+        $"Too many concurrent requests for key {keyId}: limit {limit}. Retry when one of them has finished.", "requests", null, "rate_limit_exceeded")
+    {
+        RetryAfterSeconds = 1,
+    };
+
     /// <summary>OpenAI's 429 when the money is used up: no retry helps until an operator raises the limit or adds credit.</summary>
     public static OpenAiError InsufficientQuota(string reason) => new(429,
         $"You exceeded your current quota, please check your plan and billing details. ({reason})", "insufficient_quota", null, "insufficient_quota")

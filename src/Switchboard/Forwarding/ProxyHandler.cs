@@ -66,7 +66,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                     await ErrorResult.WriteAsync(response, error);
                     return;
                 }
-                (ticket, error) = await admission.AdmitAsync(context.Features.Get<Caller>(), request);
+                (ticket, error) = await admission.AdmitAsync(context.Features.Get<Caller>(), request, clientAborted);
                 if (ticket is not null) admission.WriteHeaders(ticket, response.Headers);
                 if (error is not null)
                 {

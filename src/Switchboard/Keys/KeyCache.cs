@@ -18,8 +18,14 @@ internal sealed class CachedKey(ApiKeyRow row)
     public FrozenSet<string>? AllowedModels { get; } = row.AllowedModels is null ? null
         : System.Text.Json.JsonSerializer.Deserialize<string[]>(row.AllowedModels)!.ToFrozenSet(StringComparer.Ordinal);
 
+    /// <summary>The key's own limits (our extension); null for none.</summary>
+    public KeyLimits? Limits { get; } = row.Limits is null ? null : System.Text.Json.JsonSerializer.Deserialize<KeyLimits>(row.Limits);
+
     /// <summary>The caller this key makes (one object per key, not one per request).</summary>
-    public Authentication.Caller Caller => _caller ??= new(IsAdmin ? Authentication.CallerKind.Admin : Authentication.CallerKind.Project, Id, ProjectId, AllowedModels);
+    public Authentication.Caller Caller => _caller ??= new(IsAdmin ? Authentication.CallerKind.Admin : Authentication.CallerKind.Project, Id, ProjectId, AllowedModels)
+    {
+        Limits = Limits,
+    };
 
     private Authentication.Caller? _caller;
 

@@ -152,5 +152,7 @@ internal static class Migrations
                 PRIMARY KEY (scope, window_start)
             );
             """),
+        // A project key's own limits (our extension), as JSON: requests and tokens per minute, concurrent requests.
+        (8, "ALTER TABLE api_keys ADD COLUMN limits TEXT NULL;"),
     ];
 }

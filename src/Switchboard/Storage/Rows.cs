@@ -38,6 +38,8 @@ internal sealed record ApiKeyRow
     public long? RevokedAt { get; init; }
     /// <summary>Our extension: the models the key may call, as a JSON array of names; null for any.</summary>
     public string? AllowedModels { get; init; }
+    /// <summary>Our extension: the key's own limits as JSON (<see cref="Keys.KeyLimits"/>); null for none.</summary>
+    public string? Limits { get; init; }
 }
 
 /// <summary>One request in the ledger: whatever happened to it, with the tokens and cost it came to.</summary>

@@ -197,8 +197,8 @@ internal sealed class Store : IAsyncDisposable
     private static async Task InsertKeyAsync(DbConnection connection, DbTransaction transaction, ApiKeyRow key)
     {
         await connection.ExecuteAsync("""
-            INSERT INTO api_keys (id, kind, project_id, service_account_id, name, secret_hash, redacted_value, created_at, expires_at, allowed_models)
-            VALUES (@Id, @Kind, @ProjectId, @ServiceAccountId, @Name, @SecretHash, @RedactedValue, @CreatedAt, @ExpiresAt, @AllowedModels)
+            INSERT INTO api_keys (id, kind, project_id, service_account_id, name, secret_hash, redacted_value, created_at, expires_at, allowed_models, limits)
+            VALUES (@Id, @Kind, @ProjectId, @ServiceAccountId, @Name, @SecretHash, @RedactedValue, @CreatedAt, @ExpiresAt, @AllowedModels, @Limits)
             """, key, transaction);
         await BumpKeyVersionAsync(connection, transaction);
     }

@@ -217,4 +217,83 @@ public sealed class AdmissionTests
         Assert.InRange(admitted, 60 - 4, 60);
         Assert.Equal(admitted, upstream.CallsFor("gpt-4o-mini").Count);
     }
+
+    [Fact]
+    public async Task A_keys_concurrency_limit_queues_one_request_until_a_slot_frees_and_refuses_past_the_queue_or_its_timeout()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        var arrived = new SemaphoreSlim(0);
+        var release = new TaskCompletionSource();
+        upstream.On("held", async x =>
+        {
+            arrived.Release();
+            await release.Task.WaitAsync(x.Aborted);
+            await x.Json(200, Completion("done"));
+        });
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", Master),
+            ("Admission:QueueLength", "1"), ("Admission:QueueTimeout", "300ms")));
+        var (created, account) = await AdminApiTests.SendAsync(gateway, HttpMethod.Post, "/v1/organization/projects/proj_default/service_accounts", Master,
+            new { name = "one-at-a-time", limits = new { max_concurrent_requests = 1 } });
+        Assert.Equal(HttpStatusCode.OK, created);
+        var secret = account.GetProperty("api_key").GetProperty("value").GetString()!;
+
+        var first = ChatAsync(gateway, secret, "held");
+        await arrived.WaitAsync();   // the first holds the key's only slot
+        var second = ChatAsync(gateway, secret, "held");
+        var third = ChatAsync(gateway, secret, "held");
+        // One of them waits in the queue of one; the other finds it full and is refused at once.
+        var refused = await Task.WhenAny(second, third);
+        var (status, error, _) = await refused;
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.Equal("rate_limit_exceeded", error.GetProperty("error").GetProperty("code").GetString());
+        release.SetResult();
+        Assert.Equal(HttpStatusCode.OK, (await first).Status);
+        Assert.Equal(HttpStatusCode.OK, (await (refused == second ? third : second)).Status);   // ran once the slot was free
+        Assert.Equal(2, upstream.CallsFor("held").Count);
+
+        // Queued past the timeout (300 ms here) while the slot stays taken: refused.
+        var blocker = new TaskCompletionSource();
+        var holds = new SemaphoreSlim(0);
+        upstream.On("held", async x =>
+        {
+            holds.Release();
+            await blocker.Task.WaitAsync(x.Aborted);
+            await x.Json(200, Completion("done"));
+        });
+        var holding = ChatAsync(gateway, secret, "held");
+        await holds.WaitAsync();
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await ChatAsync(gateway, secret, "held")).Status);
+        blocker.SetResult();
+        Assert.Equal(HttpStatusCode.OK, (await holding).Status);
+
+        // The key's limits are shown with it.
+        var keyId = account.GetProperty("api_key").GetProperty("id").GetString()!;
+        var (_, key) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get, $"/v1/organization/projects/proj_default/api_keys/{keyId}", Master);
+        Assert.Equal(1, key.GetProperty("limits").GetProperty("max_concurrent_requests").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_keys_own_requests_per_minute_apply_beside_the_projects()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("gpt-4o-mini", x => x.Json(200, Completion("hi")));
+        var time = new ManualTime();
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", Master)),
+            configureServices: services => services.AddSingleton<TimeProvider>(time));
+        var (_, account) = await AdminApiTests.SendAsync(gateway, HttpMethod.Post, "/v1/organization/projects/proj_default/service_accounts", Master,
+            new { name = "two-a-minute", limits = new { max_requests_per_1_minute = 2 } });
+        var secret = account.GetProperty("api_key").GetProperty("value").GetString()!;
+        var (_, other) = await AdminApiTests.SendAsync(gateway, HttpMethod.Post, "/v1/organization/projects/proj_default/service_accounts", Master, new { name = "free" });
+        var otherSecret = other.GetProperty("api_key").GetProperty("value").GetString()!;
+
+        Assert.Equal(HttpStatusCode.OK, (await ChatAsync(gateway, secret, "gpt-4o-mini")).Status);
+        var (_, _, headers) = await ChatAsync(gateway, secret, "gpt-4o-mini");
+        Assert.Equal(("2", "0"), (Header(headers, "x-ratelimit-limit-requests"), Header(headers, "x-ratelimit-remaining-requests")));
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await ChatAsync(gateway, secret, "gpt-4o-mini")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await ChatAsync(gateway, otherSecret, "gpt-4o-mini")).Status);   // another key of the project is not held back
+
+        var (bad, error) = await AdminApiTests.SendAsync(gateway, HttpMethod.Post, "/v1/organization/projects/proj_default/service_accounts", Master,
+            new { name = "bad", limits = new { max_concurrent_requests = 0 } });
+        Assert.Equal((HttpStatusCode.BadRequest, "limits.max_concurrent_requests"), (bad, error.GetProperty("error").GetProperty("param").GetString()));
+    }
 }
