@@ -54,7 +54,23 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
 
     public async ValueTask<(AdmissionTicket? Ticket, OpenAiError? Refusal)> AdmitAsync(Caller? caller, ProxyRequest request, CancellationToken cancellationToken)
     {
-        if (caller?.ProjectId is not { } project || (limits.IsEmpty && caller.Limits is null)) return (null, null);
+        if (caller?.ProjectId is null || (limits.IsEmpty && caller.Limits is null)) return (null, null);
+        var ticket = new AdmissionTicket();
+        try
+        {
+            return await AdmitAsync(caller, caller.ProjectId, request, ticket, cancellationToken);
+        }
+        catch
+        {
+            // The store failed mid-way (or the client left while queued): nothing taken may stay taken.
+            await ReleaseAsync(ticket);
+            throw;
+        }
+    }
+
+    private async ValueTask<(AdmissionTicket? Ticket, OpenAiError? Refusal)> AdmitAsync(Caller caller, string project, ProxyRequest request, AdmissionTicket ticket,
+        CancellationToken cancellationToken)
+    {
         var rate = limits.RateLimit(project, request.Model);
         var spend = limits.SpendLimit(project);
         var grants = limits.Grants(project);
@@ -63,7 +79,6 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
 
         var now = time.GetUtcNow();
         var seconds = now.ToUnixTimeSeconds();
-        var ticket = new AdmissionTicket();
         var model = request.Model;
         OpenAiError? refusal = null;
         var key = caller.KeyId!;
@@ -131,11 +146,16 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
         }
         if (refusal is null) return (ticket, null);
         // Refused: what was taken for the other limits goes back, as the request never runs.
+        await ReleaseAsync(ticket);
+        return (ticket, refusal);
+    }
+
+    private async ValueTask ReleaseAsync(AdmissionTicket ticket)
+    {
         foreach (var (allowance, taken, _) in ticket.Takes) await allowance.SettleAsync(taken, 0, store);
         ticket.Takes.Clear();
         ticket.Slot?.Exit();
         ticket.Slot = null;
-        return (ticket, refusal);
     }
 
     /// <summary>Settles a ticket with what the request came to (its ledger row): real tokens and cost replace the reservation.</summary>
