@@ -48,7 +48,10 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
     // By limit kind, project and model (empty for the project-wide money limits): no string is built per request.
     private readonly ConcurrentDictionary<(char Kind, string Project, string Model), Allowance> _allowances = new();
     private readonly ConcurrentDictionary<string, ConcurrencySlots> _slots = new(StringComparer.Ordinal);
-    private (long Start, long End) _month;
+    // Swapped whole (a reference), so no request reads one month's start with another's end.
+    private volatile MonthBounds _month = new(0, 0);
+
+    private sealed record MonthBounds(long Start, long End);
     private const string KeyRpm = "requests per min (RPM) of its key";
     private const string KeyTpm = "tokens per min (TPM) of its key";
 
@@ -244,11 +247,13 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
     private (long Start, long End) MonthOf(long seconds)
     {
         var month = _month;
-        if (seconds >= month.Start && seconds < month.End) return month;
-        var now = DateTimeOffset.FromUnixTimeSeconds(seconds);
-        var start = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
-        _month = month = (start.ToUnixTimeSeconds(), start.AddMonths(1).ToUnixTimeSeconds());
-        return month;
+        if (seconds < month.Start || seconds >= month.End)
+        {
+            var now = DateTimeOffset.FromUnixTimeSeconds(seconds);
+            var start = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+            _month = month = new MonthBounds(start.ToUnixTimeSeconds(), start.AddMonths(1).ToUnixTimeSeconds());
+        }
+        return (month.Start, month.End);
     }
 
     // The counter's name in the store, shared by every instance.
