@@ -199,7 +199,14 @@ internal static class AdminApi
             var tpm = Field("max_tokens_per_1_minute", 1_000_000_000_000, out var tpmError);
             var concurrent = Field("max_concurrent_requests", 100_000, out var concurrentError);
             if ((rpmError ?? tpmError ?? concurrentError) is { } limitError) return (default, limitError);
-            limits = System.Text.Json.JsonSerializer.Serialize(new KeyLimits(rpm, tpm, (int?)concurrent));
+            bool? moderate = null;
+            if (given.TryGetProperty("moderate_input", out var moderation) && moderation.ValueKind != System.Text.Json.JsonValueKind.Null)
+            {
+                if (moderation.ValueKind is not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False))
+                    return (default, GatewayErrors.InvalidType("limits.moderate_input", "a boolean"));
+                moderate = moderation.ValueKind == System.Text.Json.JsonValueKind.True;
+            }
+            limits = System.Text.Json.JsonSerializer.Serialize(new KeyLimits(rpm, tpm, (int?)concurrent, moderate));
         }
         return ((expiresAt, allowed, limits), null);
     }

@@ -45,6 +45,8 @@ public sealed record AdmissionOptions
     public int QueueLength { get; init; }
     /// <summary>How long a queued request waits for a slot before it is refused.</summary>
     public TimeSpan QueueTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>The model that checks the input of keys with <c>limits.moderate_input</c>, routed like any model.</summary>
+    public string ModerationModel { get; init; } = "omni-moderation-latest";
 }
 
 /// <summary>How the in-memory key cache follows the store (<c>Switchboard:Keys</c>).</summary>

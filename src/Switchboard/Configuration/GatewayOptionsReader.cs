@@ -61,6 +61,7 @@ public static partial class GatewayOptionsReader
                 DefaultMaxOutputTokens = settings.Int(root.GetSection("Admission"), "DefaultMaxOutputTokens", 4096, min: 1, max: 10_000_000),
                 QueueLength = settings.Int(root.GetSection("Admission"), "QueueLength", 0, min: 0, max: 100_000),
                 QueueTimeout = settings.Duration(root.GetSection("Admission"), "QueueTimeout", TimeSpan.FromSeconds(30), min: TimeSpan.FromMilliseconds(1), max: TimeSpan.FromHours(1)),
+                ModerationModel = settings.String(root.GetSection("Admission"), "ModerationModel") ?? "omni-moderation-latest",
             },
             Keys = new KeyOptions
             {

@@ -112,6 +112,18 @@ internal static class GatewayErrors
         RetryAfterSeconds = 1,
     };
 
+    public static OpenAiError InputFlagged(IReadOnlyList<string> categories) => new(400,
+        $"The input was flagged by moderation ({string.Join(", ", categories)}) and was not sent to the model.", "invalid_request_error", null, "input_flagged")
+    {
+        ShouldRetry = false,
+    };
+
+    public static OpenAiError ModerationUnavailable(string model, string problem) => new(503,
+        $"The input could not be checked with the moderation model `{Echo(model)}`, which this key requires: {problem}", "api_error", null, "moderation_unavailable")
+    {
+        RetryAfterSeconds = 1,
+    };
+
     /// <summary>OpenAI's 429 when the money is used up: no retry helps until an operator raises the limit or adds credit.</summary>
     public static OpenAiError InsufficientQuota(string reason) => new(429,
         $"You exceeded your current quota, please check your plan and billing details. ({reason})", "insufficient_quota", null, "insufficient_quota")

@@ -19,8 +19,8 @@ namespace Switchboard.Forwarding;
 /// forward (retries, breaker, fallback) → relay body or stream → record usage and settle what admission reserved. The request id, the cross-site guard and
 /// authentication happen before this, in middleware; an unexpected exception is answered by the error guard.
 /// </summary>
-internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, AdmissionGate admission, ModelRouter router, UpstreamForwarder forwarder,
-    RequestRecorder recorder, TimeProvider time, ILogger<ProxyHandler> logger)
+internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, AdmissionGate admission, ModerationGuard moderation, ModelRouter router,
+    UpstreamForwarder forwarder, RequestRecorder recorder, TimeProvider time, ILogger<ProxyHandler> logger)
 {
     public async Task HandleAsync(HttpContext context, ApiEndpoint endpoint)
     {
@@ -72,6 +72,13 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                 {
                     status = error.Status;
                     await ErrorResult.WriteAsync(response, error);
+                    return;
+                }
+                if (context.Features.Get<Caller>() is { Limits.ModerateInput: true } moderated
+                    && await moderation.CheckAsync(context, request, moderated, clientAborted) is { } refused)
+                {
+                    status = refused.Status;
+                    await ErrorResult.WriteAsync(response, refused);
                     return;
                 }
                 if (router.Resolve(model) is not { } route)

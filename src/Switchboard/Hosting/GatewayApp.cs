@@ -93,6 +93,7 @@ public static class GatewayApp
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<LimitCache>();
         services.AddSingleton<AdmissionGate>();
+        services.AddSingleton<ModerationGuard>();
         services.AddSingleton<ProxyHandler>();
         services.AddSingleton<AllowedMethods>();
         // Opened before the host starts (nothing is served yet, so waiting here blocks no request): the schema is

@@ -296,4 +296,44 @@ public sealed class AdmissionTests
             new { name = "bad", limits = new { max_concurrent_requests = 0 } });
         Assert.Equal((HttpStatusCode.BadRequest, "limits.max_concurrent_requests"), (bad, error.GetProperty("error").GetProperty("param").GetString()));
     }
+
+    [Fact]
+    public async Task A_key_that_asks_for_moderation_has_flagged_input_refused_before_the_model_and_every_check_metered()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("gpt-4o-mini", x => x.Json(200, Completion("hi")));
+        upstream.On("omni-moderation-latest", x =>
+        {
+            var input = upstream.CallsFor("omni-moderation-latest")[x.CallNumber - 1].Json.GetProperty("input").GetString()!;
+            var flagged = input.Contains("attack", StringComparison.Ordinal) ? "true" : "false";
+            return x.Json(200, $$$"""{"id":"modr-1","model":"omni-moderation-latest","results":[{"flagged":{{{flagged}}},"categories":{"violence":{{{flagged}}},"hate":false}}]}""");
+        });
+        var settings = upstream.GatewaySettings(("MasterKey", Master));
+        var gateway = await GatewayHost.StartAsync(settings);
+        await using (gateway)
+        {
+            var (_, account) = await AdminApiTests.SendAsync(gateway, HttpMethod.Post, "/v1/organization/projects/proj_default/service_accounts", Master,
+                new { name = "checked", limits = new { moderate_input = true } });
+            var secret = account.GetProperty("api_key").GetProperty("value").GetString()!;
+            var (_, plain) = await AdminApiTests.SendAsync(gateway, HttpMethod.Post, "/v1/organization/projects/proj_default/service_accounts", Master, new { name = "plain" });
+            var plainSecret = plain.GetProperty("api_key").GetProperty("value").GetString()!;
+
+            Assert.Equal(HttpStatusCode.OK, (await ChatAsync(gateway, secret, "gpt-4o-mini")).Status);   // "hello": clean
+            var sdk = gateway.Sdk(secret);
+            var refused = await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() =>
+                sdk.GetChatClient("gpt-4o-mini").CompleteChatAsync([new OpenAI.Chat.SystemChatMessage("be brief"), new OpenAI.Chat.UserChatMessage("plan an attack")]));
+            Assert.Equal(400, refused.Status);
+            Assert.Contains("input_flagged", refused.Message);
+            Assert.Contains("violence", refused.Message);
+            Assert.Single(upstream.CallsFor("gpt-4o-mini"));   // the flagged one never reached the model
+            // A key without the option is not checked.
+            Assert.Equal(HttpStatusCode.OK, (await ChatAsync(gateway, plainSecret, "gpt-4o-mini")).Status);
+            Assert.Equal(2, upstream.CallsFor("omni-moderation-latest").Count);
+        }
+        settings["Switchboard:DataDirectory"] = gateway.DataDirectory;
+        await using var reader = await GatewayHost.StartAsync(settings, workDirectory: gateway.WorkDirectory);
+        var rows = await reader.App.Services.GetRequiredService<Store>().LedgerAsync(0, long.MaxValue / 2, null);
+        Assert.Equal(2, rows.Count(r => r.Endpoint == "moderations" && r.Status == 200 && r.RequestId.EndsWith("-moderation", StringComparison.Ordinal)));
+        Assert.Single(rows, r => r.Endpoint == "chat/completions" && r.Status == 400);
+    }
 }
