@@ -336,4 +336,32 @@ public sealed class AdmissionTests
         Assert.Equal(2, rows.Count(r => r.Endpoint == "moderations" && r.Status == 200 && r.RequestId.EndsWith("-moderation", StringComparison.Ordinal)));
         Assert.Single(rows, r => r.Endpoint == "chat/completions" && r.Status == 400);
     }
+
+    [PostgresFact]
+    public async Task Two_instances_share_one_tokens_per_minute_limit_reserved_from_max_tokens()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("gpt-4o-mini", x => x.Json(200, Completion("hi", prompt: 10, completion: 80)));
+        var settings = upstream.GatewaySettings(("MasterKey", Master));
+        settings["Switchboard:Database"] = await PostgresServer.CreateDatabaseAsync();
+        TimeProvider Clock()
+        {
+            var time = new ManualTime();
+            time.Advance(TimeSpan.FromSeconds(10));
+            return time;
+        }
+        await using var first = await GatewayHost.StartAsync(settings, configureServices: services => services.AddSingleton(Clock()));
+        var (project, secret, _) = await AdminApiTests.ProjectWithKeyAsync(first);
+        await AdminApiTests.SendAsync(first, HttpMethod.Post, $"/v1/organization/projects/{project}/rate_limits/rl-gpt-4o-mini", Master,
+            new { max_tokens_per_1_minute = 1000 });
+        await using var second = await GatewayHost.StartAsync(settings, configureServices: services => services.AddSingleton(Clock()));
+
+        // Each reserves about 100 tokens (its body at 4 bytes a token, plus max_tokens 80) and uses 90.
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => ChatAsync(i % 2 == 0 ? first : second, secret, "gpt-4o-mini", maxTokens: 80)));
+        var admitted = results.Count(r => r.Status == HttpStatusCode.OK);
+        Assert.All(results.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Equal("tokens", r.Body.GetProperty("error").GetProperty("type").GetString()));
+        // Never past the limit in real tokens; short of it by at most each instance's unused slice (63 tokens) and a reservation.
+        Assert.True(admitted * 90 <= 1000, $"{admitted} requests used {admitted * 90} tokens of 1,000");
+        Assert.InRange(admitted, 8, 11);
+    }
 }
