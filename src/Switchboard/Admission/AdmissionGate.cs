@@ -80,8 +80,6 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
         var own = caller.Limits;
         if (rate is null && spend is null && grants.Length == 0 && own is null) return (null, null);
 
-        var now = time.GetUtcNow();
-        var seconds = now.ToUnixTimeSeconds();
         var model = request.Model;
         OpenAiError? refusal = null;
         var key = caller.KeyId!;
@@ -92,6 +90,9 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
                 return (ticket, GatewayErrors.TooManyConcurrent(key, concurrent));
             ticket.Slot = slots;
         }
+        // Read after any wait for a slot: the request counts in the window it runs in.
+        var now = time.GetUtcNow();
+        var seconds = now.ToUnixTimeSeconds();
         if (own?.MaxRequestsPer1Minute is { } keyRpm)
         {
             var minute = Get(('R', key, ""), seconds - seconds % 60, 60, keyRpm);
@@ -161,22 +162,42 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
         ticket.Slot = null;
     }
 
-    /// <summary>Settles a ticket with what the request came to (its ledger row): real tokens and cost replace the reservation.</summary>
-    public async ValueTask SettleAsync(AdmissionTicket ticket, LedgerRow row)
+    /// <summary>
+    /// Settles a ticket with what the request came to (its ledger row): real tokens and cost replace the reservation.
+    /// A request abandoned before any answer came (499, no provider) keeps its reservation: the provider may have done,
+    /// and billed, the work, and a client must not slip past a limit by hanging up early. The key's concurrency slot
+    /// is given back whatever happens.
+    /// </summary>
+    public async ValueTask SettleAsync(AdmissionTicket ticket, LedgerRow? row)
     {
-        foreach (var (allowance, taken, measure) in ticket.Takes)
+        try
         {
-            var actual = measure switch
+            var keep = row is not { } r || (r.Status == StatusCodes.Status499ClientClosedRequest && r.Provider is null);
+            foreach (var (allowance, taken, measure) in ticket.Takes)
             {
-                AdmissionMeasure.Tokens => row.InputTokens + row.OutputTokens,
-                AdmissionMeasure.Micros => row.CostMicros,
-                _ => taken,
-            };
-            await allowance.SettleAsync(taken, actual, store);
+                var actual = keep || row is not { } settled ? taken : measure switch
+                {
+                    AdmissionMeasure.Tokens => settled.InputTokens + settled.OutputTokens,
+                    AdmissionMeasure.Micros => settled.CostMicros,
+                    _ => taken,
+                };
+                try
+                {
+                    await allowance.SettleAsync(taken, actual, store);
+                }
+                catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+                {
+                    // Only the excess over a reservation goes to the store: on failure the store counts less than was
+                    // used, by that excess (logged by the caller's ledger row).
+                }
+            }
+            ticket.Takes.Clear();
         }
-        ticket.Takes.Clear();
-        ticket.Slot?.Exit();
-        ticket.Slot = null;
+        finally
+        {
+            ticket.Slot?.Exit();
+            ticket.Slot = null;
+        }
     }
 
     /// <summary>
@@ -240,8 +261,9 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
     private bool TryCurrent((char Kind, string Project, string Model) key, long window, long limit, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Allowance? allowance) =>
         _allowances.TryGetValue(key, out allowance) && allowance.Window == window && allowance.Limit == limit;
 
+    // A request that read the clock just before a window turned never puts the older window back over the newer one.
     private Allowance Replace((char Kind, string Project, string Model) key, Allowance fresh) =>
-        _allowances.AddOrUpdate(key, fresh, (_, existing) => existing.Window == fresh.Window && existing.Limit == fresh.Limit ? existing : fresh);
+        _allowances.AddOrUpdate(key, fresh, (_, existing) => existing.Window > fresh.Window || (existing.Window == fresh.Window && existing.Limit == fresh.Limit) ? existing : fresh);
 
     // The calendar month (UTC) around a time, remembered: a request needs it only to find the current counter.
     private (long Start, long End) MonthOf(long seconds)
@@ -290,21 +312,22 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
         if (_allowances.TryGetValue(key, out var current) && current.Window == window && current.Limit == limit) return current;
         // A new window (or a changed limit) starts a new allowance; the old one's unused slice is simply dropped.
         return _allowances.AddOrUpdate(key, k => new Allowance(Scope(k), window, window + length, limit, 0),
-            (k, existing) => existing.Window == window && existing.Limit == limit ? existing : new Allowance(Scope(k), window, window + length, limit, 0));
+            (k, existing) => existing.Window > window || (existing.Window == window && existing.Limit == limit) ? existing : new Allowance(Scope(k), window, window + length, limit, 0));
     }
 
     private long EstimatedTokens(ProxyRequest request) => (request.Body.Count + 3) / 4 + MaxOutput(request);
 
+    // At most 2^40 tokens (n and max_tokens are the client's, up to 2^31 each): far past any limit, and no overflow below.
     private long MaxOutput(ProxyRequest request) =>
         request.Endpoint == ApiEndpoint.ChatCompletions || request.Endpoint == ApiEndpoint.Completions
-            ? (long)(request.MaxOutputTokens ?? options.Admission.DefaultMaxOutputTokens) * request.Choices
+            ? Math.Min((long)(request.MaxOutputTokens ?? options.Admission.DefaultMaxOutputTokens) * request.Choices, 1L << 40)
             : 0;
 
     private long MaxCostMicros(ProxyRequest request)
     {
         if (prices.For(request.Model) is not { } price) return 1;
         // Micro-dollar-millionths, rounded up: the reservation is never below the cost the ledger will record.
-        var exact = request.Body.Count * price.Input + MaxOutput(request) * price.Output;
-        return Math.Max(1, (exact + 999_999) / 1_000_000);
+        var exact = (Int128)request.Body.Count * price.Input + (Int128)MaxOutput(request) * price.Output;
+        return (long)Int128.Clamp((exact + 999_999) / 1_000_000, 1, long.MaxValue);
     }
 }

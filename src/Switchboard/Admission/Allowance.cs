@@ -8,7 +8,8 @@ namespace Switchboard.Admission;
 /// in memory until its slice runs out, then leases again. Every lease is granted under a row lock and never past
 /// the limit, so all instances together never hand out more than the limit (no overshoot from concurrency). What
 /// an instance leased and did not use is lost to the others for the window: while one instance refuses, the others
-/// hold at most one slice each unused (the undershoot bound, <see cref="SliceOf"/>).
+/// hold at most one slice each unused (the undershoot bound, <see cref="SliceOf"/>). A lease is granted only if what the
+/// request needs is left, so a request that cannot fit takes nothing.
 /// </summary>
 internal sealed class Allowance(string scope, long window, long windowEnd, long limit, long initial) : IDisposable
 {
@@ -60,6 +61,7 @@ internal sealed class Allowance(string scope, long window, long windowEnd, long 
     /// <summary>Takes <paramref name="amount"/> from this instance's slice, leasing more from the store when it runs out; false if the limit is reached.</summary>
     public async ValueTask<bool> TryTakeAsync(long amount, Store store)
     {
+        if (amount > Limit) return false;
         if (TryTakeLocal(amount)) return true;
         await _leasing.WaitAsync();
         try
@@ -68,7 +70,7 @@ internal sealed class Allowance(string scope, long window, long windowEnd, long 
             if (TryTakeLocal(amount)) return true;
             long need;
             lock (_gate) need = amount - (_leased - _used);
-            var (granted, storeUsed) = await store.LeaseAsync(Scope, Window, Math.Max(need, SliceOf(Limit)), Limit, _initial);
+            var (granted, storeUsed) = await store.LeaseAsync(Scope, Window, need, Math.Max(need, SliceOf(Limit)), Limit, _initial);
             lock (_gate)
             {
                 _leased += granted;

@@ -26,7 +26,9 @@ internal sealed class ModerationGuard(GatewayOptions options, BufferBudget budge
     public async ValueTask<OpenAiError?> CheckAsync(HttpContext context, ProxyRequest request, Caller caller, CancellationToken cancellationToken)
     {
         if (request.Endpoint != ApiEndpoint.ChatCompletions && request.Endpoint != ApiEndpoint.Completions) return null;
-        var text = InputText(request);
+        var (text, uncheckable) = InputText(request);
+        // The key asked for checked input only: what cannot be put to the text model (token ids, images) is not sent.
+        if (uncheckable) return GatewayErrors.InputNotCheckable();
         if (text.Length == 0) return null;
         var model = options.Admission.ModerationModel;
         var json = JsonSerializer.SerializeToUtf8Bytes(new { model, input = text });
@@ -55,7 +57,15 @@ internal sealed class ModerationGuard(GatewayOptions options, BufferBudget budge
             {
                 status = 200;
                 usage = answer.Usage;
-                var flagged = FlaggedCategories(answer.Body.WrittenSpan);
+                List<string>? flagged;
+                try
+                {
+                    flagged = FlaggedCategories(answer.Body.WrittenSpan);
+                }
+                catch (Exception e) when (e is JsonException or InvalidOperationException)
+                {
+                    flagged = null;    // not the shape of a moderation answer
+                }
                 verdict = flagged switch
                 {
                     null => GatewayErrors.ModerationUnavailable(model, "its answer has no results"),
@@ -74,38 +84,46 @@ internal sealed class ModerationGuard(GatewayOptions options, BufferBudget budge
         }
     }
 
-    // The text a model would read: chat messages' string contents and text parts, or the completion prompt(s).
-    private static string InputText(ProxyRequest request)
+    // The text a model would read — chat messages' string contents and text parts, or the completion prompt(s) — and
+    // whether anything else was there (token ids, images, audio) that a text check cannot see.
+    private static (string Text, bool Uncheckable) InputText(ProxyRequest request)
     {
         using var document = JsonDocument.Parse(request.Body.Written);
         var text = new StringBuilder();
+        var uncheckable = false;
         var root = document.RootElement;
         if (request.Endpoint == ApiEndpoint.ChatCompletions && root.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
         {
             foreach (var message in messages.EnumerateArray())
             {
-                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content)) Append(text, content);
+                if (message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content)) Append(content);
             }
         }
         else if (root.TryGetProperty("prompt", out var prompt))
         {
-            Append(text, prompt);
+            Append(prompt);
         }
-        return text.ToString();
+        return (text.ToString(), uncheckable);
 
-        static void Append(StringBuilder text, JsonElement value)
+        void Append(JsonElement value)
         {
             if (value.ValueKind == JsonValueKind.String)
             {
                 text.AppendLine(value.GetString());
                 return;
             }
-            if (value.ValueKind != JsonValueKind.Array) return;
+            if (value.ValueKind == JsonValueKind.Null) return;
+            if (value.ValueKind != JsonValueKind.Array)
+            {
+                uncheckable = true;
+                return;
+            }
             foreach (var part in value.EnumerateArray())
             {
                 if (part.ValueKind == JsonValueKind.String) text.AppendLine(part.GetString());
                 else if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var partText) && partText.ValueKind == JsonValueKind.String)
                     text.AppendLine(partText.GetString());
+                else uncheckable = true;
             }
         }
     }

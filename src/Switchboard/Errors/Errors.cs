@@ -118,6 +118,10 @@ internal static class GatewayErrors
         ShouldRetry = false,
     };
 
+    public static OpenAiError InputNotCheckable() => new(400,
+        "This key accepts only input that moderation can check, and this request holds content other than text (token ids, images or audio).",
+        "invalid_request_error", "messages", "input_not_checkable") { ShouldRetry = false };
+
     public static OpenAiError ModerationUnavailable(string model, string problem) => new(503,
         $"The input could not be checked with the moderation model `{Echo(model)}`, which this key requires: {problem}", "api_error", null, "moderation_unavailable")
     {

@@ -10,6 +10,7 @@ using Switchboard.Logging;
 using Switchboard.Metering;
 using Switchboard.Requests;
 using Switchboard.Routing;
+using Switchboard.Storage;
 using Switchboard.Streaming;
 
 namespace Switchboard.Forwarding;
@@ -135,14 +136,21 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         }
         finally
         {
-            var row = await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier, endpoint.Path, model, provider, status,
-                Stopwatch.GetElapsedTime(started), usage, stream, startedAt, requestBytes)
+            LedgerRow? row = null;
+            try
             {
-                ServedModel = servedModel,
-                StreamedEvents = streamedEvents,
-                TimeToFirstToken = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt),
-            }, context.Features.Get<Caller>());
-            if (ticket is not null) await admission.SettleAsync(ticket, row);
+                row = await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier, endpoint.Path, model, provider, status,
+                    Stopwatch.GetElapsedTime(started), usage, stream, startedAt, requestBytes)
+                {
+                    ServedModel = servedModel,
+                    StreamedEvents = streamedEvents,
+                    TimeToFirstToken = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt),
+                }, context.Features.Get<Caller>());
+            }
+            finally
+            {
+                if (ticket is not null) await admission.SettleAsync(ticket, row);
+            }
         }
     }
 

@@ -29,6 +29,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly int _wakeAt;
     private int _unwritten;
+    private volatile bool _stopping;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public LedgerWriter(Store store, GatewayOptions options, ILogger<LedgerWriter> logger)
@@ -54,6 +55,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
     /// <summary>Stops taking rows and returns once every queued row is stored.</summary>
     public async ValueTask DisposeAsync()
     {
+        _stopping = true;
         _queue.Writer.TryComplete();
         _wake.Release();
         await _stopped.Task;
@@ -104,7 +106,7 @@ internal sealed class LedgerWriter : IAsyncDisposable
                 Logging.Log.LedgerWriteFailed(_logger, batch.Count, e.Message);
                 // Kept and retried, backing off up to 5 s; when the gateway is stopping, a store that stays down for
                 // the whole backoff ends the attempt (the rows are logged as lost rather than holding the exit forever).
-                if (_queue.Reader.Completion.IsCompleted && delay >= TimeSpan.FromSeconds(5))
+                if (_stopping && delay >= TimeSpan.FromSeconds(5))
                 {
                     Logging.Log.LedgerRowsLost(_logger, batch.Count);
                     batch.Clear();

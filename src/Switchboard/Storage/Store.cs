@@ -371,11 +371,11 @@ internal sealed class Store : IAsyncDisposable
     // ---- admission counters ----
 
     /// <summary>
-    /// Takes up to <paramref name="want"/> from a window's shared counter without passing <paramref name="limit"/>:
+    /// Takes up to <paramref name="want"/> (at least <paramref name="need"/>, else nothing) from a window's shared counter without passing <paramref name="limit"/>:
     /// how much was granted, and the counter after. A counter starts at <paramref name="initial"/> (what was already
     /// spent, for money). The row is locked for the transaction, so instances taking at once never grant past the limit.
     /// </summary>
-    public async Task<(long Granted, long Used)> LeaseAsync(string scope, long window, long want, long limit, long initial = 0)
+    public async Task<(long Granted, long Used)> LeaseAsync(string scope, long window, long need, long want, long limit, long initial = 0)
     {
         await using var connection = await OpenConnectionAsync();
         await using var transaction = await BeginAsync(connection);
@@ -386,7 +386,8 @@ internal sealed class Store : IAsyncDisposable
         var lockRow = connection is NpgsqlConnection ? " FOR UPDATE" : "";
         var used = await connection.ExecuteScalarAsync<long>(
             $"SELECT used FROM admission_counters WHERE scope = @scope AND window_start = @window{lockRow}", key, transaction);
-        var granted = Math.Clamp(limit - used, 0, want);
+        // Nothing unless at least what the request needs is left: a request that cannot fit takes nothing from the others.
+        var granted = limit - used >= need ? Math.Min(limit - used, want) : 0;
         if (granted > 0)
         {
             await connection.ExecuteAsync("UPDATE admission_counters SET used = used + @granted WHERE scope = @scope AND window_start = @window",
@@ -406,11 +407,14 @@ internal sealed class Store : IAsyncDisposable
             """, new { scope, window, amount });
     }
 
-    /// <summary>Deletes counters of windows that ended before <paramref name="before"/>.</summary>
+    /// <summary>
+    /// Deletes counters of windows that started before <paramref name="before"/> — minutes, days and months; a credit
+    /// period's counter is kept, as its period may have started long ago and still run.
+    /// </summary>
     public async Task<int> DeleteCountersBeforeAsync(long before)
     {
         await using var connection = await OpenConnectionAsync();
-        return await connection.ExecuteAsync("DELETE FROM admission_counters WHERE window_start < @before", new { before });
+        return await connection.ExecuteAsync("DELETE FROM admission_counters WHERE window_start < @before AND scope NOT LIKE 'credit:%'", new { before });
     }
 
     public async Task InsertCreditGrantAsync(CreditGrantRow grant)

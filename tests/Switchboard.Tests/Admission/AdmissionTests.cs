@@ -326,6 +326,13 @@ public sealed class AdmissionTests
             Assert.Contains("input_flagged", refused.Message);
             Assert.Contains("violence", refused.Message);
             Assert.Single(upstream.CallsFor("gpt-4o-mini"));   // the flagged one never reached the model
+            // Content a text check cannot see is not let through unchecked.
+            var (image, imageError) = await AdminApiTests.SendAsync(gateway, HttpMethod.Post, "/v1/chat/completions", secret, new
+            {
+                model = "gpt-4o-mini",
+                messages = new[] { new { role = "user", content = new object[] { new { type = "image_url", image_url = new { url = "https://example.com/a.png" } } } } },
+            });
+            Assert.Equal((HttpStatusCode.BadRequest, "input_not_checkable"), (image, imageError.GetProperty("error").GetProperty("code").GetString()));
             // A key without the option is not checked.
             Assert.Equal(HttpStatusCode.OK, (await ChatAsync(gateway, plainSecret, "gpt-4o-mini")).Status);
             Assert.Equal(2, upstream.CallsFor("omni-moderation-latest").Count);
@@ -334,7 +341,7 @@ public sealed class AdmissionTests
         await using var reader = await GatewayHost.StartAsync(settings, workDirectory: gateway.WorkDirectory);
         var rows = await reader.App.Services.GetRequiredService<Store>().LedgerAsync(0, long.MaxValue / 2, null);
         Assert.Equal(2, rows.Count(r => r.Endpoint == "moderations" && r.Status == 200 && r.RequestId.EndsWith("-moderation", StringComparison.Ordinal)));
-        Assert.Single(rows, r => r.Endpoint == "chat/completions" && r.Status == 400);
+        Assert.Equal(2, rows.Count(r => r.Endpoint == "chat/completions" && r.Status == 400));
     }
 
     [PostgresFact]
