@@ -33,6 +33,28 @@ public sealed class AdmissionTests
 
     private static string Header(HttpResponseHeaders headers, string name) => headers.TryGetValues(name, out var values) ? values.Single() : "";
 
+    /// <summary>
+    /// Two gateways on one new PostgreSQL database, a project key, and the project's limits for gpt-4o-mini set before
+    /// the second starts. Both clocks stand 10 s into the same minute, so a test cannot straddle two windows.
+    /// </summary>
+    private static async Task<(GatewayHost First, GatewayHost Second, string Secret)> TwoInstancesAsync(ScriptedUpstream upstream, object rateLimits)
+    {
+        var settings = upstream.GatewaySettings(("MasterKey", Master));
+        settings["Switchboard:Database"] = await PostgresServer.CreateDatabaseAsync();
+        static TimeProvider Clock()
+        {
+            var time = new ManualTime();
+            time.Advance(TimeSpan.FromSeconds(10));
+            return time;
+        }
+        var first = await GatewayHost.StartAsync(settings, configureServices: services => services.AddSingleton(Clock()));
+        var (project, secret, _) = await AdminApiTests.ProjectWithKeyAsync(first);
+        Assert.Equal(HttpStatusCode.OK, (await AdminApiTests.SendAsync(first, HttpMethod.Post,
+            $"/v1/organization/projects/{project}/rate_limits/rl-gpt-4o-mini", Master, rateLimits)).Status);
+        var second = await GatewayHost.StartAsync(settings, configureServices: services => services.AddSingleton(Clock()));
+        return (first, second, secret);
+    }
+
     [Theory]
     [InlineData(20, "20ms")]
     [InlineData(1000, "1s")]
@@ -195,20 +217,9 @@ public sealed class AdmissionTests
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
         upstream.On("gpt-4o-mini", x => x.Json(200, Completion("hi")));
-        var settings = upstream.GatewaySettings(("MasterKey", Master));
-        settings["Switchboard:Database"] = await PostgresServer.CreateDatabaseAsync();
-        // Both instances' clocks stand in the same minute, so the test cannot straddle two windows.
-        TimeProvider Clock()
-        {
-            var time = new ManualTime();
-            time.Advance(TimeSpan.FromSeconds(10));
-            return time;
-        }
-        await using var first = await GatewayHost.StartAsync(settings, configureServices: services => services.AddSingleton(Clock()));
-        var (project, secret, _) = await AdminApiTests.ProjectWithKeyAsync(first);
-        await AdminApiTests.SendAsync(first, HttpMethod.Post, $"/v1/organization/projects/{project}/rate_limits/rl-gpt-4o-mini", Master,
-            new { max_requests_per_1_minute = 60 });
-        await using var second = await GatewayHost.StartAsync(settings, configureServices: services => services.AddSingleton(Clock()));
+        var (first, second, secret) = await TwoInstancesAsync(upstream, new { max_requests_per_1_minute = 60 });
+        await using var _ = first;
+        await using var __ = second;
 
         var statuses = await Task.WhenAll(Enumerable.Range(0, 150).Select(i => ChatAsync(i % 2 == 0 ? first : second, secret, "gpt-4o-mini")));
         var admitted = statuses.Count(r => r.Status == HttpStatusCode.OK);
@@ -349,19 +360,9 @@ public sealed class AdmissionTests
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
         upstream.On("gpt-4o-mini", x => x.Json(200, Completion("hi", prompt: 10, completion: 80)));
-        var settings = upstream.GatewaySettings(("MasterKey", Master));
-        settings["Switchboard:Database"] = await PostgresServer.CreateDatabaseAsync();
-        TimeProvider Clock()
-        {
-            var time = new ManualTime();
-            time.Advance(TimeSpan.FromSeconds(10));
-            return time;
-        }
-        await using var first = await GatewayHost.StartAsync(settings, configureServices: services => services.AddSingleton(Clock()));
-        var (project, secret, _) = await AdminApiTests.ProjectWithKeyAsync(first);
-        await AdminApiTests.SendAsync(first, HttpMethod.Post, $"/v1/organization/projects/{project}/rate_limits/rl-gpt-4o-mini", Master,
-            new { max_tokens_per_1_minute = 1000 });
-        await using var second = await GatewayHost.StartAsync(settings, configureServices: services => services.AddSingleton(Clock()));
+        var (first, second, secret) = await TwoInstancesAsync(upstream, new { max_tokens_per_1_minute = 1000 });
+        await using var _ = first;
+        await using var __ = second;
 
         // Each reserves about 100 tokens (its body at 4 bytes a token, plus max_tokens 80) and uses 90.
         var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => ChatAsync(i % 2 == 0 ? first : second, secret, "gpt-4o-mini", maxTokens: 80)));
