@@ -8,7 +8,8 @@ namespace Switchboard.Admission;
 /// in memory until its slice runs out, then leases again. Every lease is granted under a row lock and never past
 /// the limit, so all instances together never hand out more than the limit (no overshoot from concurrency). What
 /// an instance leased and did not use is lost to the others for the window: while one instance refuses, the others
-/// hold at most one slice each unused (the undershoot bound, <see cref="SliceOf"/>). A lease is granted only if what the
+/// hold at most two slices each unused (the undershoot bound, <see cref="SliceOf"/>; what settled requests give back
+/// beyond that returns to the store). A lease is granted only if what the
 /// request needs is left, so a request that cannot fit takes nothing.
 /// </summary>
 internal sealed class Allowance(string scope, long window, long windowEnd, long limit, long initial) : IDisposable
@@ -85,20 +86,25 @@ internal sealed class Allowance(string scope, long window, long windowEnd, long 
     }
 
     /// <summary>
-    /// Settles a taken amount against what was really used: the rest goes back to this instance's slice; more than
-    /// was taken is added to the store's count as it is (the limit was already passed by the request itself).
+    /// Settles a taken amount against what was really used: the rest goes back to this instance's slice (beyond two
+    /// slices, to the store); more than was taken is added to the store's count as it is (the request itself passed the limit).
     /// </summary>
     public Task SettleAsync(long taken, long actual, Store store)
     {
-        long excess;
+        long change;
         lock (_gate)
         {
             _used += actual - taken;
-            excess = Math.Max(0, _used - _leased);
-            _leased += excess;
-            _storeUsed += excess;
+            var excess = Math.Max(0, _used - _leased);
+            // What settled requests gave back stays with this instance only up to two slices; the rest goes back to the
+            // store for the others, so each instance holds at most that much unused (the undershoot bound).
+            var slice = SliceOf(Limit);
+            var surplus = _leased - _used > 2 * slice ? _leased - _used - slice : 0;
+            change = excess - surplus;
+            _leased += change;
+            _storeUsed += change;
         }
-        return excess > 0 ? store.AddToCounterAsync(Scope, Window, excess) : Task.CompletedTask;
+        return change != 0 ? store.AddToCounterAsync(Scope, Window, change) : Task.CompletedTask;
     }
 
     public void Dispose() => _leasing.Dispose();
