@@ -32,6 +32,7 @@ internal static class AdminApi
         projects.MapPost("/{projectId}/service_accounts/{accountId}/api_keys", CreateServiceAccountKey);
         projects.MapGet("/{projectId}/api_keys", ListProjectKeys);
         projects.MapGet("/{projectId}/api_keys/{keyId}", RetrieveProjectKey);
+        projects.MapPost("/{projectId}/api_keys/{keyId}", ModifyProjectKey).WithTags("Switchboard extensions");
         projects.MapDelete("/{projectId}/api_keys/{keyId}", DeleteProjectKey);
         projects.MapLimitsApi();
         organization.MapGet("/admin_api_keys", ListAdminKeys);
@@ -184,29 +185,10 @@ internal static class AdminApi
             allowed = System.Text.Json.JsonSerializer.Serialize(models.EnumerateArray().Select(m => m.GetString()!).Distinct().ToArray());
         }
         string? limits = null;
-        if (body.TryGetProperty("limits", out var given) && given.ValueKind != System.Text.Json.JsonValueKind.Null)
+        if (body.TryGetProperty("limits", out var given))
         {
-            if (given.ValueKind != System.Text.Json.JsonValueKind.Object) return (default, GatewayErrors.InvalidType("limits", "an object"));
-            long? Field(string name, long max, out OpenAiError? problem)
-            {
-                problem = null;
-                if (!given.TryGetProperty(name, out var value) || value.ValueKind == System.Text.Json.JsonValueKind.Null) return null;
-                if (value.TryGetInt64(out var number) && number >= 1 && number <= max) return number;
-                problem = GatewayErrors.InvalidValue($"limits.{name}", $"it must be a whole number from 1 to {max}.");
-                return null;
-            }
-            var rpm = Field("max_requests_per_1_minute", 1_000_000_000, out var rpmError);
-            var tpm = Field("max_tokens_per_1_minute", 1_000_000_000_000, out var tpmError);
-            var concurrent = Field("max_concurrent_requests", 100_000, out var concurrentError);
-            if ((rpmError ?? tpmError ?? concurrentError) is { } limitError) return (default, limitError);
-            bool? moderate = null;
-            if (given.TryGetProperty("moderate_input", out var moderation) && moderation.ValueKind != System.Text.Json.JsonValueKind.Null)
-            {
-                if (moderation.ValueKind is not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False))
-                    return (default, GatewayErrors.InvalidType("limits.moderate_input", "a boolean"));
-                moderate = moderation.ValueKind == System.Text.Json.JsonValueKind.True;
-            }
-            limits = System.Text.Json.JsonSerializer.Serialize(new KeyLimits(rpm, tpm, (int?)concurrent, moderate));
+            (limits, var limitsError) = KeyLimitsRequest.Read(given);
+            if (limitsError is not null) return (default, limitsError);
         }
         return ((expiresAt, allowed, limits), null);
     }
@@ -229,6 +211,36 @@ internal static class AdminApi
             return new ErrorResult(GatewayErrors.NotFound("API key", keyId, "api_key_id"));
         var account = key.ServiceAccountId is { } id ? await store.GetServiceAccountAsync(projectId, id) : null;
         return AdminJson.Ok(ProjectKeyObject.From(key, account));
+    }
+
+    /// <summary>
+    /// Our extension (OpenAI's keys cannot be changed): renames a project key (<c>name</c>) and replaces its own
+    /// <c>limits</c> (<see cref="KeyLimits"/>; null removes them). A member left out keeps its value.
+    /// </summary>
+    private static async Task<IResult> ModifyProjectKey(string projectId, string keyId, HttpContext context, Store store, StoreSync keys)
+    {
+        var (body, error) = await AdminRequests.ReadObjectAsync(context);
+        if (error is not null) return new ErrorResult(error);
+        if (await store.GetKeyAsync(ApiKeyRow.ProjectKind, projectId, keyId) is not { } key)
+            return new ErrorResult(GatewayErrors.NotFound("API key", keyId, "api_key_id"));
+        var name = key.Name;
+        if (body.TryGetProperty("name", out _))
+        {
+            var (given, nameError) = AdminRequests.String(body, "name", required: true);
+            if (nameError is not null) return new ErrorResult(nameError);
+            name = given!;
+        }
+        var limits = key.Limits;
+        if (body.TryGetProperty("limits", out var givenLimits))
+        {
+            (limits, var limitsError) = KeyLimitsRequest.Read(givenLimits);
+            if (limitsError is not null) return new ErrorResult(limitsError);
+        }
+        if (!await store.ModifyKeyAsync(projectId, keyId, name, limits))
+            return new ErrorResult(GatewayErrors.NotFound("API key", keyId, "api_key_id"));
+        await keys.ReloadAsync();
+        var account = key.ServiceAccountId is { } id ? await store.GetServiceAccountAsync(projectId, id) : null;
+        return AdminJson.Ok(ProjectKeyObject.From(key with { Name = name, Limits = limits }, account));
     }
 
     private static async Task<IResult> DeleteProjectKey(string projectId, string keyId, Store store, StoreSync keys, TimeProvider time)

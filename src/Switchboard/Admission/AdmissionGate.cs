@@ -28,7 +28,8 @@ internal enum AdmissionMeasure { Requests, Tokens, Micros }
 /// <summary>
 /// The admission stage (after authentication, before routing): a project key's request is admitted only if the
 /// project's limits for the model — requests per minute and per day, tokens per minute (OpenAI's <c>rl-MODEL</c>) —
-/// its monthly spend limit and, when it has credit grants, the credit in effect all have room for it. Each limit is an <see cref="Allowance"/> shared by every
+/// its monthly spend limit and, when it has credit grants, the credit in effect all have room for it, and so have the
+/// key's own limits (our extension: requests and tokens per minute, concurrent requests, a budget per day, month or in total). Each limit is an <see cref="Allowance"/> shared by every
 /// instance through the store. What is reserved before the call:
 /// <list type="bullet">
 /// <item>requests: 1;</item>
@@ -134,6 +135,27 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
             }
             if (!await TakeMoneyAsync(ticket, allowance, request))
                 refusal = GatewayErrors.InsufficientQuota($"project {project} has reached its monthly spend limit of ${spend.ThresholdCents / 100m:0.00}");
+        }
+        if (refusal is null && own?.BudgetMicros is { } budget)
+        {
+            var (start, end) = own.BudgetInterval switch
+            {
+                Keys.KeyLimits.Day => (seconds - seconds % 86_400, seconds - seconds % 86_400 + 86_400),
+                Keys.KeyLimits.Total => (0L, long.MaxValue),
+                _ => MonthOf(seconds),
+            };
+            // One counter per interval: a month and its first day start at the same second.
+            var counter = ('b', key, own.BudgetInterval ?? Keys.KeyLimits.Month);
+            if (!TryCurrent(counter, start, budget, out var allowance))
+            {
+                // What the key spent in the interval before the counter existed counts too (from the daily rollup).
+                allowance = Replace(counter, new Allowance(Scope(counter), start, end, budget, await store.SpentMicrosAsync(project, start, key)));
+            }
+            if (!await TakeMoneyAsync(ticket, allowance, request))
+            {
+                var every = own.BudgetInterval switch { Keys.KeyLimits.Day => "daily", Keys.KeyLimits.Total => "total", _ => "monthly" };
+                refusal = GatewayErrors.InsufficientQuota($"API key {key} has reached its {every} budget of ${budget / 1_000_000m:0.00####}");
+            }
         }
         if (refusal is null && grants.Length > 0)
         {
@@ -287,6 +309,7 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
         's' => $"spend:{key.Project}",
         'R' => $"key-rpm:{key.Project}",
         'T' => $"key-tpm:{key.Project}",
+        'b' => $"key-budget-{key.Model}:{key.Project}",
         _ => $"credit:{key.Project}",
     };
 

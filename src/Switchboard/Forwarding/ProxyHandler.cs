@@ -38,6 +38,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         AdmissionTicket? ticket = null;
         var stream = false;
         var status = 0;
+        var recorded = false;
         try
         {
             var (body, bodyError) = await RequestBodyReader.ReadAsync(context.Request, options.Limits, budget, clientAborted);
@@ -98,6 +99,14 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                     case BufferedResponse buffered:
                         status = buffered.Status;
                         usage = buffered.Usage;
+                        if (ticket is not null)
+                        {
+                            // Settled before the answer is written, so a client that has its answer and asks again is
+                            // never refused for the reservation the first request still held. The row is the request's
+                            // as the provider answered it: a client leaving during the write is not a 499 here.
+                            recorded = true;
+                            await FinishAsync(context, endpoint, model, provider, status, started, usage, stream, startedAt, requestBytes, servedModel, 0, 0, ticket);
+                        }
                         await BufferedRelay.WriteAsync(response, buffered, clientAborted);
                         break;
                     case StreamingResponse streaming:
@@ -136,21 +145,29 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         }
         finally
         {
-            LedgerRow? row = null;
-            try
+            if (!recorded)
+                await FinishAsync(context, endpoint, model, provider, status, started, usage, stream, startedAt, requestBytes, servedModel, streamedEvents, firstTokenAt, ticket);
+        }
+    }
+
+    /// <summary>Records the request's ledger row, then settles what admission reserved against it (whatever the recording did).</summary>
+    private async ValueTask FinishAsync(HttpContext context, ApiEndpoint endpoint, string model, string? provider, int status, long started, Usage? usage,
+        bool stream, long startedAt, int requestBytes, string? servedModel, int streamedEvents, long firstTokenAt, AdmissionTicket? ticket)
+    {
+        LedgerRow? row = null;
+        try
+        {
+            row = await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier, endpoint.Path, model, provider, status,
+                Stopwatch.GetElapsedTime(started), usage, stream, startedAt, requestBytes)
             {
-                row = await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier, endpoint.Path, model, provider, status,
-                    Stopwatch.GetElapsedTime(started), usage, stream, startedAt, requestBytes)
-                {
-                    ServedModel = servedModel,
-                    StreamedEvents = streamedEvents,
-                    TimeToFirstToken = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt),
-                }, context.Features.Get<Caller>());
-            }
-            finally
-            {
-                if (ticket is not null) await admission.SettleAsync(ticket, row);
-            }
+                ServedModel = servedModel,
+                StreamedEvents = streamedEvents,
+                TimeToFirstToken = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt),
+            }, context.Features.Get<Caller>());
+        }
+        finally
+        {
+            if (ticket is not null) await admission.SettleAsync(ticket, row);
         }
     }
 

@@ -226,6 +226,19 @@ internal sealed class Store : IAsyncDisposable
             """, new { kind, projectId, after, limit })];
     }
 
+    /// <summary>Renames a live project key and sets its own limits (our extension); false when there is no such key.</summary>
+    public async Task<bool> ModifyKeyAsync(string projectId, string id, string name, string? limits)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var transaction = await BeginAsync(connection);
+        var changed = await connection.ExecuteAsync(
+            "UPDATE api_keys SET name = @name, limits = @limits WHERE id = @id AND kind = @kind AND project_id = @projectId AND revoked_at IS NULL",
+            new { id, kind = ApiKeyRow.ProjectKind, projectId, name, limits }, transaction);
+        await BumpKeyVersionAsync(connection, transaction);
+        await transaction.CommitAsync();
+        return changed > 0;
+    }
+
     /// <summary>Revokes a key; false when there was no such live key.</summary>
     public async Task<bool> RevokeKeyAsync(string kind, string? projectId, string id, long now)
     {
@@ -436,15 +449,18 @@ internal sealed class Store : IAsyncDisposable
     }
 
     /// <summary>
-    /// The cost, in micro-dollars, of a project's (or all) requests from <paramref name="dayStart"/> (a whole UTC day)
-    /// until now: summed from the daily rollup, which keeps what the raw rows' retention deletes.
+    /// The cost, in micro-dollars, of a project's (or all) requests — of one key's, given <paramref name="apiKeyId"/> —
+    /// from <paramref name="dayStart"/> (a whole UTC day) until now: summed from the daily rollup, which keeps what the raw rows' retention deletes.
     /// </summary>
-    public async Task<long> SpentMicrosAsync(string? projectId, long dayStart)
+    public async Task<long> SpentMicrosAsync(string? projectId, long dayStart, string? apiKeyId = null)
     {
         await using var connection = await OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<long>(
-            "SELECT COALESCE(SUM(cost_micros), 0) FROM ledger_daily WHERE day >= @dayStart AND (@projectId IS NULL OR project_id = @projectId)",
-            new { projectId, dayStart });
+            """
+            SELECT COALESCE(SUM(cost_micros), 0) FROM ledger_daily
+            WHERE day >= @dayStart AND (@projectId IS NULL OR project_id = @projectId) AND (@apiKeyId IS NULL OR api_key_id = @apiKeyId)
+            """,
+            new { projectId, dayStart, apiKeyId });
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ public sealed class AdmissionTests
 {
     private const string Master = "sk-master-for-tests";
 
-    private static async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseHeaders Headers)> ChatAsync(GatewayHost gateway, string key, string model,
+    internal static async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseHeaders Headers)> ChatAsync(GatewayHost gateway, string key, string model,
         int? maxTokens = null, bool stream = false)
     {
         var body = new Dictionary<string, object> { ["model"] = model, ["messages"] = new[] { new { role = "user", content = "hello" } } };
@@ -31,7 +31,7 @@ public sealed class AdmissionTests
         return (response.StatusCode, stream || text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), response.Headers);
     }
 
-    private static string Header(HttpResponseHeaders headers, string name) => headers.TryGetValues(name, out var values) ? values.Single() : "";
+    internal static string Header(HttpResponseHeaders headers, string name) => headers.TryGetValues(name, out var values) ? values.Single() : "";
 
     /// <summary>
     /// Two gateways on one new PostgreSQL database, a project key, and the project's limits for gpt-4o-mini set before
