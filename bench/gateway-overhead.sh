@@ -10,6 +10,9 @@
 # WITH_KEY=1 creates a project key on the gateway first (so every request is authenticated by key and metered to it
 # in the ledger) and sends it on every request; a baseline build without keys ignores it. WITH_LIMITS=1 (with WITH_KEY=1)
 # also sets that project's rate limits and spend limit for the benchmark's model, far above the load (admission on).
+# WITH_POSTGRES=1 (with WITH_KEY=1) runs a PostgreSQL server (Debian's, pinned to core 0 with the load) as the store of
+# the gateway under test, and a second instance of it on the same database (core 0, as if on another machine) that
+# serves the same key about 20 requests a second all along, so the two lease from the same counters and ledger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -25,11 +28,23 @@ GW_DLL=src/Switchboard/bin/Release/net10.0/switchboard.dll
 
 taskset -c 0 dotnet "$UP_DLL" --urls "http://127.0.0.1:$UP_PORT" >/dev/null 2>&1 &
 # The gateway as shipped: console and rolling-file request log on, one line per request.
-start_gateway() { # [dll] [port]
-  local dll="${1:-$PWD/$GW_DLL}" port="${2:-$GW_PORT}"
+DATABASE=""
+if [ "${WITH_POSTGRES:-0}" = 1 ]; then
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  chmod 711 "$WORK" && mkdir -p "$WORK/pg" && chown postgres "$WORK/pg"
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$WORK/pg/data" -A trust -U postgres --no-sync -E UTF8 >/dev/null
+  runuser -u postgres -- taskset -c 0 "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w \
+    -o "-p 9110 -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+  runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p 9110 switchboard_bench
+  DATABASE="Host=127.0.0.1;Port=9110;Username=postgres;Database=switchboard_bench"
+fi
+start_gateway() { # [dll] [port] [core]
+  local dll="${1:-$PWD/$GW_DLL}" port="${2:-$GW_PORT}" core="${3:-1}" database=""
+  [ "$dll" = "$PWD/$GW_DLL" ] && database="$DATABASE"
   ( cd "$WORK" && SWITCHBOARD__PROVIDERS__BENCH__BASEURL="http://127.0.0.1:$UP_PORT/v1" \
     SWITCHBOARD__PROVIDERS__BENCH__MODELS__0='*' \
-    exec taskset -c 1 dotnet "$dll" serve --urls "http://127.0.0.1:$port" --data "$WORK/data-$port" >/dev/null 2>&1 ) &
+    exec env ${database:+"SWITCHBOARD__DATABASE=$database"} taskset -c "$core" dotnet "$dll" serve --urls "http://127.0.0.1:$port" --data "$WORK/data-$port" >/dev/null 2>&1 ) &
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null
 }
@@ -53,6 +68,12 @@ if [ "${WITH_KEY:-0}" = 1 ]; then
     curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/organization/prices/bench-model" -H 'Content-Type: application/json' \
       -d '{"input":0.15,"output":0.6}' >/dev/null
     echo "Limits on: rate limits, tokens per minute and a spend limit apply to every request."
+  fi
+  if [ -n "$DATABASE" ]; then
+    start_gateway "$PWD/$GW_DLL" 9104 0
+    ( while :; do curl -s -o /dev/null -XPOST "http://127.0.0.1:9104/v1/chat/completions" -H "Authorization: Bearer $WRK_KEY" \
+        -H 'Content-Type: application/json' -d '{"model":"bench-model","messages":[{"role":"user","content":"hi"}],"max_tokens":16}'; sleep 0.05; done ) &
+    echo "PostgreSQL on: the gateway's store, shared with a second instance serving the same key about 20 requests a second."
   fi
 fi
 GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
