@@ -76,7 +76,7 @@ if [ "${WITH_KEY:-0}" = 1 ]; then
     echo "PostgreSQL on: the gateway's store, shared with a second instance serving the same key about 20 requests a second."
   fi
 fi
-GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
+GW_PID="$(pgrep -nf "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT")"
 
 if command -v nginx >/dev/null 2>&1; then
   cat > "$WORK/nginx.conf" <<NGINX
@@ -180,7 +180,7 @@ echo
 echo "Gateway memory with 1000 concurrent open streams (a fresh gateway, so its peak is this test's):"
 kill "$GW_PID"; while kill -0 "$GW_PID" 2>/dev/null; do sleep 0.1; done
 start_gateway
-GW_PID="$(pgrep -f "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT" | head -1)"
+GW_PID="$(pgrep -nf "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT")"
 curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/chat/completions" -H 'Content-Type: application/json' -H "Authorization: Bearer ${WRK_KEY:-sk-bench}" -d '{"model":"m","stream":true,"messages":[]}' >/dev/null
 echo "  idle:    $(grep -E 'VmRSS' /proc/"$GW_PID"/status | tr -s ' ')"
 echo "  $(taskset -c 0 dotnet "$LOAD_DLL" streams "http://127.0.0.1:$GW_PORT/v1/chat/completions" 1000 "$GW_PID")"

@@ -15,11 +15,15 @@ internal static class ServeCommand
         var envFile = new Option<string>("--env-file") { Description = ".env file (default .env in the working directory)." };
         var databaseOption = new Option<string>("--database") { Description = "PostgreSQL connection string for projects, keys and the ledger, shared by several gateways (default $SWITCHBOARD_DATABASE, else SQLite under --data)." };
         var modelsDir = new Option<string>("--models-dir") { Description = "Local models directory: each NAME.gguf is served as local/NAME (default $SWITCHBOARD_MODELS_DIR, else ./models)." };
-        var command = new Command("serve", """
-            Run the gateway (OpenAI-compatible API under /v1).
+        var command = new Command("serve", "Run the gateway (OpenAI-compatible API under /v1).") { urls, data, config, envFile, modelsDir, databaseOption };
+        command.WithExamples("""
             Configuration, later overriding earlier: defaults, ~/.openai/config, config file, .env,
             environment (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, SWITCHBOARD__...), flags.
-            """) { urls, data, config, envFile, modelsDir, databaseOption };
+
+            Examples:
+              switchboard serve
+              SWITCHBOARD_MASTER_KEY=sk-... switchboard serve --urls http://0.0.0.0:8080 --database "Host=db;Username=sb;Database=sb"
+            """);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);

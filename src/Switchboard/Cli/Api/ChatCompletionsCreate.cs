@@ -1,0 +1,92 @@
+using System.ClientModel.Primitives;
+using System.CommandLine;
+using OpenAI.Chat;
+
+namespace Switchboard.Cli.Api;
+
+/// <summary><c>api chat.completions.create -m MODEL -g ROLE CONTENT [-g …]</c>, streamed with <c>--stream</c>.</summary>
+internal static class ChatCompletionsCreate
+{
+    public static Command Create(ApiCommandShared shared)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "The model.", Required = true };
+        var messages = new Option<string[]>("--message", "-g")
+        {
+            Description = "A message: its role (system, developer, user or assistant) and its content. Repeat for several.",
+            Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore,
+        };
+        var stream = new Option<bool>("--stream") { Description = "Print the answer as it is generated." };
+        var temperature = new Option<float?>("--temperature", "-t") { Description = "Sampling temperature, 0 to 2." };
+        var topP = new Option<float?>("--top_p", "-P", "--top-p") { Description = "Nucleus sampling: the probability mass to sample from." };
+        var maxTokens = new Option<int?>("--max-tokens", "-M") { Description = "The most tokens to generate." };
+        var stop = new Option<string[]>("--stop") { Description = "A sequence where generation stops (repeatable)." };
+        var command = new Command("chat.completions.create", "Create a chat completion.") { model, messages, stream, temperature, topP, maxTokens, stop };
+        command.WithExamples("""
+            Examples:
+              switchboard api chat.completions.create -m gpt-4o-mini -g system "Be brief." -g user "What is 2+2?" --stream
+            """);
+        command.SetAction((parsed, cancellationToken) => shared.RunAsync(parsed, async (connection, json) =>
+        {
+            var given = parsed.GetRequiredValue(messages);
+            if (ChatMessages.FromPairs(given) is not { } conversation)
+                return CommandLine.Fail(shared.Context.Error, "-g takes a role (system, developer, user or assistant) and the content, for example: -g user \"Hello\".");
+            var options = new ChatCompletionOptions
+            {
+                Temperature = parsed.GetValue(temperature),
+                TopP = parsed.GetValue(topP),
+                MaxOutputTokenCount = parsed.GetValue(maxTokens),
+            };
+            foreach (var sequence in parsed.GetValue(stop) ?? []) options.StopSequences.Add(sequence);
+            var chat = connection.Client().GetChatClient(parsed.GetRequiredValue(model));
+            var output = shared.Context.Output;
+            if (parsed.GetValue(stream))
+            {
+                await foreach (var update in chat.CompleteChatStreamingAsync(conversation, options, cancellationToken))
+                {
+                    if (json)
+                    {
+                        await output.WriteLineAsync(ModelReaderWriter.Write(update).ToString());
+                        continue;
+                    }
+                    foreach (var part in update.ContentUpdate) await output.WriteAsync(part.Text);
+                    await output.FlushAsync(cancellationToken);
+                }
+                if (!json) await output.WriteLineAsync();
+                return 0;
+            }
+            var result = await chat.CompleteChatAsync(conversation, options, cancellationToken);
+            if (json) await output.WriteLineAsync(result.GetRawResponse().Content.ToString());
+            else await output.WriteLineAsync(string.Concat(result.Value.Content.Select(part => part.Text)));
+            return 0;
+        }));
+        return command;
+    }
+}
+
+/// <summary>Messages from the classic CLI's role/content pairs.</summary>
+internal static class ChatMessages
+{
+    /// <summary>The messages, or null when the words are not role/content pairs with known roles.</summary>
+    public static List<ChatMessage>? FromPairs(IReadOnlyList<string> words)
+    {
+        if (words.Count == 0 || words.Count % 2 != 0) return null;
+        var messages = new List<ChatMessage>(words.Count / 2);
+        for (var i = 0; i < words.Count; i += 2)
+        {
+            ChatMessage? message = words[i] switch
+            {
+                "system" => new SystemChatMessage(words[i + 1]),
+                // The SDK marks developer messages as evaluation-only; the role is OpenAI's for o-series models.
+#pragma warning disable OPENAI001
+                "developer" => new DeveloperChatMessage(words[i + 1]),
+#pragma warning restore OPENAI001
+                "user" => new UserChatMessage(words[i + 1]),
+                "assistant" => new AssistantChatMessage(words[i + 1]),
+                _ => null,
+            };
+            if (message is null) return null;
+            messages.Add(message);
+        }
+        return messages;
+    }
+}

@@ -1,0 +1,74 @@
+using System.ClientModel;
+using System.CommandLine;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Switchboard.Cli.Api;
+
+/// <summary>
+/// <c>api completions.create -m MODEL -p PROMPT</c>. The SDK has no typed client for this legacy endpoint, so the
+/// request goes through the SDK's own pipeline (its key, retries and errors) with the body written here.
+/// </summary>
+internal static class CompletionsCreate
+{
+    public static Command Create(ApiCommandShared shared)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "The model.", Required = true };
+        var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt to complete.", Required = true };
+        var stream = new Option<bool>("--stream") { Description = "Print the completion as it is generated." };
+        var temperature = new Option<float?>("--temperature", "-t") { Description = "Sampling temperature, 0 to 2." };
+        var topP = new Option<float?>("--top_p", "-P", "--top-p") { Description = "Nucleus sampling: the probability mass to sample from." };
+        var maxTokens = new Option<int?>("--max-tokens", "-M") { Description = "The most tokens to generate." };
+        var command = new Command("completions.create", "Create a (legacy) completion.") { model, prompt, stream, temperature, topP, maxTokens };
+        command.WithExamples("""
+            Examples:
+              switchboard api completions.create -m gpt-3.5-turbo-instruct -p "Once upon a time" -M 32
+            """);
+        command.SetAction((parsed, cancellationToken) => shared.RunAsync(parsed, async (connection, json) =>
+        {
+            var streaming = parsed.GetValue(stream);
+            var body = new JsonObject { ["model"] = parsed.GetRequiredValue(model), ["prompt"] = parsed.GetRequiredValue(prompt) };
+            if (parsed.GetValue(temperature) is { } t) body["temperature"] = t;
+            if (parsed.GetValue(topP) is { } p) body["top_p"] = p;
+            if (parsed.GetValue(maxTokens) is { } m) body["max_tokens"] = m;
+            if (streaming) body["stream"] = true;
+
+            var pipeline = connection.Client().Pipeline;
+            using var message = pipeline.CreateMessage();
+            message.Request.Method = "POST";
+            message.Request.Uri = new Uri(connection.BaseUrl.AbsoluteUri.TrimEnd('/') + "/completions");
+            message.Request.Headers.Set("Content-Type", "application/json");
+            message.Request.Content = BinaryContent.Create(BinaryData.FromString(body.ToJsonString()));
+            message.BufferResponse = !streaming;
+            message.Apply(new System.ClientModel.Primitives.RequestOptions { CancellationToken = cancellationToken });
+            await pipeline.SendAsync(message);
+            var response = message.Response!;
+            if (response.IsError) throw new ClientResultException(response);
+            var output = shared.Context.Output;
+            if (!streaming)
+            {
+                await output.WriteLineAsync(json ? response.Content.ToString() : Text(response.Content.ToString()));
+                return 0;
+            }
+            await foreach (var item in SseParser.Create(response.ContentStream!).EnumerateAsync(cancellationToken))
+            {
+                if (item.Data == "[DONE]") break;
+                if (json) await output.WriteLineAsync(item.Data);
+                else await output.WriteAsync(Text(item.Data));
+                await output.FlushAsync(cancellationToken);
+            }
+            if (!json) await output.WriteLineAsync();
+            return 0;
+        }));
+        return command;
+    }
+
+    // The first choice's text; a chunk or answer without one contributes nothing.
+    private static string Text(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0
+            && choices[0].TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String ? text.GetString()! : "";
+    }
+}

@@ -1,0 +1,74 @@
+using Switchboard.Tests.Fixtures;
+using static Switchboard.Tests.Fixtures.OpenAiShapes;
+
+namespace Switchboard.Tests.Cli;
+
+/// <summary><c>switchboard chat</c>: piped (the answer only) and multi-turn (each turn carries the ones before), against a real gateway.</summary>
+public sealed class ChatCommandTests
+{
+    [Fact]
+    public async Task Piped_input_is_one_question_and_only_the_streamed_answer_is_printed()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("gpt-4o-mini", x => StreamAnswer(x, "Because of ", "Rayleigh scattering."));
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings());
+        var cli = CliRun.Against(gateway);
+
+        var (exit, output, error) = await cli.RunAsync("Why is the sky blue?\n", piped: true, "chat", "-m", "gpt-4o-mini", "-s", "Be brief.");
+        Assert.Equal((0, "Because of Rayleigh scattering.\n", ""), (exit, output.ReplaceLineEndings("\n"), error));
+        var sent = upstream.CallsFor("gpt-4o-mini").Single().Json;
+        Assert.True(sent.GetProperty("stream").GetBoolean());
+        Assert.Equal(["system:Be brief.", "user:Why is the sky blue?"],
+            sent.GetProperty("messages").EnumerateArray().Select(m => $"{m.GetProperty("role")}:{m.GetProperty("content")}"));
+    }
+
+    [Fact]
+    public async Task Each_turn_carries_the_conversation_so_far_chinese_intact_and_slash_commands_save_reset_and_count()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("gpt-4o-mini", x => x.CallNumber switch
+        {
+            1 => StreamAnswer(x, "Hello! ", "How can I help?"),
+            2 => StreamAnswer(x, "你好！", "我很好。"),
+            _ => StreamAnswer(x, "Fresh start."),
+        });
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings());
+        var cli = CliRun.Against(gateway);
+        var saved = Path.Combine(cli.WorkingDirectory, "chat.json");
+
+        var (exit, output, _) = await cli.RunAsync($"hello\n你好吗？\n/usage\n/save {saved}\n/reset\nagain\n/exit\n", piped: false, "chat", "-m", "gpt-4o-mini");
+        Assert.Equal(0, exit);
+        Assert.Contains("Hello! How can I help?", output, StringComparison.Ordinal);
+        Assert.Contains("你好！我很好。", output, StringComparison.Ordinal);
+        Assert.Contains("2 requests, 10 prompt tokens, 4 completion tokens.", output, StringComparison.Ordinal);
+
+        var calls = upstream.CallsFor("gpt-4o-mini");
+        Assert.Equal(3, calls.Count);
+        Assert.Equal(["user:hello", "assistant:Hello! How can I help?", "user:你好吗？"],
+            calls[1].Json.GetProperty("messages").EnumerateArray().Select(m => $"{m.GetProperty("role")}:{m.GetProperty("content")}"));
+        // After /reset the conversation starts again.
+        Assert.Equal(["user:again"], calls[2].Json.GetProperty("messages").EnumerateArray().Select(m => $"{m.GetProperty("role")}:{m.GetProperty("content")}"));
+        // /save wrote the conversation as it stood, as OpenAI's messages; /load continues it.
+        Assert.Contains("你好吗？", await File.ReadAllTextAsync(saved), StringComparison.Ordinal);
+        (exit, output, _) = await cli.RunAsync($"/load {saved}\nmore\n", piped: false, "chat", "-m", "gpt-4o-mini");
+        Assert.Equal(0, exit);
+        Assert.Contains("Loaded 4 messages", output, StringComparison.Ordinal);
+        Assert.Equal(5, upstream.CallsFor("gpt-4o-mini")[3].Json.GetProperty("messages").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Without_a_model_the_first_the_server_lists_is_used()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.ListedModels.Add("listed-model");
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings());
+        var cli = CliRun.Against(gateway);
+        var models = await gateway.Sdk().GetOpenAIModelClient().GetModelsAsync();
+        var first = models.Value[0].Id;
+        upstream.On(first, x => StreamAnswer(x, "ok"));
+
+        var (exit, output, _) = await cli.RunAsync("hi", piped: true, "chat");
+        Assert.Equal((0, "ok\n"), (exit, output.ReplaceLineEndings("\n")));
+        Assert.Single(upstream.CallsFor(first));
+    }
+}
