@@ -71,6 +71,34 @@ public sealed class ApiCommandTests
         Assert.Equal("list", models.RootElement.GetProperty("object").GetString());
     }
 
+    [Fact]
+    public async Task Images_generate_saves_base64_images_into_the_out_directory_and_prints_urls()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        var png = new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3 };
+        upstream.On("dall-e-2", x => x.CallNumber == 1
+            ? x.Json(200, $$"""{"created":1,"data":[{"b64_json":"{{Convert.ToBase64String(png)}}"},{"b64_json":"{{Convert.ToBase64String(png)}}"}]}""")
+            : x.Json(200, """{"created":1,"data":[{"url":"https://images.example/fox.png"}]}"""));
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings());
+        var cli = CliRun.Against(gateway);
+
+        var (exit, output, error) = await cli.RunAsync("api", "images.generate", "-p", "a red fox", "-n", "2", "-s", "256x256", "--out", "foxes");
+        Assert.Equal((0, ""), (exit, error));
+        var files = output.Trim().ReplaceLineEndings("\n").Split('\n');
+        Assert.Equal(2, files.Length);
+        foreach (var file in files)
+        {
+            Assert.StartsWith(Path.Combine(cli.WorkingDirectory, "foxes"), file, StringComparison.Ordinal);
+            Assert.Equal(png, await File.ReadAllBytesAsync(file));
+        }
+        var sent = upstream.CallsFor("dall-e-2")[0].Json;
+        Assert.Equal(("a red fox", 2, "256x256"), (sent.GetProperty("prompt").GetString(), sent.GetProperty("n").GetInt32(), sent.GetProperty("size").GetString()));
+
+        (exit, output, _) = await cli.RunAsync("api", "images.generate", "-p", "a red fox");
+        Assert.Equal((0, "https://images.example/fox.png\n"), (exit, output.ReplaceLineEndings("\n")));
+        Assert.Equal(2, (await cli.RunAsync("api", "images.generate", "-p", "a fox", "-s", "big")).Exit);
+    }
+
     private static async Task StreamLegacy(UpstreamExchange x)
     {
         await x.StartSse();

@@ -72,3 +72,57 @@ public sealed class ChatCommandTests
         Assert.Single(upstream.CallsFor(first));
     }
 }
+
+/// <summary><c>switchboard chat</c> in a real terminal (tmux): typed turns, Chinese, Ctrl-C mid-answer, /exit.</summary>
+public sealed class ChatTerminalTests
+{
+    [TmuxFact]
+    public async Task Typed_turns_stream_into_the_terminal_chinese_intact_ctrl_c_stops_an_answer_and_exit_leaves()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("gpt-4o-mini", async x =>
+        {
+            switch (x.CallNumber)
+            {
+                case 1: await StreamAnswer(x, "Hello! ", "How can I help?"); break;
+                case 2: await StreamAnswer(x, "你好！", "我很好，谢谢。"); break;
+                case 3:
+                    await x.StartSse();
+                    await x.Event(RoleChunk());
+                    await x.Event(ContentChunk("Once upon a time"));
+                    await x.Stall();   // until the client stops it
+                    break;
+                default: await StreamAnswer(x, "Back at the prompt."); break;
+            }
+        });
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings());
+        var work = Directory.CreateTempSubdirectory("switchboard-tmux-").FullName;
+        await using var terminal = await TmuxTerminal.StartAsync(
+            [Environment.ProcessPath!, typeof(Switchboard.Cli.CommandLine).Assembly.Location, "chat", "-m", "gpt-4o-mini"],
+            new Dictionary<string, string> { ["OPENAI_BASE_URL"] = gateway.BaseUrl + "/v1", ["HOME"] = work, ["LANG"] = "C.UTF-8" }, work);
+
+        await terminal.WaitForAsync("Chatting with gpt-4o-mini");
+        await terminal.TypeLineAsync("hello");
+        await terminal.WaitForAsync("Hello! How can I help?");
+        await terminal.TypeLineAsync("你好吗？");
+        await terminal.WaitForAsync("你好！我很好，谢谢。");
+        Assert.Contains("> 你好吗？", await terminal.ScreenAsync(), StringComparison.Ordinal);
+
+        // The second request carried the first turn; the Chinese arrived as typed.
+        var second = upstream.CallsFor("gpt-4o-mini")[1].Json.GetProperty("messages");
+        Assert.Equal(["user:hello", "assistant:Hello! How can I help?", "user:你好吗？"],
+            second.EnumerateArray().Select(m => $"{m.GetProperty("role")}:{m.GetProperty("content")}"));
+
+        // Ctrl-C mid-answer stops it (the request upstream is abandoned) and the chat goes on.
+        await terminal.TypeLineAsync("tell me a long story");
+        await terminal.WaitForAsync("Once upon a time");
+        await terminal.PressAsync("C-c");
+        await terminal.WaitForAsync("[stopped]");
+        await upstream.CallsFor("gpt-4o-mini")[2].Aborted.WaitAsync(TimeSpan.FromSeconds(30));
+        await terminal.TypeLineAsync("still there?");
+        await terminal.WaitForAsync("Back at the prompt.");
+
+        await terminal.TypeLineAsync("/exit");
+        await terminal.WaitForExitAsync();
+    }
+}

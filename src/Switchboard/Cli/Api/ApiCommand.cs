@@ -26,6 +26,7 @@ internal static class ApiCommand
         command.Add(CompletionsCreate.Create(shared));
         command.Add(EmbeddingsCreate.Create(shared));
         command.Add(ModerationsCreate.Create(shared));
+        command.Add(ImagesGenerate.Create(shared));
         command.Add(ModelsApi.List(shared));
         command.Add(ModelsApi.Retrieve(shared));
         return command;
