@@ -73,18 +73,21 @@ public sealed class ChatCommandTests
     }
 }
 
-/// <summary><c>switchboard chat</c> in a real terminal (tmux): typed turns, Chinese, Ctrl-C mid-answer, /exit.</summary>
+/// <summary><c>switchboard chat</c> in a real terminal (tmux): typed and edited turns, history, Chinese, Markdown, Ctrl-C mid-answer, /exit.</summary>
 public sealed class ChatTerminalTests
 {
+    private static IEnumerable<string> Messages(RecordedCall call) =>
+        call.Json.GetProperty("messages").EnumerateArray().Select(m => $"{m.GetProperty("role")}:{m.GetProperty("content")}");
+
     [TmuxFact]
-    public async Task Typed_turns_stream_into_the_terminal_chinese_intact_ctrl_c_stops_an_answer_and_exit_leaves()
+    public async Task Typed_turns_stream_into_the_terminal_edited_recalled_and_styled_ctrl_c_stops_an_answer_and_exit_leaves()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
         upstream.On("gpt-4o-mini", async x =>
         {
             switch (x.CallNumber)
             {
-                case 1: await StreamAnswer(x, "Hello! ", "How can I help?"); break;
+                case 1: await StreamAnswer(x, "**Hello!** How ", "can I help?\\n- first\\n- `second`"); break;
                 case 2: await StreamAnswer(x, "你好！", "我很好，谢谢。"); break;
                 case 3:
                     await x.StartSse();
@@ -99,28 +102,39 @@ public sealed class ChatTerminalTests
         var work = Directory.CreateTempSubdirectory("switchboard-tmux-").FullName;
         await using var terminal = await TmuxTerminal.StartAsync(
             [Environment.ProcessPath!, typeof(Switchboard.Cli.CommandLine).Assembly.Location, "chat", "-m", "gpt-4o-mini"],
-            new Dictionary<string, string> { ["OPENAI_BASE_URL"] = gateway.BaseUrl + "/v1", ["HOME"] = work, ["LANG"] = "C.UTF-8" }, work);
+            new Dictionary<string, string> { ["OPENAI_BASE_URL"] = gateway.BaseUrl + "/v1", ["HOME"] = work, ["LANG"] = "C.UTF-8", ["TERM"] = "xterm-256color" }, work);
 
         await terminal.WaitForAsync("Chatting with gpt-4o-mini");
         await terminal.TypeLineAsync("hello");
-        await terminal.WaitForAsync("Hello! How can I help?");
-        await terminal.TypeLineAsync("你好吗？");
+        // Markdown: the finished lines are redrawn styled (the asterisks and dashes are gone, bold is bold).
+        var screen = await terminal.WaitForAsync("• second");
+        Assert.Contains("Hello! How can I help?", screen, StringComparison.Ordinal);
+        Assert.Contains("• first", screen, StringComparison.Ordinal);
+        Assert.Contains("\u001b[1mHello!", await terminal.ScreenAsync(styles: true), StringComparison.Ordinal);
+
+        // Chinese, with a wide character rubbed out by Backspace before Enter.
+        await terminal.TypeAsync("你好马");
+        await terminal.PressAsync("BSpace");
+        await terminal.TypeLineAsync("吗？");
         await terminal.WaitForAsync("你好！我很好，谢谢。");
         Assert.Contains("> 你好吗？", await terminal.ScreenAsync(), StringComparison.Ordinal);
+        // The second request carried the first turn (as the model wrote it); the Chinese arrived as typed.
+        Assert.Equal(["user:hello", "assistant:**Hello!** How can I help?\n- first\n- `second`", "user:你好吗？"], Messages(upstream.CallsFor("gpt-4o-mini")[1]));
 
-        // The second request carried the first turn; the Chinese arrived as typed.
-        var second = upstream.CallsFor("gpt-4o-mini")[1].Json.GetProperty("messages");
-        Assert.Equal(["user:hello", "assistant:Hello! How can I help?", "user:你好吗？"],
-            second.EnumerateArray().Select(m => $"{m.GetProperty("role")}:{m.GetProperty("content")}"));
-
-        // Ctrl-C mid-answer stops it (the request upstream is abandoned) and the chat goes on.
-        await terminal.TypeLineAsync("tell me a long story");
+        // A typo fixed in the middle of the line; then Ctrl-C mid-answer stops it (the request upstream is abandoned).
+        await terminal.TypeAsync("tell me a lng story");
+        await terminal.PressAsync(Enumerable.Repeat("Left", 8).ToArray());
+        await terminal.TypeLineAsync("o");
         await terminal.WaitForAsync("Once upon a time");
+        Assert.Equal("user:tell me a long story", Messages(upstream.CallsFor("gpt-4o-mini")[2]).Last());
         await terminal.PressAsync("C-c");
         await terminal.WaitForAsync("[stopped]");
         await upstream.CallsFor("gpt-4o-mini")[2].Aborted.WaitAsync(TimeSpan.FromSeconds(30));
-        await terminal.TypeLineAsync("still there?");
+
+        // Up walks back through what was typed: twice is the Chinese question, sent again as it was.
+        await terminal.PressAsync("Up", "Up", "Enter");
         await terminal.WaitForAsync("Back at the prompt.");
+        Assert.Equal("user:你好吗？", Messages(upstream.CallsFor("gpt-4o-mini")[3]).Last());
 
         await terminal.TypeLineAsync("/exit");
         await terminal.WaitForExitAsync();

@@ -31,11 +31,15 @@ public sealed class TmuxTerminal : IAsyncDisposable
         await RunAsync(["send-keys", "-t", "main", "Enter"]);
     }
 
-    /// <summary>Presses a key by tmux's name for it (<c>C-c</c>, <c>C-d</c>).</summary>
-    public Task PressAsync(string key) => RunAsync(["send-keys", "-t", "main", key]);
+    /// <summary>Types <paramref name="text"/> literally, without Enter.</summary>
+    public Task TypeAsync(string text) => RunAsync(["send-keys", "-t", "main", "-l", text]);
 
-    /// <summary>The screen and its scrollback, wrapped lines joined.</summary>
-    public Task<string> ScreenAsync() => RunAsync(["capture-pane", "-p", "-J", "-S", "-", "-t", "main"]);
+    /// <summary>Presses keys by tmux's names for them (<c>C-c</c>, <c>Left</c>, <c>BSpace</c>, <c>Up</c>).</summary>
+    public Task PressAsync(params string[] keys) => RunAsync(["send-keys", "-t", "main", .. keys]);
+
+    /// <summary>The screen and its scrollback, wrapped lines joined; with <paramref name="styles"/>, with the escape sequences that colour it.</summary>
+    public Task<string> ScreenAsync(bool styles = false) =>
+        RunAsync(styles ? ["capture-pane", "-p", "-e", "-J", "-S", "-", "-t", "main"] : ["capture-pane", "-p", "-J", "-S", "-", "-t", "main"]);
 
     /// <summary>Waits until the screen shows <paramref name="text"/> (30 s at most, then fails showing the screen).</summary>
     public async Task<string> WaitForAsync(string text, int occurrences = 1)

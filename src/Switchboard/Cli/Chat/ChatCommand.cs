@@ -58,7 +58,11 @@ internal static class ChatCommand
                     if (models.Value.Count == 0) return CommandLine.Fail(context.Error, "the server lists no models; give one with --model.");
                     name = models.Value[0].Id;
                 }
-                var session = new ChatSession(client.GetChatClient, name, parsed.GetValue(system), options, context.Output);
+                // Styled answers and line editing only on the real terminal; pipes, files and tests get plain text.
+                var terminal = !context.InputRedirected && ReferenceEquals(context.Output, Console.Out) && !Console.IsOutputRedirected;
+                var colour = terminal && !(context.Environment.TryGetValue("NO_COLOR", out var noColor) && !string.IsNullOrEmpty(noColor));
+                AnswerWriter answers = colour ? new MarkdownAnswer(context.Output, () => Math.Max(1, Console.WindowWidth)) : new PlainAnswer(context.Output);
+                var session = new ChatSession(client.GetChatClient, name, parsed.GetValue(system), options, answers);
                 if (context.InputRedirected)
                 {
                     // Piped: the input is the question, the answer the only output.
@@ -68,13 +72,13 @@ internal static class ChatCommand
                     await context.Output.WriteLineAsync();
                     return 0;
                 }
-                return await InteractiveAsync(context, session, cancellationToken);
+                return await InteractiveAsync(context, session, terminal ? LineEditor.ForConsole(context.Output) : null, cancellationToken);
             });
         });
         return command;
     }
 
-    private static async Task<int> InteractiveAsync(CliContext context, ChatSession session, CancellationToken cancellationToken)
+    private static async Task<int> InteractiveAsync(CliContext context, ChatSession session, LineEditor? editor, CancellationToken cancellationToken)
     {
         var output = context.Output;
         await output.WriteLineAsync($"Chatting with {session.Model}. /help for commands, /exit to leave.");
@@ -93,9 +97,17 @@ internal static class ChatCommand
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                await output.WriteAsync("> ");
-                await output.FlushAsync(cancellationToken);
-                var line = await context.Input.ReadLineAsync(cancellationToken);
+                string? line;
+                if (editor is not null)
+                {
+                    line = editor.ReadLine("> ");
+                }
+                else
+                {
+                    await output.WriteAsync("> ");
+                    await output.FlushAsync(cancellationToken);
+                    line = await context.Input.ReadLineAsync(cancellationToken);
+                }
                 if (line is null) break;
                 line = line.Trim();
                 if (line.Length == 0) continue;

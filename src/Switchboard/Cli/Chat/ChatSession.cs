@@ -9,7 +9,7 @@ namespace Switchboard.Cli.Chat;
 /// One conversation: the model, the system message, the turns so far and the tokens they used. Each turn is streamed
 /// to the output as it is generated and kept in the history for the next.
 /// </summary>
-internal sealed class ChatSession(ChatClientFactory clients, string model, string? system, ChatCompletionOptions options, TextWriter output)
+internal sealed class ChatSession(ChatClientFactory clients, string model, string? system, ChatCompletionOptions options, AnswerWriter output)
 {
     private readonly List<(string Role, string Content)> _turns = [];
 
@@ -39,9 +39,8 @@ internal sealed class ChatSession(ChatClientFactory clients, string model, strin
                 foreach (var part in update.ContentUpdate)
                 {
                     answer.Append(part.Text);
-                    await output.WriteAsync(part.Text);
+                    output.Write(part.Text);
                 }
-                await output.FlushAsync(CancellationToken.None);
                 if (update.Usage is { } usage)
                 {
                     InputTokens += usage.InputTokenCount;
@@ -51,6 +50,7 @@ internal sealed class ChatSession(ChatClientFactory clients, string model, strin
         }
         finally
         {
+            output.Finish();
             // Even a stopped answer is part of the conversation: the next question may refer to it.
             if (answer.Length > 0) _turns.Add(("assistant", answer.ToString()));
             else _turns.RemoveAt(_turns.Count - 1);

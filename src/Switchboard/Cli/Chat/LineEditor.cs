@@ -1,0 +1,144 @@
+using System.Text;
+using Spectre.Console;
+
+namespace Switchboard.Cli.Chat;
+
+/// <summary>
+/// The chat's input line on a real terminal: typing and pasting echo as they come; Left/Right, Home/End (Ctrl-A/E),
+/// Backspace/Delete, Ctrl-U/Ctrl-K edit anywhere in the line; Up/Down walk the lines entered before; Ctrl-D on an
+/// empty line ends the input. Wide characters (Chinese) count two columns, and a line longer than the terminal is
+/// redrawn across its rows.
+/// </summary>
+internal sealed class LineEditor(TextWriter output, Func<ConsoleKeyInfo> readKey, Func<int> terminalWidth)
+{
+    private readonly List<string> _history = [];
+
+    public static LineEditor ForConsole(TextWriter output) => new(output, () => Console.ReadKey(intercept: true), () => Math.Max(1, Console.WindowWidth));
+
+    /// <summary>The line entered, or null when the input ended (Ctrl-D on an empty line).</summary>
+    public string? ReadLine(string prompt)
+    {
+        var text = new StringBuilder();
+        var cursor = 0;
+        // Where the terminal's cursor is, in columns from the prompt's start, and in rows below the prompt's row.
+        var drawn = prompt.GetCellWidth();
+        var row = 0;
+        var recalled = _history.Count;
+        var draft = "";
+        output.Write(prompt);
+        output.Flush();
+        while (true)
+        {
+            var key = readKey();
+            var control = (key.Modifiers & ConsoleModifiers.Control) != 0;
+            switch (key.Key)
+            {
+                case ConsoleKey.Enter:
+                    output.Write('\n');
+                    output.Flush();
+                    var line = text.ToString();
+                    if (line.Trim().Length > 0 && (_history.Count == 0 || _history[^1] != line)) _history.Add(line);
+                    return line;
+                case ConsoleKey.D when control:
+                    if (text.Length == 0)
+                    {
+                        output.Write('\n');
+                        return null;
+                    }
+                    continue;
+                case ConsoleKey.LeftArrow:
+                case ConsoleKey.B when control:
+                    cursor = Previous(text, cursor);
+                    break;
+                case ConsoleKey.RightArrow:
+                case ConsoleKey.F when control:
+                    cursor = Next(text, cursor);
+                    break;
+                case ConsoleKey.Home:
+                case ConsoleKey.A when control:
+                    cursor = 0;
+                    break;
+                case ConsoleKey.End:
+                case ConsoleKey.E when control:
+                    cursor = text.Length;
+                    break;
+                case ConsoleKey.Backspace:
+                    if (cursor == 0) continue;
+                    var start = Previous(text, cursor);
+                    text.Remove(start, cursor - start);
+                    cursor = start;
+                    break;
+                case ConsoleKey.Delete:
+                    if (cursor == text.Length) continue;
+                    text.Remove(cursor, Next(text, cursor) - cursor);
+                    break;
+                case ConsoleKey.U when control:
+                    text.Remove(0, cursor);
+                    cursor = 0;
+                    break;
+                case ConsoleKey.K when control:
+                    text.Remove(cursor, text.Length - cursor);
+                    break;
+                case ConsoleKey.UpArrow:
+                case ConsoleKey.P when control:
+                    if (recalled == 0) continue;
+                    if (recalled == _history.Count) draft = text.ToString();
+                    text.Clear().Append(_history[--recalled]);
+                    cursor = text.Length;
+                    break;
+                case ConsoleKey.DownArrow:
+                case ConsoleKey.N when control:
+                    if (recalled == _history.Count) continue;
+                    text.Clear().Append(++recalled == _history.Count ? draft : _history[recalled]);
+                    cursor = text.Length;
+                    break;
+                default:
+                    if (key.KeyChar == '\0' || char.IsControl(key.KeyChar)) continue;
+                    text.Insert(cursor, key.KeyChar);
+                    cursor++;
+                    if (cursor == text.Length)
+                    {
+                        // Typing at the end (and pasting) only echoes: the terminal wraps long lines by itself. A row
+                        // just filled keeps the cursor on it (the wrap waits for the next character).
+                        output.Write(key.KeyChar);
+                        output.Flush();
+                        drawn += key.KeyChar.GetCellWidth();
+                        row = (drawn - 1) / terminalWidth();
+                        continue;
+                    }
+                    break;
+            }
+            (drawn, row) = Redraw(prompt, text, row, cursor);
+        }
+    }
+
+    // Moves to where the prompt starts (rows up from where the cursor was), writes prompt and text again, clears what
+    // was below, then puts the cursor back at its place in the text.
+    private (int Drawn, int Row) Redraw(string prompt, StringBuilder text, int row, int cursor)
+    {
+        var width = terminalWidth();
+        var promptWidth = prompt.GetCellWidth();
+        var all = text.ToString();
+        var screen = new StringBuilder();
+        if (row > 0) screen.Append("\u001b[").Append(row).Append('A');
+        screen.Append('\r').Append("\u001b[J").Append(prompt).Append(all);
+        var end = promptWidth + all.GetCellWidth();
+        // A line that exactly fills its last row leaves the cursor pending at that row's end: step onto the next.
+        if (end > 0 && end % width == 0) screen.Append("\r\n");
+        var target = promptWidth + all[..cursor].GetCellWidth();
+        var up = end / width - target / width;
+        if (up > 0) screen.Append("\u001b[").Append(up).Append('A');
+        screen.Append('\r');
+        if (target % width > 0) screen.Append("\u001b[").Append(target % width).Append('C');
+        output.Write(screen.ToString());
+        output.Flush();
+        return (target, target / width);
+    }
+
+    // A surrogate pair is one character to move over or delete.
+    private static int Previous(StringBuilder text, int cursor) =>
+        cursor == 0 ? 0 : cursor >= 2 && char.IsLowSurrogate(text[cursor - 1]) && char.IsHighSurrogate(text[cursor - 2]) ? cursor - 2 : cursor - 1;
+
+    private static int Next(StringBuilder text, int cursor) =>
+        cursor >= text.Length ? text.Length : cursor + 1 < text.Length && char.IsHighSurrogate(text[cursor]) && char.IsLowSurrogate(text[cursor + 1]) ? cursor + 2 : cursor + 1;
+}
