@@ -13,18 +13,7 @@ public static class CommandLine
     internal static async Task<int> RunAsync(string[] args, CliContext context)
     {
         var (output, error) = (context.Output, context.Error);
-        var root = new RootCommand("Switchboard: an OpenAI-compatible LLM gateway, with local models that run in-process on CPU.")
-        {
-            ServeCommand.Create(),
-            Chat.ChatCommand.Create(context),
-            Api.ApiCommand.Create(context),
-            Admin.AdminCommands.Projects(context),
-            Admin.AdminCommands.Keys(context),
-            Admin.UsageCommands.Usage(context),
-            Admin.UsageCommands.Credit(context),
-            ModelsCommand.Create(output, error),
-        };
-        HelpExamples.Install(root);
+        var root = Build(context);
         // Signals are the host's to handle: `serve` drains requests for up to 30 s, longer than the parser would wait.
         var invocation = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
         if (args.Length == 0)
@@ -43,6 +32,24 @@ public static class CommandLine
             return 2;
         }
         return await parsed.InvokeAsync(invocation);
+    }
+
+    /// <summary>Every command, each with its options, help and examples.</summary>
+    internal static RootCommand Build(CliContext context)
+    {
+        var root = new RootCommand("Switchboard: an OpenAI-compatible LLM gateway, with local models that run in-process on CPU.")
+        {
+            ServeCommand.Create(),
+            Chat.ChatCommand.Create(context),
+            Api.ApiCommand.Create(context),
+            Admin.AdminCommands.Projects(context),
+            Admin.AdminCommands.Keys(context),
+            Admin.UsageCommands.Usage(context),
+            Admin.UsageCommands.Credit(context),
+            ModelsCommand.Create(context.Output, context.Error),
+        };
+        HelpExamples.Install(root);
+        return root;
     }
 
     /// <summary>Writes a usage or configuration problem the way every command does, and gives its exit code.</summary>

@@ -24,6 +24,12 @@ internal static class ModelsCommand
         var sha256 = new Option<string>("--sha256") { Description = "The file's SHA-256, to verify against (else the server's, when it says)." };
         var name = new Option<string>("--name") { Description = "The name to save a URL's file under (default: the file's name)." };
         var command = new Command("pull", "Download a model into the models directory (resumes an interrupted download; HF_ENDPOINT selects a Hugging Face mirror).") { source, sha256, name };
+        command.WithExamples("""
+            Examples:
+              switchboard models pull qwen2.5-0.5b-instruct
+              HF_ENDPOINT=https://hf-mirror.com switchboard models pull smollm2-135m-instruct
+              switchboard models pull https://example.com/model.Q4_K_M.gguf --name my-model --sha256 <64 hex digits>
+            """);
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var models = ModelsDirectory.Resolve(parsed.GetValue(directory));
@@ -94,6 +100,11 @@ internal static class ModelsCommand
     private static Command List(Option<string> directory, TextWriter output)
     {
         var command = new Command("list", "List the local models: name, size, architecture, quantisation, context length.");
+        command.WithExamples("""
+            Examples:
+              switchboard models list
+              switchboard models list --models-dir /srv/models
+            """);
         command.SetAction(parsed =>
         {
             var models = ModelsDirectory.Resolve(parsed.GetValue(directory));
@@ -121,6 +132,10 @@ internal static class ModelsCommand
     {
         var name = new Argument<string>("model") { Description = "The model's name (with or without local/)." };
         var command = new Command("rm", "Remove a local model (and any partial download of it).") { name };
+        command.WithExamples("""
+            Examples:
+              switchboard models rm qwen2.5-0.5b-instruct
+            """);
         command.SetAction(parsed =>
         {
             var models = ModelsDirectory.Resolve(parsed.GetValue(directory));

@@ -31,6 +31,16 @@ public sealed class ApiCommandTests
         (exit, output, _) = await cli.RunAsync("api", "chat.completions.create", "-m", "gpt-4o-mini", "-g", "user", "2+2?", "--stream");
         Assert.Equal((0, "Four, of course.\n"), (exit, output.ReplaceLineEndings("\n")));
 
+        upstream.On("two", x => x.Json(200, """
+            {"id":"c","object":"chat.completion","created":1,"model":"two","choices":[
+            {"index":0,"message":{"role":"assistant","content":"Four."},"finish_reason":"stop"},
+            {"index":1,"message":{"role":"assistant","content":"4"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}
+            """));
+        (exit, output, _) = await cli.RunAsync("api", "chat.completions.create", "-m", "two", "-g", "user", "2+2?", "-n", "2");
+        Assert.Equal((0, "===== choice 0 =====\nFour.\n===== choice 1 =====\n4\n"), (exit, output.ReplaceLineEndings("\n")));
+        Assert.Equal(2, upstream.CallsFor("two")[0].Json.GetProperty("n").GetInt32());
+
         (exit, output, _) = await cli.RunAsync("api", "chat.completions.create", "-m", "gpt-4o-mini", "-g", "user", "2+2?", "--json");
         Assert.Equal(0, exit);
         using var json = JsonDocument.Parse(output);

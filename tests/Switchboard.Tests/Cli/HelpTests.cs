@@ -12,11 +12,22 @@ public sealed class HelpTests
         var commands = output.ReplaceLineEndings("\n").Split("Commands:\n")[1].TrimEnd().Split('\n');
         Assert.Equal(["serve", "chat", "api", "projects", "keys", "usage", "credit", "models"], commands.Select(c => c.Trim().Split(' ')[0]));
 
-        foreach (var args in new[] { new[] { "chat", "--help" }, ["api", "chat.completions.create", "--help"], ["keys", "create", "--help"], ["usage", "--help"] })
+        // Every command that does something (not the groups) shows examples under its own --help.
+        var root = Switchboard.Cli.CommandLine.Build(new Switchboard.Cli.CliContext(TextReader.Null, TextWriter.Null, TextWriter.Null, false,
+            new Dictionary<string, string?>(), cli.WorkingDirectory, cli.HomeDirectory));
+        var paths = new List<string[]>();
+        void Walk(System.CommandLine.Command command, string[] path)
         {
-            (exit, output, _) = await cli.RunAsync(args);
+            if (command.Subcommands.Count == 0) paths.Add(path);
+            foreach (var sub in command.Subcommands) Walk(sub, [.. path, sub.Name]);
+        }
+        Walk(root, []);
+        Assert.True(paths.Count >= 19, $"only {paths.Count} commands");
+        foreach (var path in paths)
+        {
+            (exit, output, _) = await cli.RunAsync([.. path, "--help"]);
             Assert.Equal(0, exit);
-            Assert.Contains("Examples:\n  switchboard ", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+            Assert.True(output.ReplaceLineEndings("\n").Contains("Examples:\n  ", StringComparison.Ordinal), $"switchboard {string.Join(' ', path)} --help shows no examples");
         }
     }
 }

@@ -19,7 +19,10 @@ internal static class AdminCommands
         var command = new Command("projects", "List and create projects (the master or an admin key).");
         connection.AddTo(command, admin: true);
 
-        var list = new Command("list", "List the projects: id, name, created.");
+        var list = new Command("list", "List the projects: id, name, created.").WithExamples("""
+            Examples:
+              SWITCHBOARD_MASTER_KEY=sk-... switchboard projects list
+            """);
         list.SetAction((parsed, cancellationToken) => RunAsync(context, connection, parsed, async c =>
         {
             var table = new Table().AddColumns("id", "name", "created");
@@ -32,6 +35,10 @@ internal static class AdminCommands
 
         var name = new Argument<string>("name") { Description = "The new project's name." };
         var create = new Command("create", "Create a project.") { name };
+        create.WithExamples("""
+            Examples:
+              switchboard projects create "Team A" --admin-key sk-sb-admin-...
+            """);
         create.SetAction((parsed, cancellationToken) => RunAsync(context, connection, parsed, async c =>
         {
             var project = await RawRequest.SendAsync(c, true, "POST", "/organization/projects", new JsonObject { ["name"] = parsed.GetRequiredValue(name) }, cancellationToken);
@@ -71,6 +78,11 @@ internal static class AdminCommands
 
         var listProject = new Option<string>("--project") { Description = "Only this project's keys (default: every project's)." };
         var list = new Command("list", "List project API keys: project, id, name, key, created, last used.") { listProject };
+        list.WithExamples("""
+            Examples:
+              switchboard keys list
+              switchboard keys list --project proj_default
+            """);
         list.SetAction((parsed, cancellationToken) => RunAsync(context, connection, parsed, async c =>
         {
             var table = new Table().AddColumns("project", "id", "name", "key", "created", "last used");
@@ -92,6 +104,10 @@ internal static class AdminCommands
         var id = new Argument<string>("id") { Description = "The key's id (key_…)." };
         var revokeProject = new Option<string>("--project") { Description = "The key's project (default: found by searching every project)." };
         var revoke = new Command("revoke", "Revoke a project API key: it stops working at once on this gateway, within seconds on others.") { id, revokeProject };
+        revoke.WithExamples("""
+            Examples:
+              switchboard keys revoke key_0123456789abcdef
+            """);
         revoke.SetAction((parsed, cancellationToken) => RunAsync(context, connection, parsed, async c =>
         {
             var keyId = parsed.GetRequiredValue(id);

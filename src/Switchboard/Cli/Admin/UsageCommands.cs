@@ -69,6 +69,10 @@ internal static class UsageCommands
     {
         var connection = new ConnectionOptions();
         var command = new Command("credit", "Credit grants (available, used or expired) and the balance: the API key's project, or every project's with the admin key only.");
+        command.WithExamples("""
+            Examples:
+              OPENAI_API_KEY=sk-sb-... switchboard credit
+            """);
         connection.AddTo(command, admin: true);
         command.SetAction((parsed, cancellationToken) => AdminCommands.RunAsync(context, connection, parsed, async c =>
         {

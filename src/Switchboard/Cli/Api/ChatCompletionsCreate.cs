@@ -20,7 +20,8 @@ internal static class ChatCompletionsCreate
         var topP = new Option<float?>("--top_p", "-P", "--top-p") { Description = "Nucleus sampling: the probability mass to sample from." };
         var maxTokens = new Option<int?>("--max-tokens", "-M") { Description = "The most tokens to generate." };
         var stop = new Option<string[]>("--stop") { Description = "A sequence where generation stops (repeatable)." };
-        var command = new Command("chat.completions.create", "Create a chat completion.") { model, messages, stream, temperature, topP, maxTokens, stop };
+        var choices = new Option<int?>("-n") { Description = "How many answers to generate." };
+        var command = new Command("chat.completions.create", "Create a chat completion.") { model, messages, stream, temperature, topP, maxTokens, stop, choices };
         command.WithExamples("""
             Examples:
               switchboard api chat.completions.create -m gpt-4o-mini -g system "Be brief." -g user "What is 2+2?" --stream
@@ -37,6 +38,11 @@ internal static class ChatCompletionsCreate
                 MaxOutputTokenCount = parsed.GetValue(maxTokens),
             };
             foreach (var sequence in parsed.GetValue(stop) ?? []) options.StopSequences.Add(sequence);
+            // The SDK keeps n internal (its typed result shows one choice); the request carries it through the
+            // options' JSON patch, and the answer is read from the raw response below.
+#pragma warning disable SCME0001
+            if (parsed.GetValue(choices) is { } n) options.Patch.Set("$.n"u8, n);
+#pragma warning restore SCME0001
             var chat = connection.Client().GetChatClient(parsed.GetRequiredValue(model));
             var output = shared.Context.Output;
             if (parsed.GetValue(stream))
@@ -55,8 +61,19 @@ internal static class ChatCompletionsCreate
                 return 0;
             }
             var result = await chat.CompleteChatAsync(conversation, options, cancellationToken);
-            if (json) await output.WriteLineAsync(result.GetRawResponse().Content.ToString());
-            else await output.WriteLineAsync(string.Concat(result.Value.Content.Select(part => part.Text)));
+            if (json)
+            {
+                await output.WriteLineAsync(result.GetRawResponse().Content.ToString());
+                return 0;
+            }
+            using var answer = System.Text.Json.JsonDocument.Parse(result.GetRawResponse().Content.ToMemory());
+            var all = answer.RootElement.GetProperty("choices");
+            foreach (var choice in all.EnumerateArray())
+            {
+                if (all.GetArrayLength() > 1) await output.WriteLineAsync($"===== choice {choice.GetProperty("index").GetInt32()} =====");
+                var content = choice.GetProperty("message").TryGetProperty("content", out var text) && text.ValueKind == System.Text.Json.JsonValueKind.String ? text.GetString() : "";
+                await output.WriteLineAsync(content);
+            }
             return 0;
         }));
         return command;

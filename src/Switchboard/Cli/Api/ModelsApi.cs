@@ -10,6 +10,11 @@ internal static class ModelsApi
     public static Command List(ApiCommandShared shared)
     {
         var command = new Command("models.list", "List the models the server offers (id, owner, created).");
+        command.WithExamples("""
+            Examples:
+              switchboard api models.list
+              switchboard api models.list --json | jq -r '.data[].id'
+            """);
         command.SetAction((parsed, cancellationToken) => shared.RunAsync(parsed, async (connection, json) =>
         {
             var result = await connection.Client().GetOpenAIModelClient().GetModelsAsync(cancellationToken);
@@ -31,6 +36,10 @@ internal static class ModelsApi
     {
         var id = new Option<string>("--id", "-i") { Description = "The model's id.", Required = true };
         var command = new Command("models.retrieve", "Show one model.") { id };
+        command.WithExamples("""
+            Examples:
+              switchboard api models.retrieve -i gpt-4o-mini
+            """);
         command.SetAction((parsed, cancellationToken) => shared.RunAsync(parsed, async (connection, json) =>
         {
             var result = await connection.Client().GetOpenAIModelClient().GetModelAsync(parsed.GetRequiredValue(id), cancellationToken);

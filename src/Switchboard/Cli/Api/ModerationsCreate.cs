@@ -10,6 +10,10 @@ internal static class ModerationsCreate
         var input = new Option<string>("--input", "-i") { Description = "The text to classify.", Required = true };
         var model = new Option<string>("--model", "-m") { Description = "The moderation model.", DefaultValueFactory = _ => "omni-moderation-latest" };
         var command = new Command("moderations.create", "Classify text as moderation does (flagged, and the categories that flagged it).") { input, model };
+        command.WithExamples("""
+            Examples:
+              switchboard api moderations.create -i "some text to check"
+            """);
         command.SetAction((parsed, cancellationToken) => shared.RunAsync(parsed, async (connection, json) =>
         {
             var result = await connection.Client().GetModerationClient(parsed.GetRequiredValue(model))
