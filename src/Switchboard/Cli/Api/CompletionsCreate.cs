@@ -1,8 +1,8 @@
-using System.ClientModel;
 using System.CommandLine;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Switchboard.Cli.Client;
 
 namespace Switchboard.Cli.Api;
 
@@ -34,17 +34,8 @@ internal static class CompletionsCreate
             if (parsed.GetValue(maxTokens) is { } m) body["max_tokens"] = m;
             if (streaming) body["stream"] = true;
 
-            var pipeline = connection.Client().Pipeline;
-            using var message = pipeline.CreateMessage();
-            message.Request.Method = "POST";
-            message.Request.Uri = new Uri(connection.BaseUrl.AbsoluteUri.TrimEnd('/') + "/completions");
-            message.Request.Headers.Set("Content-Type", "application/json");
-            message.Request.Content = BinaryContent.Create(BinaryData.FromString(body.ToJsonString()));
-            message.BufferResponse = !streaming;
-            message.Apply(new System.ClientModel.Primitives.RequestOptions { CancellationToken = cancellationToken });
-            await pipeline.SendAsync(message);
+            using var message = await RawRequest.SendMessageAsync(connection, admin: false, "POST", "/completions", body, buffer: !streaming, cancellationToken);
             var response = message.Response!;
-            if (response.IsError) throw new ClientResultException(response);
             var output = shared.Context.Output;
             if (!streaming)
             {

@@ -14,20 +14,39 @@ internal static class RawRequest
     public static async Task<JsonElement> SendAsync(Connection connection, bool admin, string method, string pathAndQuery, JsonNode? body,
         CancellationToken cancellationToken)
     {
-        var pipeline = connection.Client(admin).Pipeline;
-        using var message = pipeline.CreateMessage();
-        message.Request.Method = method;
-        message.Request.Uri = new Uri(connection.BaseUrl.AbsoluteUri.TrimEnd('/') + pathAndQuery);
-        if (body is not null)
-        {
-            message.Request.Headers.Set("Content-Type", "application/json");
-            message.Request.Content = BinaryContent.Create(BinaryData.FromString(body.ToJsonString()));
-        }
-        message.Apply(new RequestOptions { CancellationToken = cancellationToken });
-        await pipeline.SendAsync(message);
-        var response = message.Response!;
-        if (response.IsError) throw new ClientResultException(response);
-        using var document = JsonDocument.Parse(response.Content.ToMemory());
+        using var message = await SendMessageAsync(connection, admin, method, pathAndQuery, body, buffer: true, cancellationToken);
+        using var document = JsonDocument.Parse(message.Response!.Content.ToMemory());
         return document.RootElement.Clone();
+    }
+
+    /// <summary>
+    /// Sends the request and returns its message once the answer has started (or, buffered, arrived); an error status
+    /// is thrown as the SDK throws it. The caller disposes the message, which closes an unbuffered answer's stream.
+    /// </summary>
+    public static async Task<PipelineMessage> SendMessageAsync(Connection connection, bool admin, string method, string pathAndQuery, JsonNode? body,
+        bool buffer, CancellationToken cancellationToken)
+    {
+        var pipeline = connection.Client(admin).Pipeline;
+        var message = pipeline.CreateMessage();
+        try
+        {
+            message.Request.Method = method;
+            message.Request.Uri = new Uri(connection.BaseUrl.AbsoluteUri.TrimEnd('/') + pathAndQuery);
+            if (body is not null)
+            {
+                message.Request.Headers.Set("Content-Type", "application/json");
+                message.Request.Content = BinaryContent.Create(BinaryData.FromString(body.ToJsonString()));
+            }
+            message.BufferResponse = buffer;
+            message.Apply(new RequestOptions { CancellationToken = cancellationToken });
+            await pipeline.SendAsync(message);
+            if (message.Response!.IsError) throw new ClientResultException(message.Response);
+            return message;
+        }
+        catch
+        {
+            message.Dispose();
+            throw;
+        }
     }
 }
