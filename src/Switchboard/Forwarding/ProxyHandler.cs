@@ -105,7 +105,15 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                             // never refused for the reservation the first request still held. The row is the request's
                             // as the provider answered it: a client leaving during the write is not a 499 here.
                             recorded = true;
-                            await FinishAsync(context, endpoint, model, provider, status, started, usage, stream, startedAt, requestBytes, servedModel, 0, 0, ticket);
+                            try
+                            {
+                                await FinishAsync(context, endpoint, model, provider, status, started, usage, stream, startedAt, requestBytes, servedModel, 0, 0, ticket);
+                            }
+                            catch (Exception e) when (e is not OperationCanceledException)
+                            {
+                                // The answer is the client's whatever the bookkeeping did (the provider has done the work).
+                                Log.UnhandledError(logger, e, context.TraceIdentifier);
+                            }
                         }
                         await BufferedRelay.WriteAsync(response, buffered, clientAborted);
                         break;

@@ -422,12 +422,13 @@ internal sealed class Store : IAsyncDisposable
 
     /// <summary>
     /// Deletes counters of windows that started before <paramref name="before"/> — minutes, days and months; a credit
-    /// period's counter is kept, as its period may have started long ago and still run.
+    /// period's counter and a key's total budget are kept, as they may have started long ago and still run.
     /// </summary>
     public async Task<int> DeleteCountersBeforeAsync(long before)
     {
         await using var connection = await OpenConnectionAsync();
-        return await connection.ExecuteAsync("DELETE FROM admission_counters WHERE window_start < @before AND scope NOT LIKE 'credit:%'", new { before });
+        return await connection.ExecuteAsync(
+            "DELETE FROM admission_counters WHERE window_start < @before AND scope NOT LIKE 'credit:%' AND scope NOT LIKE 'key-budget-total:%'", new { before });
     }
 
     public async Task InsertCreditGrantAsync(CreditGrantRow grant)

@@ -36,7 +36,14 @@ public sealed class KeyBudgetTests
         upstream.On("metered", x => x.Json(200, Completion("hi", prompt: 10, completion: 90)));
         var settings = upstream.GatewaySettings(("MasterKey", Master), ("Prices:metered:Input", "100"), ("Prices:metered:Output", "100"));
         if (kind == "postgres") settings["Switchboard:Database"] = await PostgresServer.CreateDatabaseAsync();
-        var first = await GatewayHost.StartAsync(settings);
+        // Noon of one day on both instances' clocks: a day's budget cannot straddle midnight mid-test.
+        static void Noon(IServiceCollection services)
+        {
+            var time = new ManualTime();
+            time.Advance(TimeSpan.FromHours(12));
+            services.AddSingleton<TimeProvider>(time);
+        }
+        var first = await GatewayHost.StartAsync(settings, configureServices: Noon);
         string budgeted, free, budgetedId;
         await using (first)
         {
@@ -60,11 +67,15 @@ public sealed class KeyBudgetTests
 
         // A new instance on the same data counts what the key spent today before it started: nothing is left.
         settings["Switchboard:DataDirectory"] = first.DataDirectory;
-        await using var second = await GatewayHost.StartAsync(settings, workDirectory: first.WorkDirectory);
+        await using var second = await GatewayHost.StartAsync(settings, workDirectory: first.WorkDirectory, configureServices: Noon);
         var rows = (await second.App.Services.GetRequiredService<Store>().LedgerAsync(0, long.MaxValue / 2, null))
             .Where(r => r.ApiKeyId == budgetedId && r.Status == 200).ToList();
         // Never past the budget; short of it by less than one more request's reservation (about 1.9 cents).
         Assert.InRange(rows.Sum(r => r.CostMicros), 200_000 - 20_000, 200_000);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await ChatAsync(second, budgeted, "metered", maxTokens: 90)).Status);
+        // The same budget per month is a new counter: it starts from what the daily rollup says the key spent.
+        Assert.Equal(HttpStatusCode.OK, (await AdminApiTests.SendAsync(second, HttpMethod.Post, $"/v1/organization/projects/proj_default/api_keys/{budgetedId}", Master,
+            new { limits = new { budget_usd = 0.2m, budget_interval = "month" } })).Status);
         Assert.Equal(HttpStatusCode.TooManyRequests, (await ChatAsync(second, budgeted, "metered", maxTokens: 90)).Status);
 
         // Raising the budget through the admin API applies to the next request.
@@ -73,6 +84,24 @@ public sealed class KeyBudgetTests
         Assert.Equal(HttpStatusCode.OK, changed);
         Assert.Equal(("Secret Key", "total"), (key.GetProperty("name").GetString(), key.GetProperty("limits").GetProperty("budget_interval").GetString()));
         Assert.Equal(HttpStatusCode.OK, (await ChatAsync(second, budgeted, "metered", maxTokens: 90)).Status);
+    }
+
+    [Fact]
+    public async Task Retention_drops_old_windows_counters_but_keeps_a_keys_total_budget_and_credit()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings());
+        var store = gateway.App.Services.GetRequiredService<Store>();
+        foreach (var scope in new[] { "key-budget-total:key_a", "credit:proj_a", "rpm:proj_a:m", "key-budget-month:key_a" })
+            Assert.Equal((5L, 5L), await store.LeaseAsync(scope, 0, 5, 5, 100));
+
+        await store.DeleteCountersBeforeAsync(1_000);
+
+        // A counter kept goes on from 5; a deleted one starts again from nothing.
+        Assert.Equal((1L, 6L), await store.LeaseAsync("key-budget-total:key_a", 0, 1, 1, 100));
+        Assert.Equal((1L, 6L), await store.LeaseAsync("credit:proj_a", 0, 1, 1, 100));
+        Assert.Equal((1L, 1L), await store.LeaseAsync("rpm:proj_a:m", 0, 1, 1, 100));
+        Assert.Equal((1L, 1L), await store.LeaseAsync("key-budget-month:key_a", 0, 1, 1, 100));
     }
 
     [Fact]

@@ -44,14 +44,13 @@ public sealed class AdminCommandTests
             Assert.Contains("ci-bot", output, StringComparison.Ordinal);
             Assert.Contains(secret[^4..], output, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
-            Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);   // NO_COLOR: plain text
-        }
+            }
         // The ledger is written in batches: a gateway started on the same data after the first stopped reads every row.
         settings["Switchboard:DataDirectory"] = first.DataDirectory;
         await using var gateway = await GatewayHost.StartAsync(settings, workDirectory: first.WorkDirectory);
-        cli.Environment["OPENAI_BASE_URL"] = gateway.BaseUrl + "/v1";
+        cli.Point(gateway);
 
-        (exit, output, _) = await cli.RunAsync("usage", "--by", "model", "--since", "1d");
+        (exit, output, _) = await cli.RunAsync("usage", "--by", "model", "--since", "2d");
         Assert.Equal(0, exit);
         Assert.Contains("metered", output, StringComparison.Ordinal);
         Assert.Contains("Total: $0.010000", output, StringComparison.Ordinal);
@@ -59,6 +58,13 @@ public sealed class AdminCommandTests
         (exit, output, _) = await cli.RunAsync("keys", "revoke", keyId);
         Assert.Equal((0, $"Revoked {keyId} ({project}).\n"), (exit, output.ReplaceLineEndings("\n")));
         Assert.Equal(1, (await cli.RunAsync("api", "chat.completions.create", "-m", "metered", "-g", "user", "hi")).Exit);
+
+        // OPENAI_BASE_URL is the gateway's upstream in a gateway's own directory: the master key never goes there.
+        cli.Environment["OPENAI_BASE_URL"] = upstream.BaseUrl + "/v1";
+        cli.Environment.Remove("SWITCHBOARD_URL");
+        await cli.RunAsync("projects", "list");
+        Assert.DoesNotContain(upstream.Requests, r => r.Authorization.Contains(Master, StringComparison.Ordinal));
+        cli.Point(gateway);
 
         // A project key is not an admin key: a clear refusal, exit 1.
         cli.Environment["SWITCHBOARD_MASTER_KEY"] = secret;

@@ -41,6 +41,26 @@ public sealed class ApiCommandTests
         Assert.Equal((0, "===== choice 0 =====\nFour.\n===== choice 1 =====\n4\n"), (exit, output.ReplaceLineEndings("\n")));
         Assert.Equal(2, upstream.CallsFor("two")[0].Json.GetProperty("n").GetInt32());
 
+        // Several answers streamed at once: each gets its header when its pieces start arriving.
+        upstream.On("two-stream", async x =>
+        {
+            await x.StartSse();
+            foreach (var (index, text) in new[] { (0, "Fo"), (0, "ur."), (1, "4") })
+                await x.Event($$"""{"id":"c","object":"chat.completion.chunk","created":1,"model":"two-stream","choices":[{"index":{{index}},"delta":{"content":"{{text}}"},"finish_reason":null}]}""");
+            await x.Done();
+        });
+        (exit, output, _) = await cli.RunAsync("api", "chat.completions.create", "-m", "two-stream", "-g", "user", "2+2?", "--n", "2", "--stream");
+        Assert.Equal((0, "===== choice 0 =====\nFour.\n===== choice 1 =====\n4\n"), (exit, output.ReplaceLineEndings("\n")));
+
+        // On a terminal, the model's escape sequences are removed (here: one that would write the clipboard).
+        upstream.On("sly", x => x.Json(200, Completion("ok\\u001b]52;c;aGk=\\u0007 done")));
+        cli.OutputIsTerminal = true;
+        (exit, output, _) = await cli.RunAsync("api", "chat.completions.create", "-m", "sly", "-g", "user", "hi");
+        Assert.Equal((0, "ok done\n"), (exit, output.ReplaceLineEndings("\n")));
+        cli.OutputIsTerminal = false;
+        (_, output, _) = await cli.RunAsync("api", "chat.completions.create", "-m", "sly", "-g", "user", "hi");
+        Assert.Contains("\u001b]52", output, StringComparison.Ordinal);   // into a pipe or a file, the answer is exact
+
         (exit, output, _) = await cli.RunAsync("api", "chat.completions.create", "-m", "gpt-4o-mini", "-g", "user", "2+2?", "--json");
         Assert.Equal(0, exit);
         using var json = JsonDocument.Parse(output);
@@ -67,6 +87,16 @@ public sealed class ApiCommandTests
         Assert.Equal(("Once upon a time", 8), (upstream.CallsFor("legacy")[0].Json.GetProperty("prompt").GetString(), upstream.CallsFor("legacy")[0].Json.GetProperty("max_tokens").GetInt32()));
         (exit, output, _) = await cli.RunAsync("api", "completions.create", "-m", "legacy", "-p", "Once", "--stream");
         Assert.Equal((0, " upon a time\n"), (exit, output.ReplaceLineEndings("\n")));
+
+        // A stream that stops without [DONE] is a failure, not a short answer.
+        upstream.On("cut", async x =>
+        {
+            await x.StartSse();
+            await x.Event("""{"id":"cmpl-1","object":"text_completion","created":1,"model":"cut","choices":[{"index":0,"text":" upon","finish_reason":null,"logprobs":null}]}""");
+        });
+        var (cutExit, _, cutError) = await cli.RunAsync("api", "completions.create", "-m", "cut", "-p", "Once", "--stream");
+        Assert.Equal(1, cutExit);
+        Assert.StartsWith("switchboard: the answer stopped part-way", cutError, StringComparison.Ordinal);
 
         (exit, output, _) = await cli.RunAsync("api", "embeddings.create", "-m", "embed", "-i", "first", "second");
         Assert.Equal((0, "0: 3 dimensions [0.25, -0.5, 1]\n1: 3 dimensions [1, 2, 3]\n"), (exit, output.ReplaceLineEndings("\n")));

@@ -36,8 +36,11 @@ public sealed class ChatCommandTests
         var cli = CliRun.Against(gateway);
         var saved = Path.Combine(cli.WorkingDirectory, "chat.json");
 
-        var (exit, output, _) = await cli.RunAsync($"hello\n你好吗？\n/usage\n/save {saved}\n/reset\nagain\n/exit\n", piped: false, "chat", "-m", "gpt-4o-mini");
+        var (exit, output, error) = await cli.RunAsync($"hello\n你好吗？\n/usage\n/save {saved}\n/reset\n/model no-such-model\nhi\n/model gpt-4o-mini\nagain\n/exit\n",
+            piped: false, "chat", "-m", "gpt-4o-mini");
         Assert.Equal(0, exit);
+        // A refused turn is one line on stderr, and the chat goes on.
+        Assert.StartsWith("switchboard: 404", error, StringComparison.Ordinal);
         Assert.Contains("Hello! How can I help?", output, StringComparison.Ordinal);
         Assert.Contains("你好！我很好。", output, StringComparison.Ordinal);
         Assert.Contains("2 requests, 10 prompt tokens, 4 completion tokens.", output, StringComparison.Ordinal);
@@ -105,12 +108,15 @@ public sealed class ChatTerminalTests
             new Dictionary<string, string> { ["OPENAI_BASE_URL"] = gateway.BaseUrl + "/v1", ["HOME"] = work, ["LANG"] = "C.UTF-8", ["TERM"] = "xterm-256color" }, work);
 
         await terminal.WaitForAsync("Chatting with gpt-4o-mini");
+        // Keys are typed only once the prompt waits for them, as a person would.
+        await terminal.WaitForLastLineAsync(">");
         await terminal.TypeLineAsync("hello");
         // Markdown: the finished lines are redrawn styled (the asterisks and dashes are gone, bold is bold).
         var screen = await terminal.WaitForAsync("• second");
         Assert.Contains("Hello! How can I help?", screen, StringComparison.Ordinal);
         Assert.Contains("• first", screen, StringComparison.Ordinal);
         Assert.Contains("\u001b[1mHello!", await terminal.ScreenAsync(styles: true), StringComparison.Ordinal);
+        await terminal.WaitForLastLineAsync(">");
 
         // Chinese, with a wide character rubbed out by Backspace before Enter.
         await terminal.TypeAsync("你好马");
@@ -120,6 +126,7 @@ public sealed class ChatTerminalTests
         Assert.Contains("> 你好吗？", await terminal.ScreenAsync(), StringComparison.Ordinal);
         // The second request carried the first turn (as the model wrote it); the Chinese arrived as typed.
         Assert.Equal(["user:hello", "assistant:**Hello!** How can I help?\n- first\n- `second`", "user:你好吗？"], Messages(upstream.CallsFor("gpt-4o-mini")[1]));
+        await terminal.WaitForLastLineAsync(">");
 
         // A typo fixed in the middle of the line; then Ctrl-C mid-answer stops it (the request upstream is abandoned).
         await terminal.TypeAsync("tell me a lng story");
@@ -130,11 +137,13 @@ public sealed class ChatTerminalTests
         await terminal.PressAsync("C-c");
         await terminal.WaitForAsync("[stopped]");
         await upstream.CallsFor("gpt-4o-mini")[2].Aborted.WaitAsync(TimeSpan.FromSeconds(30));
+        await terminal.WaitForLastLineAsync(">");
 
         // Up walks back through what was typed: twice is the Chinese question, sent again as it was.
         await terminal.PressAsync("Up", "Up", "Enter");
         await terminal.WaitForAsync("Back at the prompt.");
         Assert.Equal("user:你好吗？", Messages(upstream.CallsFor("gpt-4o-mini")[3]).Last());
+        await terminal.WaitForLastLineAsync(">");
 
         await terminal.TypeLineAsync("/exit");
         await terminal.WaitForExitAsync();

@@ -59,6 +59,16 @@ public sealed class LineEditorTests
         Assert.Null(editor.ReadLine("> "));
     }
 
+    [Theory]
+    [InlineData("abcdefgh", 10, 0, 8)]
+    [InlineData("abcdefghij", 10, 0, 10)]      // exactly full: the cursor waits at the row's end
+    [InlineData("abcdefghijk", 10, 1, 1)]
+    [InlineData("abcdefghi你", 10, 1, 2)]      // no room for two columns: 你 starts the next row
+    [InlineData("你好你好你好", 10, 1, 2)]
+    [InlineData("😀x", 10, 0, 3)]
+    public void The_layout_wraps_as_a_terminal_does(string text, int width, int row, int column) =>
+        Assert.Equal((row, column), LineEditor.Layout(text, width));
+
     [Fact]
     public void A_line_wider_than_the_terminal_is_redrawn_from_the_prompts_row()
     {
@@ -69,5 +79,16 @@ public sealed class LineEditorTests
         Assert.Equal("abcdefghijklmnopqrstu", editor.ReadLine("> "));
         // Home: up the two rows the cursor had moved down, redraw, then up from the end back to the first row, column 2.
         Assert.Contains("\u001b[2A\r\u001b[J> abcdefghijklmnopqrstu\u001b[2A\r\u001b[2C", screen.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_wide_character_pushed_to_the_next_row_puts_the_cursor_after_it()
+    {
+        var (editor, screen, keys) = Editor(width: 10);
+        foreach (var key in Text("abcdefg你x")) keys.Enqueue(key);      // "> abcdefg" fills 9 columns: 你 goes to row 2
+        keys.Enqueue(Key(ConsoleKey.LeftArrow));                          // before x: row 1, column 2
+        keys.Enqueue(Key(ConsoleKey.Enter));
+        Assert.Equal("abcdefg你x", editor.ReadLine("> "));
+        Assert.EndsWith("\u001b[1A\r\u001b[J> abcdefg你x\r\u001b[2C\n", screen.ToString(), StringComparison.Ordinal);
     }
 }

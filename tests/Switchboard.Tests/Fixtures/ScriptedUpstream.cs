@@ -33,6 +33,9 @@ public sealed class ScriptedUpstream : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
     public List<string> ListedModels { get; } = [];
 
+    /// <summary>Every request's path and Authorization header, whatever it asked for.</summary>
+    public ConcurrentQueue<(string Path, string Authorization)> Requests { get; } = new();
+
     public static async Task<ScriptedUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -66,6 +69,7 @@ public sealed class ScriptedUpstream : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        Requests.Enqueue((context.Request.Path.Value ?? "", context.Request.Headers.Authorization.ToString()));
         if (context.Request.Method == "GET" && context.Request.Path.Value!.EndsWith("/models", StringComparison.Ordinal))
         {
             var data = string.Join(",", ListedModels.Select(m => $"{{\"id\":\"{m}\",\"object\":\"model\",\"created\":1700000000,\"owned_by\":\"fixture\"}}"));

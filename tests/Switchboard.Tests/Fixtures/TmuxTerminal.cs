@@ -54,6 +54,19 @@ public sealed class TmuxTerminal : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the last line with text on the screen is <paramref name="line"/> (a prompt waiting for input).</summary>
+    public async Task WaitForLastLineAsync(string line)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var screen = await ScreenAsync();
+            if (screen.Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.TrimEnd() == line) return;
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"the terminal's last line never became \"{line}\":\n{screen}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Waits until the program has exited and its session is gone (30 s at most).</summary>
     public async Task WaitForExitAsync()
     {

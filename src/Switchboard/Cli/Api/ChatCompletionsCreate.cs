@@ -20,7 +20,7 @@ internal static class ChatCompletionsCreate
         var topP = new Option<float?>("--top_p", "-P", "--top-p") { Description = "Nucleus sampling: the probability mass to sample from." };
         var maxTokens = new Option<int?>("--max-tokens", "-M") { Description = "The most tokens to generate." };
         var stop = new Option<string[]>("--stop") { Description = "A sequence where generation stops (repeatable)." };
-        var choices = new Option<int?>("-n") { Description = "How many answers to generate." };
+        var choices = new Option<int?>("-n", "--n") { Description = "How many answers to generate." };
         var command = new Command("chat.completions.create", "Create a chat completion.") { model, messages, stream, temperature, topP, maxTokens, stop, choices };
         command.WithExamples("""
             Examples:
@@ -45,6 +45,8 @@ internal static class ChatCompletionsCreate
 #pragma warning restore SCME0001
             var chat = connection.Client().GetChatClient(parsed.GetRequiredValue(model));
             var output = shared.Context.Output;
+            if (parsed.GetValue(stream) && parsed.GetValue(choices) is > 1)
+                return await StreamChoicesAsync(shared, connection, parsed.GetRequiredValue(model), given, options, parsed.GetValue(choices)!.Value, json, cancellationToken);
             if (parsed.GetValue(stream))
             {
                 await foreach (var update in chat.CompleteChatStreamingAsync(conversation, options, cancellationToken))
@@ -54,7 +56,7 @@ internal static class ChatCompletionsCreate
                         await output.WriteLineAsync(ModelReaderWriter.Write(update).ToString());
                         continue;
                     }
-                    foreach (var part in update.ContentUpdate) await output.WriteAsync(part.Text);
+                    foreach (var part in update.ContentUpdate) await output.WriteAsync(shared.Context.Shown(part.Text));
                     await output.FlushAsync(cancellationToken);
                 }
                 if (!json) await output.WriteLineAsync();
@@ -72,11 +74,53 @@ internal static class ChatCompletionsCreate
             {
                 if (all.GetArrayLength() > 1) await output.WriteLineAsync($"===== choice {choice.GetProperty("index").GetInt32()} =====");
                 var content = choice.GetProperty("message").TryGetProperty("content", out var text) && text.ValueKind == System.Text.Json.JsonValueKind.String ? text.GetString() : "";
-                await output.WriteLineAsync(content);
+                await output.WriteLineAsync(shared.Context.Shown(content ?? ""));
             }
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Several answers streamed at once: the SDK's streaming updates do not say which answer a piece belongs to, so the
+    /// events are read through its pipeline and each change of answer gets the classic CLI's header.
+    /// </summary>
+    private static async Task<int> StreamChoicesAsync(ApiCommandShared shared, Client.Connection connection, string model, string[] pairs,
+        ChatCompletionOptions options, int n, bool json, CancellationToken cancellationToken)
+    {
+        var messages = new System.Text.Json.Nodes.JsonArray();
+        for (var i = 0; i < pairs.Length; i += 2) messages.Add(new System.Text.Json.Nodes.JsonObject { ["role"] = pairs[i], ["content"] = pairs[i + 1] });
+        var body = new System.Text.Json.Nodes.JsonObject { ["model"] = model, ["messages"] = messages, ["n"] = n, ["stream"] = true };
+        if (options.Temperature is { } temperature) body["temperature"] = temperature;
+        if (options.TopP is { } topP) body["top_p"] = topP;
+        if (options.MaxOutputTokenCount is { } max) body["max_completion_tokens"] = max;
+        if (options.StopSequences.Count > 0) body["stop"] = new System.Text.Json.Nodes.JsonArray([.. options.StopSequences.Select(s => (System.Text.Json.Nodes.JsonNode?)s)]);
+        using var message = await Client.RawRequest.SendMessageAsync(connection, admin: false, "POST", "/chat/completions", body, buffer: false, cancellationToken);
+        var output = shared.Context.Output;
+        var current = -1;
+        await foreach (var (raw, chunk) in EventStream.ReadAsync(message, cancellationToken))
+        {
+            if (json)
+            {
+                await output.WriteLineAsync(raw);
+                continue;
+            }
+            if (!chunk.TryGetProperty("choices", out var choices) || choices.ValueKind != System.Text.Json.JsonValueKind.Array) continue;
+            foreach (var choice in choices.EnumerateArray())
+            {
+                if (!choice.TryGetProperty("delta", out var delta) || !delta.TryGetProperty("content", out var content) || content.ValueKind != System.Text.Json.JsonValueKind.String) continue;
+                var index = choice.TryGetProperty("index", out var at) ? at.GetInt32() : 0;
+                if (index != current)
+                {
+                    await output.WriteAsync($"{(current < 0 ? "" : "\n")}===== choice {index} =====\n");
+                    current = index;
+                }
+                await output.WriteAsync(shared.Context.Shown(content.GetString()!));
+            }
+            await output.FlushAsync(cancellationToken);
+        }
+        if (!json) await output.WriteLineAsync();
+        return 0;
     }
 }
 

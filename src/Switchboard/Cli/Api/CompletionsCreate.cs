@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Switchboard.Cli.Client;
@@ -39,14 +38,14 @@ internal static class CompletionsCreate
             var output = shared.Context.Output;
             if (!streaming)
             {
-                await output.WriteLineAsync(json ? response.Content.ToString() : Text(response.Content.ToString()));
+                using var answer = JsonDocument.Parse(response.Content.ToMemory());
+                await output.WriteLineAsync(json ? response.Content.ToString() : shared.Context.Shown(Text(answer.RootElement)));
                 return 0;
             }
-            await foreach (var item in SseParser.Create(response.ContentStream!).EnumerateAsync(cancellationToken))
+            await foreach (var (raw, chunk) in EventStream.ReadAsync(message, cancellationToken))
             {
-                if (item.Data == "[DONE]") break;
-                if (json) await output.WriteLineAsync(item.Data);
-                else await output.WriteAsync(Text(item.Data));
+                if (json) await output.WriteLineAsync(raw);
+                else await output.WriteAsync(shared.Context.Shown(Text(chunk)));
                 await output.FlushAsync(cancellationToken);
             }
             if (!json) await output.WriteLineAsync();
@@ -56,10 +55,7 @@ internal static class CompletionsCreate
     }
 
     // The first choice's text; a chunk or answer without one contributes nothing.
-    private static string Text(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        return document.RootElement.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0
+    private static string Text(JsonElement answer) =>
+        answer.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0
             && choices[0].TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String ? text.GetString()! : "";
-    }
 }

@@ -13,12 +13,12 @@ internal abstract class AnswerWriter
     public abstract void Finish();
 }
 
-/// <summary>The answer as it came, for pipes, files and tests.</summary>
-internal sealed class PlainAnswer(TextWriter output) : AnswerWriter
+/// <summary>The answer as it came (for pipes, files and tests), or on a terminal without colour, only made safe for it.</summary>
+internal sealed class PlainAnswer(TextWriter output, bool terminal) : AnswerWriter
 {
     public override void Write(string piece)
     {
-        output.Write(piece);
+        output.Write(terminal ? TerminalText.Clean(piece) : piece);
         output.Flush();
     }
 
@@ -44,7 +44,7 @@ internal sealed partial class MarkdownAnswer(TextWriter output, Func<int> termin
 
     public override void Write(string piece)
     {
-        var clean = Clean(piece);
+        var clean = TerminalText.Clean(piece);
         var start = 0;
         while (start <= clean.Length)
         {
@@ -90,7 +90,9 @@ internal sealed partial class MarkdownAnswer(TextWriter output, Func<int> termin
         {
             styled = _inCode ? null : Style(line);
         }
-        if (styled is not null && styled != line && line.GetCellWidth() < terminalWidth()) output.Write("\r\u001b[K" + styled);
+        // A tab's width is the terminal's to decide: such a line may have wrapped, so it is left as it came.
+        if (styled is not null && styled != line && !line.Contains('\t', StringComparison.Ordinal) && line.GetCellWidth() < terminalWidth())
+            output.Write("\r\u001b[K" + styled);
         if (newline) output.Write('\n');
     }
 
@@ -103,18 +105,6 @@ internal sealed partial class MarkdownAnswer(TextWriter output, Func<int> termin
 
     private static string Inline(string text) =>
         InlineCode().Replace(Strong().Replace(text, m => Bold + m.Groups[1].Value + Reset), m => Code + m.Groups[1].Value + Reset);
-
-    // Whole escape sequences go (so no "[2J" is left behind), then any other control character; a sequence split
-    // across two pieces loses only its ESC, which is what makes it a sequence.
-    private static string Clean(string piece)
-    {
-        if (!piece.Any(c => char.IsControl(c) && c is not ('\n' or '\t'))) return piece;
-        var text = EscapeSequence().Replace(piece, "");
-        return string.Concat(text.Where(c => !char.IsControl(c) || c is '\n' or '\t'));
-    }
-
-    [GeneratedRegex(@"(\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|(\u001b\]|\u009d)[^\u0007\u001b\u009c]*(\u0007|\u001b\\|\u009c)?|\u001b[@-Z\\-_]")]
-    private static partial Regex EscapeSequence();
 
     [GeneratedRegex(@"^#{1,6}\s+(.*)$")]
     private static partial Regex Heading();

@@ -59,10 +59,10 @@ internal static class ChatCommand
                     name = models.Value[0].Id;
                 }
                 // Styled answers and line editing only on the real terminal; pipes, files and tests get plain text.
-                var terminal = !context.InputRedirected && ReferenceEquals(context.Output, Console.Out) && !Console.IsOutputRedirected;
+                var terminal = !context.InputRedirected && context.OutputIsTerminal && ReferenceEquals(context.Output, Console.Out);
                 var colour = terminal && !(context.Environment.TryGetValue("NO_COLOR", out var noColor) && !string.IsNullOrEmpty(noColor));
-                AnswerWriter answers = colour ? new MarkdownAnswer(context.Output, () => Math.Max(1, Console.WindowWidth)) : new PlainAnswer(context.Output);
-                var session = new ChatSession(client.GetChatClient, name, parsed.GetValue(system), options, answers);
+                AnswerWriter answers = colour ? new MarkdownAnswer(context.Output, () => Math.Max(1, Console.WindowWidth)) : new PlainAnswer(context.Output, context.OutputIsTerminal);
+                var session = new ChatSession(resolved, client.GetChatClient, name, parsed.GetValue(system), options, answers);
                 if (context.InputRedirected)
                 {
                     // Piped: the input is the question, the answer the only output.
@@ -89,7 +89,14 @@ internal static class ChatCommand
             if (answering is { } current)
             {
                 e.Cancel = true;
-                current.Cancel();
+                try
+                {
+                    current.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The answer ended just as Ctrl-C came: nothing left to stop.
+                }
             }
         };
         Console.CancelKeyPress += stop;
@@ -123,9 +130,15 @@ internal static class ChatCommand
                     {
                         await session.AskAsync(line, answering.Token);
                     }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && answering.IsCancellationRequested)
                     {
                         await output.WriteAsync(" [stopped]");
+                    }
+                    catch (Exception e) when (ApiCall.OneLine(e, session.Connection) is { } problem)
+                    {
+                        // A refused or failed turn is reported and the conversation goes on (a wrong /model, a limit, a dropped connection).
+                        await output.FlushAsync(CancellationToken.None);
+                        await context.Error.WriteLineAsync(problem);
                     }
                     finally
                     {

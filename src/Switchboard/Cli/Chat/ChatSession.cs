@@ -9,8 +9,10 @@ namespace Switchboard.Cli.Chat;
 /// One conversation: the model, the system message, the turns so far and the tokens they used. Each turn is streamed
 /// to the output as it is generated and kept in the history for the next.
 /// </summary>
-internal sealed class ChatSession(ChatClientFactory clients, string model, string? system, ChatCompletionOptions options, AnswerWriter output)
+internal sealed class ChatSession(Client.Connection connection, ChatClientFactory clients, string model, string? system, ChatCompletionOptions options, AnswerWriter output)
 {
+    public Client.Connection Connection { get; } = connection;
+
     private readonly List<(string Role, string Content)> _turns = [];
 
     // A saved conversation is read by people too: Chinese stays Chinese, not \u escapes.

@@ -20,8 +20,7 @@ internal sealed class LineEditor(TextWriter output, Func<ConsoleKeyInfo> readKey
     {
         var text = new StringBuilder();
         var cursor = 0;
-        // Where the terminal's cursor is, in columns from the prompt's start, and in rows below the prompt's row.
-        var drawn = prompt.GetCellWidth();
+        // The row the terminal's cursor is on, counted from the prompt's.
         var row = 0;
         var recalled = _history.Count;
         var draft = "";
@@ -30,7 +29,8 @@ internal sealed class LineEditor(TextWriter output, Func<ConsoleKeyInfo> readKey
         while (true)
         {
             var key = readKey();
-            var control = (key.Modifiers & ConsoleModifiers.Control) != 0;
+            // AltGr arrives as Ctrl+Alt (Polish ą, German @): only Ctrl alone makes a shortcut.
+            var control = (key.Modifiers & (ConsoleModifiers.Control | ConsoleModifiers.Alt)) == ConsoleModifiers.Control;
             switch (key.Key)
             {
                 case ConsoleKey.Enter:
@@ -102,37 +102,61 @@ internal sealed class LineEditor(TextWriter output, Func<ConsoleKeyInfo> readKey
                         // just filled keeps the cursor on it (the wrap waits for the next character).
                         output.Write(key.KeyChar);
                         output.Flush();
-                        drawn += key.KeyChar.GetCellWidth();
-                        row = (drawn - 1) / terminalWidth();
+                        row = Layout(prompt + text, terminalWidth()).Row;
                         continue;
                     }
                     break;
             }
-            (drawn, row) = Redraw(prompt, text, row, cursor);
+            row = Redraw(prompt, text, row, cursor);
         }
     }
 
     // Moves to where the prompt starts (rows up from where the cursor was), writes prompt and text again, clears what
-    // was below, then puts the cursor back at its place in the text.
-    private (int Drawn, int Row) Redraw(string prompt, StringBuilder text, int row, int cursor)
+    // was below, then puts the cursor back at its place in the text. Returns the cursor's row.
+    private int Redraw(string prompt, StringBuilder text, int row, int cursor)
     {
         var width = terminalWidth();
-        var promptWidth = prompt.GetCellWidth();
         var all = text.ToString();
         var screen = new StringBuilder();
         if (row > 0) screen.Append("\u001b[").Append(row).Append('A');
         screen.Append('\r').Append("\u001b[J").Append(prompt).Append(all);
-        var end = promptWidth + all.GetCellWidth();
+        var (endRow, endColumn) = Layout(prompt + all, width);
         // A line that exactly fills its last row leaves the cursor pending at that row's end: step onto the next.
-        if (end > 0 && end % width == 0) screen.Append("\r\n");
-        var target = promptWidth + all[..cursor].GetCellWidth();
-        var up = end / width - target / width;
-        if (up > 0) screen.Append("\u001b[").Append(up).Append('A');
+        if (endColumn == width)
+        {
+            screen.Append("\r\n");
+            (endRow, endColumn) = (endRow + 1, 0);
+        }
+        var (targetRow, targetColumn) = Layout(prompt + all[..cursor], width);
+        if (targetColumn == width) (targetRow, targetColumn) = (targetRow + 1, 0);
+        if (endRow > targetRow) screen.Append("\u001b[").Append(endRow - targetRow).Append('A');
         screen.Append('\r');
-        if (target % width > 0) screen.Append("\u001b[").Append(target % width).Append('C');
+        if (targetColumn > 0) screen.Append("\u001b[").Append(targetColumn).Append('C');
         output.Write(screen.ToString());
         output.Flush();
-        return (target, target / width);
+        return targetRow;
+    }
+
+    /// <summary>
+    /// Where the terminal leaves its cursor after writing <paramref name="text"/> from the start of a row: the row, and
+    /// the column (the width itself when the last row is exactly full and the wrap waits for the next character). A
+    /// wide character that does not fit at a row's end goes to the next row whole, leaving the last column empty.
+    /// </summary>
+    internal static (int Row, int Column) Layout(string text, int width)
+    {
+        int row = 0, column = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            var cells = rune.ToString().GetCellWidth();
+            if (cells == 0) continue;
+            if (column + cells > width)
+            {
+                row++;
+                column = 0;
+            }
+            column += cells;
+        }
+        return (row, column);
     }
 
     // A surrogate pair is one character to move over or delete.

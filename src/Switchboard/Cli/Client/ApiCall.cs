@@ -5,7 +5,7 @@ namespace Switchboard.Cli.Client;
 
 /// <summary>
 /// Runs one API call of a command and turns what can go wrong into one line on stderr and an exit code: 1 for an
-/// API error (OpenAI's message) or an unreachable server (what to do), 130 when Ctrl-C stopped it.
+/// API error (OpenAI's message), an unreachable server or a dropped connection (what to do), 130 when Ctrl-C stopped it.
 /// </summary>
 internal static class ApiCall
 {
@@ -15,25 +15,9 @@ internal static class ApiCall
         {
             return await call();
         }
-        catch (ClientResultException e) when (e.Status == 0)
+        catch (Exception e) when (OneLine(e, connection) is { } problem)
         {
-            await context.Error.WriteLineAsync(Unreachable(connection, e.InnerException ?? e));
-            return 1;
-        }
-        catch (ClientResultException e)
-        {
-            await context.Error.WriteLineAsync($"switchboard: {Describe(e)}");
-            return 1;
-        }
-        catch (AggregateException e) when (e.InnerExceptions.All(i => i is ClientResultException { Status: 0 } or HttpRequestException))
-        {
-            // The SDK retried a failed connection and gave up: every attempt failed the same way.
-            await context.Error.WriteLineAsync(Unreachable(connection, e.InnerExceptions[^1] is { InnerException: { } inner } ? inner : e.InnerExceptions[^1]));
-            return 1;
-        }
-        catch (HttpRequestException e)
-        {
-            await context.Error.WriteLineAsync(Unreachable(connection, e));
+            await context.Error.WriteLineAsync(problem);
             return 1;
         }
         catch (OperationCanceledException)
@@ -41,6 +25,23 @@ internal static class ApiCall
             return 130;
         }
     }
+
+    /// <summary>The line that explains a failed call, or null for an exception that is not a call's failure (Ctrl-C, a bug).</summary>
+    public static string? OneLine(Exception e, Connection connection) => e switch
+    {
+        ClientResultException { Status: 0 } failed => Unreachable(connection, failed.InnerException ?? failed),
+        ClientResultException refused => $"switchboard: {Describe(refused)}",
+        // The SDK retried and gave up: every attempt failed the same way, the last one says how.
+        AggregateException { InnerExceptions.Count: > 0 } retried when retried.InnerExceptions.All(i => OneLine(i, connection) is not null) =>
+            OneLine(retried.InnerExceptions[^1], connection),
+        OperationCanceledException { InnerException: TimeoutException } =>
+            $"switchboard: {connection.BaseUrl} did not answer within {Connection.Timeout.TotalMinutes:0} minutes.",
+        HttpRequestException request => Unreachable(connection, request),
+        // A connection that breaks while an answer streams (the SDK reads the body itself).
+        Api.StreamFailedException cut => $"switchboard: the answer stopped part-way: {cut.Message}",
+        IOException broken => $"switchboard: the connection to {connection.BaseUrl} broke while the answer was arriving ({broken.Message}).",
+        _ => null,
+    };
 
     private static string Unreachable(Connection connection, Exception e) =>
         $"switchboard: could not reach {connection.BaseUrl} ({e.Message}). Is the gateway running? Start it with 'switchboard serve', or point --base-url / OPENAI_BASE_URL at it.";

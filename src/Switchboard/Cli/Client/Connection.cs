@@ -9,6 +9,9 @@ internal sealed record Connection(Uri BaseUrl, string? ApiKey, string? Organizat
 {
     public const string DefaultBaseUrl = "http://127.0.0.1:8080/v1";
 
+    /// <summary>How long a call may take: a local model on CPU can take minutes over a long answer.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(10);
+
     // A gateway in open mode ignores the key, but the SDK will not send a request without one.
     private const string NoKey = "sk-none";
 
@@ -20,5 +23,6 @@ internal sealed record Connection(Uri BaseUrl, string? ApiKey, string? Organizat
         UserAgentApplicationId = "switchboard-cli",
         // The SDK's own backoff (it honours retry-after), but a down gateway is reported within a few seconds.
         RetryPolicy = new ClientRetryPolicy(maxRetries: 2),
+        NetworkTimeout = Timeout,
     });
 }
