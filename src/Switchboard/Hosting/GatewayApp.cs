@@ -22,6 +22,7 @@ using Switchboard.Providers;
 using Switchboard.Resilience;
 using Switchboard.Routing;
 using Switchboard.Storage;
+using Switchboard.WebConsole;
 
 namespace Switchboard.Hosting;
 
@@ -120,6 +121,7 @@ public static class GatewayApp
         app.MapOpenApi().AllowAnonymous();
         // An interactive reference over that document, its script served from the package (no CDN, works offline).
         app.MapScalarApiReference("/reference", reference => reference.WithTitle("Switchboard API")).AllowAnonymous();
+        app.MapWebConsole();
         app.MapAdminApi();
         app.MapBillingApi();
         app.MapOpenAiApi();

@@ -1,0 +1,537 @@
+"use strict";
+// The console: a client of the gateway's public API, in the browser. The signed-in key lives in sessionStorage
+// (this tab only) and goes only into Authorization headers to this origin.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    key: sessionStorage.getItem("sb.key") || "",
+    lang: localStorage.getItem("sb.lang") || ((navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en"),
+    role: "none",          // open | project | admin | none
+    messages: [],          // the conversation: {role, content}
+    controller: null,      // the answer being streamed, to stop it
+  };
+
+  // ---- words ----
+  const t = (key, values) => {
+    let text = (I18N[state.lang] && I18N[state.lang][key]) || I18N.en[key] || key;
+    for (const [name, value] of Object.entries(values || {})) text = text.replaceAll("{" + name + "}", String(value));
+    return text;
+  };
+  function applyLanguage() {
+    document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+    $("language").value = state.lang;
+    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+    for (const el of document.querySelectorAll("[data-i18n-aria]")) el.setAttribute("aria-label", t(el.dataset.i18nAria));
+    renderWho();
+    for (const stats of document.querySelectorAll(".stats[data-stats]")) stats.textContent = t("stats", JSON.parse(stats.dataset.stats));
+  }
+
+  // ---- the API ----
+  function headers(json) {
+    const h = {};
+    if (state.key) h.Authorization = "Bearer " + state.key;
+    if (json) h["Content-Type"] = "application/json";
+    return h;
+  }
+  async function api(path, options = {}) {
+    const response = await fetch(path, { ...options, headers: headers(options.body !== undefined) });
+    const text = await response.text();
+    const body = text ? JSON.parse(text) : null;
+    if (!response.ok) {
+      const error = new Error((body && body.error && body.error.message) || response.statusText);
+      error.status = response.status;
+      throw error;
+    }
+    return body;
+  }
+  const post = (path, body) => api(path, { method: "POST", body: JSON.stringify(body) });
+
+  // ---- who is signed in ----
+  async function detectRole() {
+    try {
+      await api("/v1/organization/projects?limit=1");
+      state.role = state.key ? "admin" : "open";
+    } catch (e) {
+      if (e.status === 401 && !state.key) { state.role = "none"; return; }
+      try { await api("/v1/models"); state.role = "project"; } catch { state.role = "none"; }
+    }
+  }
+  function renderWho() {
+    const who = $("who");
+    who.textContent = state.role === "admin" ? t("adminView") : state.role === "open" ? t("openMode") : state.role === "project" ? t("projectView", { id: "" }).trim() : "";
+    $("sign").textContent = state.key ? t("signOut") : t("signIn");
+  }
+  function openSignIn() {
+    $("sign-in-error").hidden = true;
+    $("sign-in-key").value = "";
+    $("sign-in-dialog").showModal();
+    $("sign-in-key").focus();
+  }
+  $("sign").addEventListener("click", async () => {
+    if (state.key) {
+      state.key = "";
+      sessionStorage.removeItem("sb.key");
+      await start();
+    } else openSignIn();
+  });
+  $("sign-in-cancel").addEventListener("click", () => $("sign-in-dialog").close());
+  $("sign-in-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const previous = state.key;
+    state.key = $("sign-in-key").value.trim();
+    await detectRole();
+    if (state.role === "none" || state.role === "open") {
+      state.key = previous;
+      $("sign-in-error").textContent = t("keyRefused");
+      $("sign-in-error").hidden = false;
+      return;
+    }
+    sessionStorage.setItem("sb.key", state.key);
+    $("sign-in-dialog").close();
+    await start();
+  });
+
+  // ---- pages ----
+  function route() {
+    const page = (location.hash.replace(/^#\//, "") || "playground").split("?")[0];
+    const known = ["playground", "keys", "usage"].includes(page) ? page : "playground";
+    for (const section of document.querySelectorAll(".page")) section.hidden = section.id !== "page-" + known;
+    for (const link of document.querySelectorAll("#nav a")) {
+      if (link.dataset.page === known) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+    }
+    if (known === "keys") loadKeysPage();
+    if (known === "usage") loadUsagePage();
+  }
+  window.addEventListener("hashchange", route);
+
+  function toast(text) {
+    const el = $("toast");
+    el.textContent = text;
+    el.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { el.hidden = true; }, 4000);
+  }
+
+  // ---- Playground ----
+  async function loadModels() {
+    const select = $("model");
+    const previous = select.value || localStorage.getItem("sb.model");
+    select.replaceChildren();
+    try {
+      const list = await api("/v1/models");
+      for (const model of list.data) {
+        const option = document.createElement("option");
+        option.value = option.textContent = model.id;
+        select.appendChild(option);
+      }
+      if (previous && [...select.options].some((o) => o.value === previous)) select.value = previous;
+    } catch (e) {
+      const option = document.createElement("option");
+      option.textContent = t("noModels");
+      option.value = "";
+      select.appendChild(option);
+    }
+  }
+  $("model").addEventListener("change", () => localStorage.setItem("sb.model", $("model").value));
+  for (const [input, output] of [["temperature", "temperature-value"], ["top-p", "top-p-value"]])
+    $(input).addEventListener("input", () => { $(output).textContent = $(input).value; });
+
+  // The request exactly as it will be sent (and as View code shows it).
+  function buildRequest(stream) {
+    const messages = [];
+    const system = $("system").value.trim();
+    if (system) messages.push({ role: "system", content: system });
+    messages.push(...state.messages.map((m) => ({ role: m.role, content: m.content })));
+    const request = { model: $("model").value, messages };
+    const temperature = Number($("temperature").value);
+    if (temperature !== 1) request.temperature = temperature;
+    const topP = Number($("top-p").value);
+    if (topP !== 1) request.top_p = topP;
+    if ($("max-tokens").value) request.max_tokens = Number($("max-tokens").value);
+    const presence = Number($("presence").value);
+    if (presence) request.presence_penalty = presence;
+    const frequency = Number($("frequency").value);
+    if (frequency) request.frequency_penalty = frequency;
+    const stop = $("stop").value.split(",").map((s) => s.trim()).filter(Boolean);
+    if (stop.length) request.stop = stop.slice(0, 4);
+    if ($("seed").value !== "") request.seed = Number($("seed").value);
+    if ($("json-mode").checked) request.response_format = { type: "json_object" };
+    if (stream) { request.stream = true; request.stream_options = { include_usage: true }; }
+    return request;
+  }
+
+  function addMessage(role, content) {
+    const article = document.createElement("article");
+    article.className = "message " + role;
+    const who = document.createElement("div");
+    who.className = "who-label";
+    who.textContent = role === "user" ? t("you") : t("assistant");
+    const body = document.createElement("div");
+    body.className = "body";
+    if (role === "user") body.textContent = content; else renderMarkdown(content, body);
+    article.append(who, body);
+    $("messages").appendChild(article);
+    article.scrollIntoView({ block: "end" });
+    return { article, body };
+  }
+
+  async function send(text) {
+    state.messages.push({ role: "user", content: text });
+    addMessage("user", text);
+    const request = buildRequest(true);
+    const { article, body } = addMessage("assistant", "");
+    article.classList.add("streaming");
+    const controller = new AbortController();
+    state.controller = controller;
+    $("send").hidden = true;
+    $("stop-button").hidden = false;
+    const started = performance.now();
+    let firstToken = 0;
+    let answer = "";
+    let usage = null;
+    let drawn = 0;
+    const draw = () => { if (drawn !== answer.length) { drawn = answer.length; renderMarkdown(answer, body); article.scrollIntoView({ block: "end" }); } };
+    try {
+      const response = await fetch("/v1/chat/completions", { method: "POST", headers: headers(true), body: JSON.stringify(request), signal: controller.signal });
+      if (!response.ok) {
+        const error = await response.json().catch(() => null);
+        throw new Error((error && error.error && error.error.message) || response.statusText);
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          for (const line of event.split("\n")) {
+            if (!line.startsWith("data:")) continue;
+            const data = line.slice(5).trim();
+            if (data === "[DONE]") continue;
+            const chunk = JSON.parse(data);
+            if (chunk.error) throw new Error(chunk.error.message);
+            if (chunk.usage) usage = chunk.usage;
+            const delta = chunk.choices && chunk.choices[0] && chunk.choices[0].delta;
+            if (delta && delta.content) {
+              if (!firstToken) firstToken = performance.now();
+              answer += delta.content;
+            }
+          }
+        }
+        draw();
+      }
+    } catch (e) {
+      if (e.name === "AbortError") {
+        const note = document.createElement("div");
+        note.className = "note";
+        note.textContent = t("stopped");
+        article.appendChild(note);
+      } else {
+        const note = document.createElement("div");
+        note.className = "error";
+        note.textContent = t("errorPrefix") + ": " + e.message;
+        article.appendChild(note);
+      }
+    } finally {
+      draw();
+      article.classList.remove("streaming");
+      state.controller = null;
+      $("send").hidden = false;
+      $("stop-button").hidden = true;
+      if (answer) state.messages.push({ role: "assistant", content: answer });
+      else state.messages.pop();
+      if (usage) {
+        const values = {
+          prompt: usage.prompt_tokens, completion: usage.completion_tokens,
+          latency: Math.round(performance.now() - started), ttft: firstToken ? Math.round(firstToken - started) : "—",
+        };
+        const stats = document.createElement("div");
+        stats.className = "stats";
+        stats.dataset.stats = JSON.stringify(values);
+        stats.textContent = t("stats", values);
+        article.appendChild(stats);
+      }
+    }
+  }
+
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("prompt").value.trim();
+    if (!text || state.controller || !$("model").value) return;
+    $("prompt").value = "";
+    send(text);
+  });
+  $("prompt").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  $("stop-button").addEventListener("click", () => state.controller && state.controller.abort());
+  $("clear").addEventListener("click", () => { state.messages = []; $("messages").replaceChildren(); });
+
+  // ---- View code ----
+  function code(lang) {
+    const base = location.origin + "/v1";
+    const request = buildRequest(false);
+    // Without a turn yet, the code still asks something, so it runs as shown.
+    if (!request.messages.some((m) => m.role !== "system")) request.messages.push({ role: "user", content: "Hello" });
+    const json = JSON.stringify(request, null, 2);
+    const indent = (text, by) => text.split("\n").map((l, i) => (i ? by + l : l)).join("\n");
+    switch (lang) {
+      case "python":
+        return `import os\nfrom openai import OpenAI\n\nclient = OpenAI(base_url="${base}", api_key=os.environ["SWITCHBOARD_API_KEY"])\n\n` +
+          `completion = client.chat.completions.create(**${indent(json.replace(/: true/g, ": True").replace(/: false/g, ": False").replace(/: null/g, ": None"), "")})\nprint(completion.choices[0].message.content)\n`;
+      case "node":
+        return `import OpenAI from "openai";\n\nconst client = new OpenAI({ baseURL: "${base}", apiKey: process.env.SWITCHBOARD_API_KEY });\n\n` +
+          `const completion = await client.chat.completions.create(${json});\nconsole.log(completion.choices[0].message.content);\n`;
+      case "csharp":
+        return `using System.ClientModel;\nusing OpenAI;\nusing OpenAI.Chat;\n\n` +
+          `var client = new OpenAIClient(new ApiKeyCredential(Environment.GetEnvironmentVariable("SWITCHBOARD_API_KEY")),\n    new OpenAIClientOptions { Endpoint = new Uri("${base}") });\n` +
+          `var chat = client.GetChatClient(${JSON.stringify(request.model)});\n` +
+          `List<ChatMessage> messages =\n[\n${request.messages.map((m) => `    new ${({ system: "SystemChatMessage", user: "UserChatMessage", assistant: "AssistantChatMessage" })[m.role] || "UserChatMessage"}(${JSON.stringify(m.content)}),`).join("\n")}\n];\n` +
+          `var options = new ChatCompletionOptions\n{\n${[
+            request.temperature !== undefined ? `    Temperature = ${request.temperature}f,` : null,
+            request.top_p !== undefined ? `    TopP = ${request.top_p}f,` : null,
+            request.max_tokens !== undefined ? `    MaxOutputTokenCount = ${request.max_tokens},` : null,
+            request.presence_penalty !== undefined ? `    PresencePenalty = ${request.presence_penalty}f,` : null,
+            request.frequency_penalty !== undefined ? `    FrequencyPenalty = ${request.frequency_penalty}f,` : null,
+            request.response_format ? `    ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat(),` : null,
+          ].filter(Boolean).join("\n")}\n};\n` +
+          (request.stop ? request.stop.map((s) => `options.StopSequences.Add(${JSON.stringify(s)});\n`).join("") : "") +
+          `ChatCompletion completion = await chat.CompleteChatAsync(messages, options);\nConsole.WriteLine(completion.Content[0].Text);\n`;
+      default:
+        return `curl ${base}/chat/completions \\\n  -H "Authorization: Bearer $SWITCHBOARD_API_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d '${json.replace(/'/g, "'\\''")}'\n`;
+    }
+  }
+  function showCode(lang) {
+    for (const tab of document.querySelectorAll("#code-dialog [role=tab]")) tab.setAttribute("aria-selected", String(tab.dataset.lang === lang));
+    $("code-text").textContent = code(lang);
+    $("code-text").dataset.lang = lang;
+  }
+  $("view-code").addEventListener("click", () => { showCode("curl"); $("code-dialog").showModal(); });
+  for (const tab of document.querySelectorAll("#code-dialog [role=tab]")) tab.addEventListener("click", () => showCode(tab.dataset.lang));
+  $("code-close").addEventListener("click", () => $("code-dialog").close());
+  $("copy-code").addEventListener("click", async () => { await copy($("code-text").textContent); });
+  async function copy(text) {
+    try { await navigator.clipboard.writeText(text); toast(t("copied")); } catch { toast(text.length > 80 ? text.slice(0, 80) + "…" : text); }
+  }
+
+  // ---- API keys ----
+  const date = (unix) => (unix ? new Date(unix * 1000).toISOString().slice(0, 16).replace("T", " ") : t("never"));
+  async function fillProjects(select) {
+    const previous = select.value;
+    const projects = await api("/v1/organization/projects?limit=100");
+    select.replaceChildren();
+    for (const project of projects.data) {
+      const option = document.createElement("option");
+      option.value = project.id;
+      option.textContent = project.name + " (" + project.id + ")";
+      select.appendChild(option);
+    }
+    if (previous) select.value = previous;
+  }
+  async function loadKeysPage() {
+    const body = $("keys-table").querySelector("tbody");
+    if (state.role !== "admin" && state.role !== "open") {
+      body.replaceChildren(row([t("needsAdmin")]));
+      return;
+    }
+    try {
+      if (!$("keys-project").options.length) await fillProjects($("keys-project"));
+      const project = $("keys-project").value;
+      const keys = await api(`/v1/organization/projects/${encodeURIComponent(project)}/api_keys?limit=100`);
+      body.replaceChildren();
+      for (const key of keys.data) {
+        const name = (key.owner && key.owner.service_account && key.owner.service_account.name) || key.name;
+        const limits = key.limits ? Object.entries(key.limits).filter(([, v]) => v !== null).map(([k, v]) => k + "=" + v).join(", ") : t("none");
+        const revoke = document.createElement("button");
+        revoke.type = "button";
+        revoke.className = "danger small";
+        revoke.textContent = t("revoke");
+        revoke.addEventListener("click", async () => {
+          if (!confirm(t("confirmRevoke", { name }))) return;
+          await api(`/v1/organization/projects/${encodeURIComponent(project)}/api_keys/${encodeURIComponent(key.id)}`, { method: "DELETE" });
+          toast(t("revoked", { name }));
+          loadKeysPage();
+        });
+        const tr = row([name, key.redacted_value, date(key.created_at), date(key.last_used_at), limits]);
+        tr.dataset.keyId = key.id;
+        const cell = document.createElement("td");
+        cell.appendChild(revoke);
+        tr.appendChild(cell);
+        body.appendChild(tr);
+      }
+    } catch (e) {
+      body.replaceChildren(row([t("errorPrefix") + ": " + e.message]));
+    }
+  }
+  function row(cells) {
+    const tr = document.createElement("tr");
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    return tr;
+  }
+  $("keys-project").addEventListener("change", loadKeysPage);
+  $("create-key").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    // A key made before the project list arrived would have no project to go to.
+    if (!$("keys-project").value) await loadKeysPage();
+    const project = $("keys-project").value;
+    try {
+      const account = await post(`/v1/organization/projects/${encodeURIComponent(project)}/service_accounts`, { name: $("key-name").value.trim() });
+      $("secret-value").textContent = account.api_key.value;
+      $("new-secret").hidden = false;
+      $("key-name").value = "";
+      loadKeysPage();
+    } catch (e) {
+      toast(t("errorPrefix") + ": " + e.message);
+    }
+  });
+  $("copy-secret").addEventListener("click", () => copy($("secret-value").textContent));
+
+  // ---- Usage ----
+  const palette = ["#4f7cff", "#22b07d", "#f2a93b", "#e5484d", "#8e6cef", "#12a6c8", "#d16ba5", "#7a8599"];
+  async function loadUsagePage() {
+    try {
+      const admin = state.role === "admin" || state.role === "open";
+      $("usage-project").disabled = !admin;
+      if (admin && !$("usage-project").options.length) {
+        await fillProjects($("usage-project"));
+        const all = document.createElement("option");
+        all.value = "";
+        all.textContent = t("allProjects");
+        all.dataset.i18n = "allProjects";
+        $("usage-project").prepend(all);
+        $("usage-project").value = "";
+      }
+      const days = Number($("usage-range").value);
+      const today = Math.floor(Date.now() / 86400000) * 86400;
+      const start = today - (days - 1) * 86400;
+      const project = $("usage-project").value;
+      const filter = project ? `&project_ids=${encodeURIComponent(project)}` : "";
+      const grants = await api("/v1/dashboard/billing/credit_grants").catch(() => null);
+      renderGrants(grants);
+      if (!admin) {
+        renderChart($("cost-chart"), [], days, start, (v) => "$" + v.toFixed(2));
+        return;
+      }
+      const costs = await api(`/v1/organization/costs?start_time=${start}&bucket_width=1d&limit=${days}&group_by=line_item${filter}`);
+      const tokens = await api(`/v1/organization/usage/completions?start_time=${start}&bucket_width=1d&limit=${days}&group_by=model${filter}`);
+      const byKey = await api(`/v1/organization/costs?start_time=${start}&bucket_width=1d&limit=${days}&group_by=api_key_id&group_by=line_item${filter}`);
+      const costSeries = costs.data.map((b) => ({ day: b.start_time, parts: b.results.map((r) => [r.line_item || "-", r.amount.value]) }));
+      const tokenSeries = tokens.data.map((b) => ({ day: b.start_time, parts: b.results.map((r) => [r.model || "-", r.input_tokens + r.output_tokens]) }));
+      const total = costSeries.reduce((s, d) => s + d.parts.reduce((a, [, v]) => a + v, 0), 0);
+      const totalTokens = tokenSeries.reduce((s, d) => s + d.parts.reduce((a, [, v]) => a + v, 0), 0);
+      $("total-spend").textContent = "$" + total.toFixed(6).replace(/0{1,4}$/, "");
+      $("total-spend").dataset.value = String(total);
+      $("total-tokens").textContent = totalTokens.toLocaleString(state.lang === "zh" ? "zh-CN" : "en-US");
+      renderChart($("cost-chart"), costSeries, days, start, (v) => "$" + v.toFixed(4));
+      renderChart($("token-chart"), tokenSeries, days, start, (v) => String(v));
+      const sums = new Map();
+      for (const bucket of byKey.data) for (const r of bucket.results) {
+        const k = (r.api_key_id || "-") + "\u0000" + (r.line_item || "-");
+        sums.set(k, (sums.get(k) || 0) + r.amount.value);
+      }
+      const body = $("usage-table").querySelector("tbody");
+      body.replaceChildren(...[...sums.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => row([...k.split("\u0000"), "$" + v.toFixed(6)])));
+      if (!sums.size) body.replaceChildren(row([t("noData")]));
+    } catch (e) {
+      toast(t("errorPrefix") + ": " + e.message);
+    }
+  }
+  function renderGrants(summary) {
+    const body = $("grants-table").querySelector("tbody");
+    body.replaceChildren();
+    if (!summary) { $("balance").textContent = "—"; return; }
+    $("balance").textContent = "$" + summary.total_available.toFixed(2);
+    for (const grant of summary.grants.data) {
+      const tr = row([grant.id, "$" + grant.grant_amount.toFixed(2), "$" + grant.used_amount.toFixed(2), "", grant.expires_at ? date(grant.expires_at) : t("never")]);
+      const chip = document.createElement("span");
+      chip.className = "chip " + grant.status;
+      chip.textContent = t("status." + grant.status);
+      tr.children[3].appendChild(chip);
+      body.appendChild(tr);
+    }
+  }
+  // A stacked bar per day, one colour per series, drawn as SVG (no library); a legend under it.
+  function renderChart(container, series, days, start, format) {
+    const ns = "http://www.w3.org/2000/svg";
+    const names = [...new Set(series.flatMap((d) => d.parts.map(([n]) => n)))];
+    const byDay = new Map(series.map((d) => [d.day, d.parts]));
+    const totals = [];
+    for (let i = 0; i < days; i++) totals.push((byDay.get(start + i * 86400) || []).reduce((a, [, v]) => a + v, 0));
+    const max = Math.max(...totals, 0) || 1;
+    const width = 720, height = 200, pad = 28, bar = (width - pad) / days;
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${height + 24}`);
+    svg.setAttribute("preserveAspectRatio", "none");
+    for (let i = 0; i < days; i++) {
+      let y = height;
+      for (const [name, value] of byDay.get(start + i * 86400) || []) {
+        const h = (value / max) * (height - 10);
+        const rect = document.createElementNS(ns, "rect");
+        rect.setAttribute("x", String(pad + i * bar + bar * 0.15));
+        rect.setAttribute("y", String(y - h));
+        rect.setAttribute("width", String(bar * 0.7));
+        rect.setAttribute("height", String(Math.max(h, 0)));
+        rect.setAttribute("fill", palette[names.indexOf(name) % palette.length]);
+        const title = document.createElementNS(ns, "title");
+        title.textContent = `${new Date((start + i * 86400) * 1000).toISOString().slice(0, 10)} ${name}: ${format(value)}`;
+        rect.appendChild(title);
+        svg.appendChild(rect);
+        y -= h;
+      }
+      if (days <= 10 || i % Math.ceil(days / 10) === 0) {
+        const label = document.createElementNS(ns, "text");
+        label.setAttribute("x", String(pad + i * bar + bar / 2));
+        label.setAttribute("y", String(height + 16));
+        label.setAttribute("text-anchor", "middle");
+        label.textContent = new Date((start + i * 86400) * 1000).toISOString().slice(5, 10);
+        svg.appendChild(label);
+      }
+    }
+    const axis = document.createElementNS(ns, "line");
+    axis.setAttribute("x1", String(pad)); axis.setAttribute("x2", String(width));
+    axis.setAttribute("y1", String(height)); axis.setAttribute("y2", String(height));
+    axis.setAttribute("class", "axis");
+    svg.appendChild(axis);
+    const legend = document.createElement("div");
+    legend.className = "legend";
+    for (const name of names) {
+      const item = document.createElement("span");
+      const swatch = document.createElement("i");
+      swatch.style.background = palette[names.indexOf(name) % palette.length];
+      item.append(swatch, document.createTextNode(name));
+      legend.appendChild(item);
+    }
+    if (!names.length) legend.textContent = t("noData");
+    container.replaceChildren(svg, legend);
+  }
+  $("usage-project").addEventListener("change", loadUsagePage);
+  $("usage-range").addEventListener("change", loadUsagePage);
+
+  // ---- start ----
+  $("language").addEventListener("change", () => {
+    state.lang = $("language").value;
+    localStorage.setItem("sb.lang", state.lang);
+    applyLanguage();
+    route();
+  });
+  async function start() {
+    await detectRole();
+    applyLanguage();
+    if (state.role === "none") openSignIn();
+    await loadModels();
+    route();
+    document.body.dataset.ready = "true";
+  }
+  start();
+})();

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Playwright;
+using Switchboard.Tests.Admin;
+using Switchboard.Tests.Fixtures;
+using static Switchboard.Tests.Fixtures.OpenAiShapes;
+
+namespace Switchboard.Tests.WebConsole;
+
+/// <summary>The console's API keys and Usage pages, signed in with the master key, in a real browser.</summary>
+public sealed class KeysAndUsageTests
+{
+    private const string Master = "sk-master-for-tests";
+
+    private static async Task<HttpStatusCode> ChatAsync(GatewayHost gateway, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"metered","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var response = await gateway.Http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private static async Task SignInAsync(IPage page, string key)
+    {
+        await page.Locator("#sign-in-dialog[open]").WaitForAsync();
+        await page.Locator("#sign-in-key").FillAsync(key);
+        await page.Locator("#sign-in-submit").ClickAsync();
+        await Assertions.Expect(page.Locator("#sign-in-dialog")).Not.ToBeVisibleAsync();
+    }
+
+    [BrowserFact]
+    public async Task A_key_created_in_the_console_works_until_revoked_and_usage_matches_the_costs_api()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.ListedModels.Add("metered");
+        upstream.On("metered", x => x.Json(200, Completion("hi", prompt: 10, completion: 90)));
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", Master),
+            ("Prices:metered:Input", "100"), ("Prices:metered:Output", "100"), ("Ledger:FlushInterval", "50ms")));
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.PageAsync();
+        await page.GotoAsync(gateway.BaseUrl + "/#/keys");
+
+        // With keys required, the console asks for one; a wrong key is refused in place.
+        await page.Locator("#sign-in-dialog[open]").WaitForAsync();
+        await page.Locator("#sign-in-key").FillAsync("sk-wrong");
+        await page.Locator("#sign-in-submit").ClickAsync();
+        await Assertions.Expect(page.Locator("#sign-in-error")).ToHaveTextAsync("That key was refused.");
+        await page.Locator("#sign-in-key").FillAsync(Master);
+        await page.Locator("#sign-in-submit").ClickAsync();
+        await Assertions.Expect(page.Locator("#who")).ToHaveTextAsync("admin");
+
+        await page.Locator("#key-name").FillAsync("web-key");
+        await page.Locator("#create-key button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("#new-secret")).ToBeVisibleAsync();
+        var secret = await page.Locator("#secret-value").TextContentAsync();
+        Assert.StartsWith("sk-", secret, StringComparison.Ordinal);
+        var row = page.Locator("#keys-table tbody tr", new() { HasText = "web-key" });
+        await Assertions.Expect(row).ToContainTextAsync(secret![^4..]);
+        Assert.DoesNotContain(secret, await row.TextContentAsync(), StringComparison.Ordinal);
+        await page.ScreenshotAsync(new() { Path = BrowserSession.ScreenshotPath("keys-en-desktop"), FullPage = true });
+
+        for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.OK, await ChatAsync(gateway, secret));
+
+        // Usage: once the ledger has the three requests, the page's total is the Costs API's total.
+        var start = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 86_400 * 86_400 - 6 * 86_400;
+        decimal apiTotal;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var (_, costs) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get, $"/v1/organization/costs?start_time={start}&bucket_width=1d&limit=7", Master);
+            apiTotal = costs.GetProperty("data").EnumerateArray().SelectMany(b => b.GetProperty("results").EnumerateArray()).Sum(r => r.GetProperty("amount").GetProperty("value").GetDecimal());
+            if (apiTotal >= 0.03m || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
+            await Task.Delay(50);
+        }
+        Assert.Equal(0.03m, apiTotal);
+        await page.Locator("nav a[data-page=usage]").ClickAsync();
+        await Assertions.Expect(page.Locator("#total-spend")).ToHaveTextAsync("$0.03");
+        Assert.Equal(apiTotal, decimal.Parse((await page.Locator("#total-spend").GetAttributeAsync("data-value"))!, CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.Locator("#usage-table tbody")).ToContainTextAsync("metered");
+        await Assertions.Expect(page.Locator("#cost-chart .legend")).ToContainTextAsync("metered");
+        await page.ScreenshotAsync(new() { Path = BrowserSession.ScreenshotPath("usage-en-desktop"), FullPage = true });
+        await page.Locator("#language").SelectOptionAsync("zh");
+        await Assertions.Expect(page.Locator("#usage-title")).ToHaveTextAsync("用量");
+        await page.ScreenshotAsync(new() { Path = BrowserSession.ScreenshotPath("usage-zh-desktop"), FullPage = true });
+        await page.Locator("#language").SelectOptionAsync("en");
+
+        // Revoke, confirmed: the key is refused from then on.
+        await page.Locator("nav a[data-page=keys]").ClickAsync();
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+        await page.Locator("#keys-table tbody tr", new() { HasText = "web-key" }).Locator("button.danger").ClickAsync();
+        await Assertions.Expect(page.Locator("#keys-table tbody tr", new() { HasText = "web-key" })).ToHaveCountAsync(0);
+        Assert.Equal(HttpStatusCode.Unauthorized, await ChatAsync(gateway, secret));
+    }
+
+    [BrowserFact]
+    public async Task A_project_key_sees_the_playground_and_its_credit_but_not_the_key_list()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", Master)));
+        var (project, secret, _) = await AdminApiTests.ProjectWithKeyAsync(gateway);
+        Assert.Equal(HttpStatusCode.OK, (await AdminApiTests.SendAsync(gateway, HttpMethod.Post, $"/v1/organization/projects/{project}/credit_grants", Master,
+            new { amount = 5m, effective_at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60 })).Status);
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.PageAsync(390, 844);
+        await page.GotoAsync(gateway.BaseUrl + "/#/usage");
+        await SignInAsync(page, secret);
+
+        await Assertions.Expect(page.Locator("#balance")).ToHaveTextAsync("$5.00");
+        await Assertions.Expect(page.Locator("#grants-table .chip")).ToHaveTextAsync("available");
+        await page.ScreenshotAsync(new() { Path = BrowserSession.ScreenshotPath("usage-en-phone"), FullPage = true });
+        await page.Locator("nav a[data-page=keys]").ClickAsync();
+        await Assertions.Expect(page.Locator("#keys-table tbody")).ToHaveTextAsync("API keys need the master or an admin key.");
+        // The key is in this tab's session storage only: not in the URL, not in local storage.
+        Assert.DoesNotContain(secret, page.Url, StringComparison.Ordinal);
+        Assert.Equal(secret, await page.EvaluateAsync<string>("() => sessionStorage.getItem('sb.key')"));
+        Assert.Equal(0, await page.EvaluateAsync<int>($"() => Object.values(localStorage).filter(v => v.includes('{secret}')).length"));
+    }
+}
