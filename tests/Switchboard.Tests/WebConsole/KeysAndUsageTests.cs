@@ -98,6 +98,53 @@ public sealed class KeysAndUsageTests
     }
 
     [BrowserFact]
+    public async Task Limits_set_in_the_console_are_the_ones_the_gateway_enforces()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("metered", x => x.Json(200, Completion("hi")));
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", Master)));
+        var (project, secret, keyId) = await AdminApiTests.ProjectWithKeyAsync(gateway, "Limits team");
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.PageAsync();
+        await page.GotoAsync(gateway.BaseUrl + "/#/keys");
+        await SignInAsync(page, Master);
+        await page.Locator("#keys-project").SelectOptionAsync(project);
+        await Assertions.Expect(page.Locator("#keys-table tbody tr")).ToHaveCountAsync(1);
+        // The project's limits have loaded (typing before that would be overwritten by them).
+        await Assertions.Expect(page.Locator("#spend-state")).ToHaveTextAsync("No spend limit.");
+
+        await page.Locator("#spend-amount").FillAsync("12.34");
+        await page.Locator("#spend-form button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("#spend-state")).ToContainTextAsync("Not reached");
+        Assert.Equal(1234, (await AdminApiTests.SendAsync(gateway, HttpMethod.Get, $"/v1/organization/projects/{project}/spend_limit", Master)).Body.GetProperty("threshold_amount").GetInt64());
+
+        await page.Locator("#grant-amount").FillAsync("5");
+        await page.Locator("#grant-days").FillAsync("30");
+        await page.Locator("#grant-form button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("#grant-list li .chip")).ToHaveTextAsync("available");
+
+        await page.Locator("#rate-model").FillAsync("metered");
+        await page.Locator("#rate-form button[type=submit]").ClickAsync();
+        var rate = page.Locator("#rate-table tr[data-model=metered]");
+        await rate.Locator("input[name=max_tokens_per_1_minute]").FillAsync("100000");
+        await rate.Locator("button").ClickAsync();
+        await Assertions.Expect(page.Locator("#toast")).ToHaveTextAsync("Saved.");
+        var (_, limits) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get, $"/v1/organization/projects/{project}/rate_limits", Master);
+        Assert.Equal(100_000, limits.GetProperty("data")[0].GetProperty("max_tokens_per_1_minute").GetInt64());
+
+        // The key's own limits: one request a minute, then the gateway refuses the second.
+        await page.Locator($"#keys-table tr[data-key-id={keyId}] button.ghost").ClickAsync();
+        await page.Locator("#kl-rpm").FillAsync("1");
+        await page.Locator("#kl-budget").FillAsync("3");
+        await page.Locator("#kl-interval").SelectOptionAsync("day");
+        await page.Locator("#key-limits-save").ClickAsync();
+        await Assertions.Expect(page.Locator($"#keys-table tr[data-key-id={keyId}]")).ToContainTextAsync("max_requests_per_1_minute=1");
+        await page.ScreenshotAsync(new() { Path = BrowserSession.ScreenshotPath("keys-limits-en-desktop"), FullPage = true });
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(gateway, secret));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await ChatAsync(gateway, secret));
+    }
+
+    [BrowserFact]
     public async Task A_project_key_sees_the_playground_and_its_credit_but_not_the_key_list()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();

@@ -359,13 +359,20 @@
           toast(t("revoked", { name }));
           loadKeysPage();
         });
+        const edit = document.createElement("button");
+        edit.type = "button";
+        edit.className = "ghost small";
+        edit.textContent = t("editLimits");
+        edit.addEventListener("click", () => openKeyLimits(project, key, name));
         const tr = row([name, key.redacted_value, date(key.created_at), date(key.last_used_at), limits]);
         tr.dataset.keyId = key.id;
         const cell = document.createElement("td");
-        cell.appendChild(revoke);
+        cell.className = "actions";
+        cell.append(edit, revoke);
         tr.appendChild(cell);
         body.appendChild(tr);
       }
+      await loadProjectLimits(project);
     } catch (e) {
       body.replaceChildren(row([t("errorPrefix") + ": " + e.message]));
     }
@@ -396,6 +403,137 @@
     }
   });
   $("copy-secret").addEventListener("click", () => copy($("secret-value").textContent));
+
+  // ---- limits: the project's spend limit, credit grants and rate limits; a key's own limits ----
+  const projectPath = () => `/v1/organization/projects/${encodeURIComponent($("keys-project").value)}`;
+  async function loadProjectLimits(project) {
+    const base = `/v1/organization/projects/${encodeURIComponent(project)}`;
+    // What someone typed while this loaded is theirs: the stored value replaces only an untouched field.
+    const before = $("spend-amount").value;
+    const show = (value) => { if ($("spend-amount").value === before) $("spend-amount").value = value; };
+    try {
+      const spend = await api(base + "/spend_limit");
+      show((spend.threshold_amount / 100).toFixed(2));
+      $("spend-state").textContent = t("spentOf", { state: t("enforcement." + spend.enforcement.status) });
+    } catch (e) {
+      if (e.status !== 404) throw e;
+      show("");
+      $("spend-state").textContent = t("noSpendLimit");
+    }
+    const grants = await api(base + "/credit_grants");
+    $("grant-list").replaceChildren(...grants.data.map((g) => {
+      const li = document.createElement("li");
+      const chip = document.createElement("span");
+      chip.className = "chip " + g.status;
+      chip.textContent = t("status." + g.status);
+      li.append(document.createTextNode(`$${g.amount.toFixed(2)} · ${t("used")} $${g.used_amount.toFixed(2)} · ${t("expires")} ${g.expires_at ? date(g.expires_at) : t("never")}`), chip);
+      return li;
+    }));
+    const limits = await api(base + "/rate_limits?limit=100");
+    $("rate-table").querySelector("tbody").replaceChildren(...limits.data.map((limit) => {
+      const tr = document.createElement("tr");
+      tr.dataset.model = limit.model;
+      const name = document.createElement("td");
+      name.textContent = limit.model;
+      tr.appendChild(name);
+      for (const field of ["max_requests_per_1_minute", "max_tokens_per_1_minute", "max_requests_per_1_day"]) {
+        const td = document.createElement("td");
+        const input = document.createElement("input");
+        input.type = "number";
+        input.min = "0";
+        input.name = field;
+        input.value = limit[field] || "";
+        input.placeholder = "—";
+        input.setAttribute("aria-label", limit.model + " " + field);
+        td.appendChild(input);
+        tr.appendChild(td);
+      }
+      const save = document.createElement("button");
+      save.type = "button";
+      save.className = "small";
+      save.textContent = t("save");
+      save.addEventListener("click", () => saveRateLimit(limit.model, tr));
+      const td = document.createElement("td");
+      td.appendChild(save);
+      tr.appendChild(td);
+      return tr;
+    }));
+  }
+  async function saveRateLimit(model, tr) {
+    const body = {};
+    for (const input of tr.querySelectorAll("input")) body[input.name] = Number(input.value) || 0;
+    try {
+      await post(`${projectPath()}/rate_limits/rl-${encodeURIComponent(model)}`, body);
+      toast(t("saved"));
+    } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
+  }
+  $("spend-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await post(projectPath() + "/spend_limit", { threshold_amount: Math.round(Number($("spend-amount").value) * 100), currency: "USD", interval: "month" });
+      toast(t("saved"));
+      loadProjectLimits($("keys-project").value);
+    } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
+  });
+  $("spend-remove").addEventListener("click", async () => {
+    try {
+      await api(projectPath() + "/spend_limit", { method: "DELETE" });
+      loadProjectLimits($("keys-project").value);
+    } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
+  });
+  $("grant-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const now = Math.floor(Date.now() / 1000);
+    const days = Number($("grant-days").value);
+    try {
+      await post(projectPath() + "/credit_grants", { amount: Number($("grant-amount").value), effective_at: now, expires_at: days ? now + days * 86400 : null });
+      $("grant-amount").value = "";
+      $("grant-days").value = "";
+      loadProjectLimits($("keys-project").value);
+    } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
+  });
+  $("rate-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const model = $("rate-model").value.trim();
+    if (!model) return;
+    try {
+      await post(`${projectPath()}/rate_limits/rl-${encodeURIComponent(model)}`, { max_requests_per_1_minute: 0 });
+      $("rate-model").value = "";
+      loadProjectLimits($("keys-project").value);
+    } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
+  });
+  let editing = null;
+  function openKeyLimits(project, key, name) {
+    editing = { project, key };
+    const limits = key.limits || {};
+    $("key-limits-name").textContent = name + " · " + key.redacted_value;
+    $("kl-rpm").value = limits.max_requests_per_1_minute || "";
+    $("kl-tpm").value = limits.max_tokens_per_1_minute || "";
+    $("kl-concurrent").value = limits.max_concurrent_requests || "";
+    $("kl-budget").value = limits.budget_usd || "";
+    $("kl-interval").value = limits.budget_interval || "month";
+    $("kl-moderate").checked = !!limits.moderate_input;
+    $("key-limits-error").hidden = true;
+    $("key-limits-dialog").showModal();
+  }
+  $("key-limits-cancel").addEventListener("click", () => $("key-limits-dialog").close());
+  $("key-limits-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const number = (id) => ($(id).value === "" ? null : Number($(id).value));
+    const limits = {
+      max_requests_per_1_minute: number("kl-rpm"), max_tokens_per_1_minute: number("kl-tpm"), max_concurrent_requests: number("kl-concurrent"),
+      budget_usd: number("kl-budget"), moderate_input: $("kl-moderate").checked || null,
+    };
+    if (limits.budget_usd !== null) limits.budget_interval = $("kl-interval").value;
+    try {
+      await post(`/v1/organization/projects/${encodeURIComponent(editing.project)}/api_keys/${encodeURIComponent(editing.key.id)}`, { limits });
+      $("key-limits-dialog").close();
+      loadKeysPage();
+    } catch (e) {
+      $("key-limits-error").textContent = e.message;
+      $("key-limits-error").hidden = false;
+    }
+  });
 
   // ---- Usage ----
   const palette = ["#4f7cff", "#22b07d", "#f2a93b", "#e5484d", "#8e6cef", "#12a6c8", "#d16ba5", "#7a8599"];
