@@ -64,7 +64,10 @@ public sealed class KeysAndUsageTests
         Assert.DoesNotContain(secret, await row.TextContentAsync(), StringComparison.Ordinal);
         await page.ScreenshotAsync(new() { Path = BrowserSession.ScreenshotPath("keys-en-desktop"), FullPage = true });
 
+        var webKeyId = await row.GetAttributeAsync("data-key-id");
         for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.OK, await ChatAsync(gateway, secret));
+        var (_, otherSecret, _) = await AdminApiTests.ProjectWithKeyAsync(gateway, "Other team");
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(gateway, otherSecret));
 
         // Usage: once the ledger has the three requests, the page's total is the Costs API's total.
         var start = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 86_400 * 86_400 - 6 * 86_400;
@@ -74,12 +77,18 @@ public sealed class KeysAndUsageTests
         {
             var (_, costs) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get, $"/v1/organization/costs?start_time={start}&bucket_width=1d&limit=7", Master);
             apiTotal = costs.GetProperty("data").EnumerateArray().SelectMany(b => b.GetProperty("results").EnumerateArray()).Sum(r => r.GetProperty("amount").GetProperty("value").GetDecimal());
-            if (apiTotal >= 0.03m || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
+            if (apiTotal >= 0.04m || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
             await Task.Delay(50);
         }
-        Assert.Equal(0.03m, apiTotal);
+        Assert.Equal(0.04m, apiTotal);
         await page.Locator("nav a[data-page=usage]").ClickAsync();
+        await Assertions.Expect(page.Locator("#total-spend")).ToHaveTextAsync("$0.04");
+        Assert.Equal(apiTotal, decimal.Parse((await page.Locator("#total-spend").GetAttributeAsync("data-value"))!, CultureInfo.InvariantCulture));
+        // Filtered to the key made here: its three requests, as the Costs API counts them for that key.
+        await page.Locator("#usage-key").SelectOptionAsync(webKeyId!);
         await Assertions.Expect(page.Locator("#total-spend")).ToHaveTextAsync("$0.03");
+        var (_, keyCosts) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get, $"/v1/organization/costs?start_time={start}&bucket_width=1d&limit=7&api_key_ids={webKeyId}", Master);
+        apiTotal = keyCosts.GetProperty("data").EnumerateArray().SelectMany(b => b.GetProperty("results").EnumerateArray()).Sum(r => r.GetProperty("amount").GetProperty("value").GetDecimal());
         Assert.Equal(apiTotal, decimal.Parse((await page.Locator("#total-spend").GetAttributeAsync("data-value"))!, CultureInfo.InvariantCulture));
         await Assertions.Expect(page.Locator("#usage-table tbody")).ToContainTextAsync("metered");
         await Assertions.Expect(page.Locator("#cost-chart .legend")).ToContainTextAsync("metered");

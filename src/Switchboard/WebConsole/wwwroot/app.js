@@ -554,7 +554,8 @@
       const today = Math.floor(Date.now() / 86400000) * 86400;
       const start = today - (days - 1) * 86400;
       const project = $("usage-project").value;
-      const filter = project ? `&project_ids=${encodeURIComponent(project)}` : "";
+      const key = $("usage-key").value;
+      const filter = (project ? `&project_ids=${encodeURIComponent(project)}` : "") + (key ? `&api_key_ids=${encodeURIComponent(key)}` : "");
       const grants = await api("/v1/dashboard/billing/credit_grants").catch(() => null);
       renderGrants(grants);
       if (!admin) {
@@ -577,6 +578,12 @@
       for (const bucket of byKey.data) for (const r of bucket.results) {
         const k = (r.api_key_id || "-") + "\u0000" + (r.line_item || "-");
         sums.set(k, (sums.get(k) || 0) + r.amount.value);
+      }
+      // The key filter offers the keys that spent in this range (the project's, when one is chosen).
+      if (!key) {
+        const select = $("usage-key");
+        const keys = [...new Set([...sums.keys()].map((k) => k.split("\u0000")[0]).filter((k) => k !== "-"))];
+        select.replaceChildren(select.options[0], ...keys.map((k) => { const o = document.createElement("option"); o.value = o.textContent = k; return o; }));
       }
       const body = $("usage-table").querySelector("tbody");
       body.replaceChildren(...[...sums.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => row([...k.split("\u0000"), "$" + v.toFixed(6)])));
@@ -653,7 +660,8 @@
     if (!names.length) legend.textContent = t("noData");
     container.replaceChildren(svg, legend);
   }
-  $("usage-project").addEventListener("change", loadUsagePage);
+  $("usage-project").addEventListener("change", () => { $("usage-key").value = ""; loadUsagePage(); });
+  $("usage-key").addEventListener("change", loadUsagePage);
   $("usage-range").addEventListener("change", loadUsagePage);
 
   // ---- start ----
