@@ -151,6 +151,13 @@ public sealed class KeysAndUsageTests
         await page.ScreenshotAsync(new() { Path = BrowserSession.ScreenshotPath("keys-limits-en-desktop"), FullPage = true });
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(gateway, secret));
         Assert.Equal(HttpStatusCode.TooManyRequests, await ChatAsync(gateway, secret));
+
+        // A new project, named in the browser's prompt, is created and selected.
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync("Web team");
+        await page.Locator("#new-project").ClickAsync();
+        await Assertions.Expect(page.Locator("#keys-project option:checked")).ToContainTextAsync("Web team");
+        var (_, projects) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get, "/v1/organization/projects", Master);
+        Assert.Contains(projects.GetProperty("data").EnumerateArray(), p => p.GetProperty("name").GetString() == "Web team");
     }
 
     [BrowserFact]

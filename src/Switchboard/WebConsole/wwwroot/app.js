@@ -387,6 +387,17 @@
     return tr;
   }
   $("keys-project").addEventListener("change", loadKeysPage);
+  $("new-project").addEventListener("click", async () => {
+    const name = (prompt(t("projectName")) || "").trim();
+    if (!name) return;
+    try {
+      const project = await post("/v1/organization/projects", { name });
+      await fillProjects($("keys-project"));
+      $("keys-project").value = project.id;
+      $("usage-project").replaceChildren();
+      loadKeysPage();
+    } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
+  });
   $("create-key").addEventListener("submit", async (event) => {
     event.preventDefault();
     // A key made before the project list arrived would have no project to go to.
