@@ -14,7 +14,8 @@ public sealed record GenerationOptions
 {
     public int MaxTokens { get; init; } = 256;
     public SamplingOptions Sampling { get; init; } = new();
-    public IReadOnlyList<ISamplerStage> Constraints { get; init; } = [];
+    /// <summary>Makes a sequence's constraint stage (JSON mode), given the prompt's length; one per sequence, as it follows the sequence's tokens.</summary>
+    public Func<int, ISamplerStage>? Constraint { get; init; }
 
     /// <summary>OpenAI's <c>stop</c>: strings that end the generation and are not emitted.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];

@@ -12,7 +12,7 @@ namespace Switchboard.Inference.Generation;
 /// </summary>
 internal sealed class SequenceState(LlamaModel model, IReadOnlyList<int> prompt, GenerationOptions options)
 {
-    private readonly SamplerChain _sampler = new(options.Sampling, options.Constraints);
+    private readonly SamplerChain _sampler = new(options.Sampling, options.Constraint is { } make ? [make(prompt.Count)] : []);
     private readonly Utf8Assembler _assembler = new();
     private readonly StopSequences _stops = new(options.Stop);
     private readonly List<int> _history = new(prompt);

@@ -46,6 +46,12 @@ public sealed class LlamaModel : IDisposable
     public Vocabulary Vocabulary { get; }
     public ITokenizer Tokenizer { get; }
     public ChatPrompt Chat { get; }
+
+    private Constraints.TokenTrie? _tokenTrie;
+
+    /// <summary>The vocabulary's token bytes as a prefix tree for constrained decoding, built on first use.</summary>
+    public Constraints.TokenTrie TokenTrie =>
+        LazyInitializer.EnsureInitialized(ref _tokenTrie, () => new Constraints.TokenTrie([.. Enumerable.Range(0, Vocabulary.Count).Select(Tokenizer.TokenBytes)]));
     internal WeightMatrix TokenEmbedding { get; }
     internal float[] OutputNorm { get; }
     internal float[]? RopeFreqFactors { get; }

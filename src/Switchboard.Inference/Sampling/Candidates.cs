@@ -82,6 +82,22 @@ public sealed class Candidates
         return items[best].Token;
     }
 
+    /// <summary>
+    /// Keeps the candidates whose token is marked in <paramref name="allowed"/>, in their order. If none is, all stay:
+    /// a constraint with nothing left to offer (a vocabulary without an end token) must not leave nothing to draw.
+    /// </summary>
+    public void Keep(bool[] allowed)
+    {
+        var items = Items;
+        var kept = 0;
+        for (var i = 0; i < items.Length; i++)
+        {
+            var token = items[i].Token;
+            if ((uint)token < (uint)allowed.Length && allowed[token]) items[kept++] = items[i];
+        }
+        if (kept > 0) Count = kept;
+    }
+
     /// <summary>Keeps the first <paramref name="count"/> candidates (after sorting).</summary>
     public void Truncate(int count) => Count = Math.Clamp(count, 1, Count);
 

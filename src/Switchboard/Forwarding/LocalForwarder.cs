@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Switchboard.Buffers;
 using Switchboard.Errors;
+using Switchboard.Inference.Constraints;
 using Switchboard.Inference.Generation;
 using Switchboard.Inference.Templates;
 using Switchboard.Inference.Tokenizers;
@@ -142,7 +143,12 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
 
         if (!await local.TryEnterAsync(clientAborted))
             return Refuse(new FailedResponse(local, GatewayErrors.LocalBusy(local.Options.MaxConcurrentSequences, local.Options.MaxQueuedRequests)));
-        var options = new GenerationOptions { MaxTokens = maxTokens, Sampling = asked.Sampling with { LogitBias = bias }, Stop = asked.Stop, TopLogprobs = asked.TopLogprobs };
+        var model = loaded.Model;
+        var options = new GenerationOptions
+        {
+            MaxTokens = maxTokens, Sampling = asked.Sampling with { LogitBias = bias }, Stop = asked.Stop, TopLogprobs = asked.TopLogprobs,
+            Constraint = asked.JsonMode ? promptLength => new JsonConstraint(model.TokenTrie, model.Vocabulary.EndOfGeneration, promptLength, maxTokens) : null,
+        };
         try
         {
             return (LocalGeneration.Start(loaded, request.Model, asked.IsChat, prompt, options, asked.Choices, time.GetUtcNow().ToUnixTimeSeconds(),

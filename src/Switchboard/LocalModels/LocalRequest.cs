@@ -15,6 +15,9 @@ namespace Switchboard.LocalModels;
 /// </summary>
 internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Messages, string Prompt, int? MaxTokens, SamplingOptions Sampling, IReadOnlyList<string> Stop, IReadOnlyDictionary<string, float> LogitBias, int? TopLogprobs, int Choices)
 {
+    /// <summary><c>response_format</c> <c>json_object</c>: the answer is constrained to a JSON object.</summary>
+    public bool JsonMode { get; init; }
+
     public const int MaxChoices = 8;
 
     public static (LocalRequest? Request, OpenAiError? Error) Read(ReadOnlyMemory<byte> body, ApiEndpoint endpoint)
@@ -43,9 +46,13 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
             if (root.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) && !(value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0))
                 return (null, Unsupported(name, $"Local models do not support {why} yet."));
         }
+        var jsonMode = false;
         if (root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object
             && format.TryGetProperty("type", out var formatType) && formatType.GetString() is { } type && type != "text")
-            return (null, Unsupported("response_format", $"Local models do not support response_format '{type}' yet."));
+        {
+            if (type != "json_object") return (null, Unsupported("response_format", $"Local models do not support response_format '{type}' yet."));
+            jsonMode = true;
+        }
         if (!isChat && root.TryGetProperty("echo", out var echo) && echo.ValueKind == JsonValueKind.True)
             return (null, Unsupported("echo", "Local models do not support echo."));
         if (!isChat && root.TryGetProperty("suffix", out var suffix) && suffix.ValueKind == JsonValueKind.String)
@@ -90,7 +97,7 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
         // Choices are generated one after another on the request's sequence slot: a handful, not hundreds.
         var choices = Integer(root, "n", 1, MaxChoices, errors) ?? 1;
         if (errors.Count > 0) return (null, errors[0]);
-        return (new LocalRequest(isChat, messages, prompt, maxTokens, sampling, stop, bias, topLogprobs, choices), null);
+        return (new LocalRequest(isChat, messages, prompt, maxTokens, sampling, stop, bias, topLogprobs, choices) { JsonMode = jsonMode }, null);
     }
 
     private static (ChatMessage? Message, OpenAiError? Error) Message(JsonElement message, int index)
