@@ -164,16 +164,36 @@ public sealed class KeysAndUsageTests
     public async Task A_project_key_sees_the_playground_and_its_credit_but_not_the_key_list()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
-        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", Master)));
+        upstream.On("metered", x => x.Json(200, Completion("hi", prompt: 10, completion: 90)));
+        await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", Master),
+            ("Prices:metered:Input", "100"), ("Prices:metered:Output", "100"), ("Ledger:FlushInterval", "50ms")));
         var (project, secret, _) = await AdminApiTests.ProjectWithKeyAsync(gateway);
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(gateway, secret));
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(gateway, secret));
         Assert.Equal(HttpStatusCode.OK, (await AdminApiTests.SendAsync(gateway, HttpMethod.Post, $"/v1/organization/projects/{project}/credit_grants", Master,
             new { amount = 5m, effective_at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60 })).Status);
+        // The ledger writes in batches: wait until the dashboard endpoint has both requests.
+        var today = DateTimeOffset.UtcNow.UtcDateTime.Date;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/dashboard/billing/usage?start_date={today.AddDays(-6):yyyy-MM-dd}&end_date={today.AddDays(1):yyyy-MM-dd}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+            using var response = await gateway.Http.SendAsync(request);
+            using var usage = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            if (usage.RootElement.GetProperty("total_usage").GetDecimal() >= 2m) break;
+            await Task.Delay(50);
+        }
         await using var browser = await BrowserSession.StartAsync();
         var page = await browser.PageAsync(390, 844);
         await page.GotoAsync(gateway.BaseUrl + "/#/usage");
         await SignInAsync(page, secret);
 
-        await Assertions.Expect(page.Locator("#balance")).ToHaveTextAsync("$5.00");
+        // Its own project's spend, from the dashboard endpoint a project key may read: two cents.
+        await Assertions.Expect(page.Locator("#total-spend")).ToHaveTextAsync("$0.02");
+        await Assertions.Expect(page.Locator("#cost-chart .legend")).ToContainTextAsync("metered");
+        Assert.False(await page.Locator("#usage-project").IsVisibleAsync());
+        await Assertions.Expect(page.Locator("#balance")).ToHaveTextAsync("$4.98");
         await Assertions.Expect(page.Locator("#grants-table .chip")).ToHaveTextAsync("available");
         await page.ScreenshotAsync(new() { Path = BrowserSession.ScreenshotPath("usage-en-phone"), FullPage = true });
         await page.Locator("nav a[data-page=keys]").ClickAsync();

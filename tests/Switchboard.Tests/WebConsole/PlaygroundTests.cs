@@ -89,7 +89,7 @@ public sealed class PlaygroundTests
         await using var browser = await BrowserSession.StartAsync();
         var page = await OpenAsync(browser, gateway);
         await page.Locator("#model").SelectOptionAsync("gpt-4o-mini");
-        await page.Locator("#system").FillAsync("Be brief.");
+        await page.Locator("#system").FillAsync("Be brief. Answer {\"ok\": true} when unsure.");
         await page.Locator("#temperature").FillAsync("0.5");
 
         await page.Locator("#view-code").ClickAsync();
@@ -98,7 +98,10 @@ public sealed class PlaygroundTests
         foreach (var lang in new[] { "python", "node", "csharp" })
         {
             await page.Locator($"#code-dialog [data-lang={lang}]").ClickAsync();
-            Assert.Contains(gateway.BaseUrl + "/v1", await page.Locator("#code-text").TextContentAsync(), StringComparison.Ordinal);
+            var snippet = await page.Locator("#code-text").TextContentAsync();
+            Assert.Contains(gateway.BaseUrl + "/v1", snippet, StringComparison.Ordinal);
+            // The system message reaches every snippet exactly, JSON inside it included (Python spells no True there).
+            Assert.Contains("\"Be brief. Answer {\\\"ok\\\": true} when unsure.\"", snippet, StringComparison.Ordinal);
         }
 
         var start = new ProcessStartInfo("bash", ["-c", curl!]) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -109,7 +112,7 @@ public sealed class PlaygroundTests
         using var completion = JsonDocument.Parse(output);
         Assert.Equal("From curl.", completion.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         var sent = upstream.CallsFor("gpt-4o-mini").Single().Json;
-        Assert.Equal((0.5, "system:Be brief."), (sent.GetProperty("temperature").GetDouble(), Messages(upstream.CallsFor("gpt-4o-mini").Single()).First()));
+        Assert.Equal((0.5, "system:Be brief. Answer {\"ok\": true} when unsure."), (sent.GetProperty("temperature").GetDouble(), Messages(upstream.CallsFor("gpt-4o-mini").Single()).First()));
     }
 
     [BrowserFact]

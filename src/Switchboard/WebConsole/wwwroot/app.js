@@ -8,6 +8,7 @@
     lang: localStorage.getItem("sb.lang") || ((navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en"),
     role: "none",          // open | project | admin | none
     messages: [],          // the conversation: {role, content}
+    conversation: 0,       // bumped by Clear: a stream of an older conversation is dropped
     controller: null,      // the answer being streamed, to stop it
   };
 
@@ -72,6 +73,7 @@
     if (state.key) {
       state.key = "";
       sessionStorage.removeItem("sb.key");
+      hideSecret();
       await start();
     } else openSignIn();
   });
@@ -88,6 +90,7 @@
       return;
     }
     sessionStorage.setItem("sb.key", state.key);
+    $("sign-in-key").value = "";
     $("sign-in-dialog").close();
     await start();
   });
@@ -137,7 +140,7 @@
   for (const [input, output] of [["temperature", "temperature-value"], ["top-p", "top-p-value"]])
     $(input).addEventListener("input", () => { $(output).textContent = $(input).value; });
 
-  // The request exactly as it will be sent (and as View code shows it).
+  // The request as the Playground sends it (View code shows the same parameters, without streaming).
   function buildRequest(stream) {
     const messages = [];
     const system = $("system").value.trim();
@@ -177,6 +180,7 @@
   }
 
   async function send(text) {
+    const conversation = state.conversation;
     state.messages.push({ role: "user", content: text });
     addMessage("user", text);
     const request = buildRequest(true);
@@ -184,8 +188,12 @@
     article.classList.add("streaming");
     const controller = new AbortController();
     state.controller = controller;
+    const focusWasOnSend = document.activeElement === $("send");
     $("send").hidden = true;
     $("stop-button").hidden = false;
+    if (focusWasOnSend) $("stop-button").focus();
+    // Screen readers hear the answer once, when it is complete, not every piece.
+    $("messages").setAttribute("aria-busy", "true");
     const started = performance.now();
     let firstToken = 0;
     let answer = "";
@@ -199,32 +207,38 @@
         throw new Error((error && error.error && error.error.message) || response.statusText);
       }
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      // Server-sent events as the standard reads them: any line ending, an event ends at a blank line, its data
+      // lines joined with newlines; what is left when the stream ends is a last event.
       let buffer = "";
+      const dispatch = (event) => {
+        const data = event.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(line.startsWith("data: ") ? 6 : 5)).join("\n");
+        if (!data || data === "[DONE]") return;
+        const chunk = JSON.parse(data);
+        if (chunk.error) throw new Error(chunk.error.message);
+        if (chunk.usage) usage = chunk.usage;
+        const delta = chunk.choices && chunk.choices[0] && chunk.choices[0].delta;
+        if (delta && delta.content) {
+          if (!firstToken) firstToken = performance.now();
+          answer += delta.content;
+        }
+      };
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += value;
+        buffer = (buffer + value).replace(/\r\n?/g, "\n");
         let end;
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const event = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          for (const line of event.split("\n")) {
-            if (!line.startsWith("data:")) continue;
-            const data = line.slice(5).trim();
-            if (data === "[DONE]") continue;
-            const chunk = JSON.parse(data);
-            if (chunk.error) throw new Error(chunk.error.message);
-            if (chunk.usage) usage = chunk.usage;
-            const delta = chunk.choices && chunk.choices[0] && chunk.choices[0].delta;
-            if (delta && delta.content) {
-              if (!firstToken) firstToken = performance.now();
-              answer += delta.content;
-            }
-          }
+          dispatch(event);
         }
+        if (conversation !== state.conversation) break;
         draw();
       }
+      if (buffer.trim()) dispatch(buffer);
     } catch (e) {
+      // A broken or refused stream is not read further: stop the request so the model stops too.
+      if (e.name !== "AbortError") controller.abort();
       if (e.name === "AbortError") {
         const note = document.createElement("div");
         note.className = "note";
@@ -240,10 +254,15 @@
       draw();
       article.classList.remove("streaming");
       state.controller = null;
+      const focusWasOnStop = document.activeElement === $("stop-button");
       $("send").hidden = false;
       $("stop-button").hidden = true;
-      if (answer) state.messages.push({ role: "assistant", content: answer });
-      else state.messages.pop();
+      $("messages").removeAttribute("aria-busy");
+      if (focusWasOnStop) $("prompt").focus();
+      if (conversation === state.conversation) {
+        if (answer) state.messages.push({ role: "assistant", content: answer });
+        else state.messages.pop();
+      }
       if (usage) {
         const values = {
           prompt: usage.prompt_tokens, completion: usage.completion_tokens,
@@ -272,7 +291,12 @@
     }
   });
   $("stop-button").addEventListener("click", () => state.controller && state.controller.abort());
-  $("clear").addEventListener("click", () => { state.messages = []; $("messages").replaceChildren(); });
+  $("clear").addEventListener("click", () => {
+    if (state.controller) state.controller.abort();
+    state.conversation++;
+    state.messages = [];
+    $("messages").replaceChildren();
+  });
 
   // ---- View code ----
   function code(lang) {
@@ -285,7 +309,7 @@
     switch (lang) {
       case "python":
         return `import os\nfrom openai import OpenAI\n\nclient = OpenAI(base_url="${base}", api_key=os.environ["SWITCHBOARD_API_KEY"])\n\n` +
-          `completion = client.chat.completions.create(**${indent(json.replace(/: true/g, ": True").replace(/: false/g, ": False").replace(/: null/g, ": None"), "")})\nprint(completion.choices[0].message.content)\n`;
+          `completion = client.chat.completions.create(**${python(request, "")})\nprint(completion.choices[0].message.content)\n`;
       case "node":
         return `import OpenAI from "openai";\n\nconst client = new OpenAI({ baseURL: "${base}", apiKey: process.env.SWITCHBOARD_API_KEY });\n\n` +
           `const completion = await client.chat.completions.create(${json});\nconsole.log(completion.choices[0].message.content);\n`;
@@ -301,6 +325,7 @@
             request.presence_penalty !== undefined ? `    PresencePenalty = ${request.presence_penalty}f,` : null,
             request.frequency_penalty !== undefined ? `    FrequencyPenalty = ${request.frequency_penalty}f,` : null,
             request.response_format ? `    ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat(),` : null,
+            request.seed !== undefined ? `    Seed = ${request.seed}, // evaluation API in the SDK: #pragma warning disable OPENAI001` : null,
           ].filter(Boolean).join("\n")}\n};\n` +
           (request.stop ? request.stop.map((s) => `options.StopSequences.Add(${JSON.stringify(s)});\n`).join("") : "") +
           `ChatCompletion completion = await chat.CompleteChatAsync(messages, options);\nConsole.WriteLine(completion.Content[0].Text);\n`;
@@ -308,6 +333,18 @@
         return `curl ${base}/chat/completions \\\n  -H "Authorization: Bearer $SWITCHBOARD_API_KEY" \\\n  -H "Content-Type: application/json" \\\n  -d '${json.replace(/'/g, "'\\''")}'\n`;
     }
   }
+  // A value as Python source: JSON strings are valid Python strings; true, false and null are spelled the Python way.
+  function python(value, indent) {
+    const inner = indent + "    ";
+    if (value === null) return "None";
+    if (value === true) return "True";
+    if (value === false) return "False";
+    if (typeof value === "number" || typeof value === "string") return JSON.stringify(value);
+    if (Array.isArray(value)) return value.length ? "[\n" + value.map((v) => inner + python(v, inner)).join(",\n") + ",\n" + indent + "]" : "[]";
+    const entries = Object.entries(value);
+    return entries.length ? "{\n" + entries.map(([k, v]) => inner + JSON.stringify(k) + ": " + python(v, inner)).join(",\n") + ",\n" + indent + "}" : "{}";
+  }
+
   function showCode(lang) {
     for (const tab of document.querySelectorAll("#code-dialog [role=tab]")) tab.setAttribute("aria-selected", String(tab.dataset.lang === lang));
     $("code-text").textContent = code(lang);
@@ -317,8 +354,29 @@
   for (const tab of document.querySelectorAll("#code-dialog [role=tab]")) tab.addEventListener("click", () => showCode(tab.dataset.lang));
   $("code-close").addEventListener("click", () => $("code-dialog").close());
   $("copy-code").addEventListener("click", async () => { await copy($("code-text").textContent); });
+  // The clipboard API exists only on secure origins (https, localhost); elsewhere a selected, off-screen text area
+  // is copied the old way. The copied text itself is never shown or announced.
   async function copy(text) {
-    try { await navigator.clipboard.writeText(text); toast(t("copied")); } catch { toast(text.length > 80 ? text.slice(0, 80) + "…" : text); }
+    try {
+      if (navigator.clipboard && window.isSecureContext) await navigator.clipboard.writeText(text);
+      else {
+        const area = document.createElement("textarea");
+        area.value = text;
+        area.className = "visually-hidden";
+        document.body.appendChild(area);
+        area.select();
+        const done = document.execCommand("copy");
+        area.remove();
+        if (!done) throw new Error("copy");
+      }
+      toast(t("copied"));
+    } catch {
+      toast(t("copyFailed"));
+    }
+  }
+  function hideSecret() {
+    $("secret-value").textContent = "";
+    $("new-secret").hidden = true;
   }
 
   // ---- API keys ----
@@ -335,7 +393,9 @@
     }
     if (previous) select.value = previous;
   }
+  let keysLoad = 0;
   async function loadKeysPage() {
+    const load = ++keysLoad;
     const body = $("keys-table").querySelector("tbody");
     if (state.role !== "admin" && state.role !== "open") {
       body.replaceChildren(row([t("needsAdmin")]));
@@ -345,6 +405,8 @@
       if (!$("keys-project").options.length) await fillProjects($("keys-project"));
       const project = $("keys-project").value;
       const keys = await api(`/v1/organization/projects/${encodeURIComponent(project)}/api_keys?limit=100`);
+      // A newer load (another project chosen meanwhile) owns the page now.
+      if (load !== keysLoad) return;
       body.replaceChildren();
       for (const key of keys.data) {
         const name = (key.owner && key.owner.service_account && key.owner.service_account.name) || key.name;
@@ -353,6 +415,7 @@
         revoke.type = "button";
         revoke.className = "danger small";
         revoke.textContent = t("revoke");
+        revoke.setAttribute("aria-label", t("revoke") + " " + name);
         revoke.addEventListener("click", async () => {
           if (!confirm(t("confirmRevoke", { name }))) return;
           await api(`/v1/organization/projects/${encodeURIComponent(project)}/api_keys/${encodeURIComponent(key.id)}`, { method: "DELETE" });
@@ -363,6 +426,7 @@
         edit.type = "button";
         edit.className = "ghost small";
         edit.textContent = t("editLimits");
+        edit.setAttribute("aria-label", t("editLimits") + " " + name);
         edit.addEventListener("click", () => openKeyLimits(project, key, name));
         const tr = row([name, key.redacted_value, date(key.created_at), date(key.last_used_at), limits]);
         tr.dataset.keyId = key.id;
@@ -372,7 +436,7 @@
         tr.appendChild(cell);
         body.appendChild(tr);
       }
-      await loadProjectLimits(project);
+      await loadProjectLimits(project, load);
     } catch (e) {
       body.replaceChildren(row([t("errorPrefix") + ": " + e.message]));
     }
@@ -386,7 +450,7 @@
     }
     return tr;
   }
-  $("keys-project").addEventListener("change", loadKeysPage);
+  $("keys-project").addEventListener("change", () => { hideSecret(); loadKeysPage(); });
   $("new-project").addEventListener("click", async () => {
     const name = (prompt(t("projectName")) || "").trim();
     if (!name) return;
@@ -416,14 +480,22 @@
   $("copy-secret").addEventListener("click", () => copy($("secret-value").textContent));
 
   // ---- limits: the project's spend limit, credit grants and rate limits; a key's own limits ----
-  const projectPath = () => `/v1/organization/projects/${encodeURIComponent($("keys-project").value)}`;
-  async function loadProjectLimits(project) {
+  // The project whose limits the forms show (set when they were drawn): saving writes there, not to whatever
+  // the picker says by then.
+  let shownProject = "";
+  const projectPath = () => `/v1/organization/projects/${encodeURIComponent(shownProject)}`;
+  async function loadProjectLimits(project, load = ++keysLoad) {
     const base = `/v1/organization/projects/${encodeURIComponent(project)}`;
     // What someone typed while this loaded is theirs: the stored value replaces only an untouched field.
     const before = $("spend-amount").value;
     const show = (value) => { if ($("spend-amount").value === before) $("spend-amount").value = value; };
+    const [spendResult, grants, limits] = await Promise.all([
+      api(base + "/spend_limit").then((v) => ({ v }), (e) => ({ e })), api(base + "/credit_grants"), api(base + "/rate_limits?limit=100")]);
+    if (load !== keysLoad) return;
+    shownProject = project;
     try {
-      const spend = await api(base + "/spend_limit");
+      if (spendResult.e) throw spendResult.e;
+      const spend = spendResult.v;
       show((spend.threshold_amount / 100).toFixed(2));
       $("spend-state").textContent = t("spentOf", { state: t("enforcement." + spend.enforcement.status) });
     } catch (e) {
@@ -431,7 +503,6 @@
       show("");
       $("spend-state").textContent = t("noSpendLimit");
     }
-    const grants = await api(base + "/credit_grants");
     $("grant-list").replaceChildren(...grants.data.map((g) => {
       const li = document.createElement("li");
       const chip = document.createElement("span");
@@ -440,7 +511,6 @@
       li.append(document.createTextNode(`$${g.amount.toFixed(2)} · ${t("used")} $${g.used_amount.toFixed(2)} · ${t("expires")} ${g.expires_at ? date(g.expires_at) : t("never")}`), chip);
       return li;
     }));
-    const limits = await api(base + "/rate_limits?limit=100");
     $("rate-table").querySelector("tbody").replaceChildren(...limits.data.map((limit) => {
       const tr = document.createElement("tr");
       tr.dataset.model = limit.model;
@@ -455,7 +525,7 @@
         input.name = field;
         input.value = limit[field] || "";
         input.placeholder = "—";
-        input.setAttribute("aria-label", limit.model + " " + field);
+        input.setAttribute("aria-label", limit.model + " " + t("field." + field));
         td.appendChild(input);
         tr.appendChild(td);
       }
@@ -483,13 +553,13 @@
     try {
       await post(projectPath() + "/spend_limit", { threshold_amount: Math.round(Number($("spend-amount").value) * 100), currency: "USD", interval: "month" });
       toast(t("saved"));
-      loadProjectLimits($("keys-project").value);
+      loadProjectLimits(shownProject);
     } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
   });
   $("spend-remove").addEventListener("click", async () => {
     try {
       await api(projectPath() + "/spend_limit", { method: "DELETE" });
-      loadProjectLimits($("keys-project").value);
+      loadProjectLimits(shownProject);
     } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
   });
   $("grant-form").addEventListener("submit", async (event) => {
@@ -500,7 +570,7 @@
       await post(projectPath() + "/credit_grants", { amount: Number($("grant-amount").value), effective_at: now, expires_at: days ? now + days * 86400 : null });
       $("grant-amount").value = "";
       $("grant-days").value = "";
-      loadProjectLimits($("keys-project").value);
+      loadProjectLimits(shownProject);
     } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
   });
   $("rate-form").addEventListener("submit", async (event) => {
@@ -510,7 +580,7 @@
     try {
       await post(`${projectPath()}/rate_limits/rl-${encodeURIComponent(model)}`, { max_requests_per_1_minute: 0 });
       $("rate-model").value = "";
-      loadProjectLimits($("keys-project").value);
+      loadProjectLimits(shownProject);
     } catch (e) { toast(t("errorPrefix") + ": " + e.message); }
   });
   let editing = null;
@@ -548,10 +618,22 @@
 
   // ---- Usage ----
   const palette = ["#4f7cff", "#22b07d", "#f2a93b", "#e5484d", "#8e6cef", "#12a6c8", "#d16ba5", "#7a8599"];
+  let usageLoad = 0;
   async function loadUsagePage() {
+    const load = ++usageLoad;
+    const current = () => load === usageLoad;
     try {
+      if (state.role === "none") {
+        for (const id of ["total-spend", "total-tokens", "balance"]) $(id).textContent = "—";
+        for (const id of ["cost-chart", "token-chart"]) $(id).replaceChildren();
+        for (const id of ["usage-table", "grants-table"]) $(id).querySelector("tbody").replaceChildren();
+        return;
+      }
       const admin = state.role === "admin" || state.role === "open";
-      $("usage-project").disabled = !admin;
+      for (const id of ["usage-project", "usage-key"]) {
+        $(id).hidden = !admin;
+        document.querySelector(`label[for=${id}]`).hidden = !admin;
+      }
       if (admin && !$("usage-project").options.length) {
         await fillProjects($("usage-project"));
         const all = document.createElement("option");
@@ -568,14 +650,29 @@
       const key = $("usage-key").value;
       const filter = (project ? `&project_ids=${encodeURIComponent(project)}` : "") + (key ? `&api_key_ids=${encodeURIComponent(key)}` : "");
       const grants = await api("/v1/dashboard/billing/credit_grants").catch(() => null);
+      if (!current()) return;
       renderGrants(grants);
+      const usageBody = $("usage-table").querySelector("tbody");
       if (!admin) {
-        renderChart($("cost-chart"), [], days, start, (v) => "$" + v.toFixed(2));
+        // A project key reads its own project's spend per day and model from the dashboard endpoint (in cents).
+        const iso = (unix) => new Date(unix * 1000).toISOString().slice(0, 10);
+        const usage = await api(`/v1/dashboard/billing/usage?start_date=${iso(start)}&end_date=${iso(today + 86400)}`);
+        if (!current()) return;
+        const series = usage.daily_costs.map((d) => ({ day: d.timestamp, parts: d.line_items.map((i) => [i.name, i.cost / 100]) }));
+        const total = usage.total_usage / 100;
+        $("total-spend").textContent = "$" + total.toFixed(6).replace(/0{1,4}$/, "");
+        $("total-spend").dataset.value = String(total);
+        $("total-tokens").textContent = "—";
+        renderChart($("cost-chart"), series, days, start, (v) => "$" + v.toFixed(4));
+        renderChart($("token-chart"), [], days, start, String);
+        usageBody.replaceChildren(row([t("noData")]));
         return;
       }
-      const costs = await api(`/v1/organization/costs?start_time=${start}&bucket_width=1d&limit=${days}&group_by=line_item${filter}`);
-      const tokens = await api(`/v1/organization/usage/completions?start_time=${start}&bucket_width=1d&limit=${days}&group_by=model${filter}`);
-      const byKey = await api(`/v1/organization/costs?start_time=${start}&bucket_width=1d&limit=${days}&group_by=api_key_id&group_by=line_item${filter}`);
+      const [costs, tokens, byKey] = await Promise.all([
+        api(`/v1/organization/costs?start_time=${start}&bucket_width=1d&limit=${days}&group_by=line_item${filter}`),
+        api(`/v1/organization/usage/completions?start_time=${start}&bucket_width=1d&limit=${days}&group_by=model${filter}`),
+        api(`/v1/organization/costs?start_time=${start}&bucket_width=1d&limit=${days}&group_by=api_key_id&group_by=line_item${filter}`)]);
+      if (!current()) return;
       const costSeries = costs.data.map((b) => ({ day: b.start_time, parts: b.results.map((r) => [r.line_item || "-", r.amount.value]) }));
       const tokenSeries = tokens.data.map((b) => ({ day: b.start_time, parts: b.results.map((r) => [r.model || "-", r.input_tokens + r.output_tokens]) }));
       const total = costSeries.reduce((s, d) => s + d.parts.reduce((a, [, v]) => a + v, 0), 0);
@@ -596,7 +693,7 @@
         const keys = [...new Set([...sums.keys()].map((k) => k.split("\u0000")[0]).filter((k) => k !== "-"))];
         select.replaceChildren(select.options[0], ...keys.map((k) => { const o = document.createElement("option"); o.value = o.textContent = k; return o; }));
       }
-      const body = $("usage-table").querySelector("tbody");
+      const body = usageBody;
       body.replaceChildren(...[...sums.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => row([...k.split("\u0000"), "$" + v.toFixed(6)])));
       if (!sums.size) body.replaceChildren(row([t("noData")]));
     } catch (e) {
@@ -683,6 +780,7 @@
     route();
   });
   async function start() {
+    document.body.dataset.ready = "false";
     await detectRole();
     applyLanguage();
     if (state.role === "none") openSignIn();
