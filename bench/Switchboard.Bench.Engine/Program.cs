@@ -12,6 +12,11 @@ using Switchboard.Inference.Gguf;
 using Switchboard.Inference.Models;
 using Switchboard.Inference.Quantization;
 
+if (args.Length > 0 && args[0] == "json-mask")
+{
+    JsonMaskBench.Run(args[1..]);
+    return 0;
+}
 var path = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "switchboard-bench-smollm2-135m-q8_0.gguf");
 var pp = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512;
 var tg = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128;
