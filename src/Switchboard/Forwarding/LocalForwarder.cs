@@ -6,6 +6,7 @@ using System.Text.Json;
 using Switchboard.Buffers;
 using Switchboard.Errors;
 using Switchboard.Inference.Constraints;
+using Switchboard.Inference.Embeddings;
 using Switchboard.Inference.Generation;
 using Switchboard.Inference.Templates;
 using Switchboard.Inference.Tokenizers;
@@ -32,6 +33,7 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
     public async Task<(ForwardOutcome Outcome, bool TryNext)> ForwardAsync(LocalProvider local, string name, ProxyRequest request, CancellationToken clientAborted)
     {
         var breaker = local.BreakerFor(name);
+        if (request.Endpoint == Api.ApiEndpoint.Embeddings) return await EmbedAsync(local, name, request, clientAborted);
         var (asked, error) = LocalRequest.Read(request.Body.Written, request.Endpoint);
         if (asked is null)
         {
@@ -91,6 +93,97 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
                 return (new FailedResponse(local, GatewayErrors.Overloaded()), false);
             }
             return (new BufferedResponse(local, 200, body, usage, []), false);
+        }
+    }
+
+    /// <summary>
+    /// <c>/v1/embeddings</c> on a local model: each input tokenised as llama.cpp's embedding tool does (BOS added,
+    /// special tokens parsed), run through the model on a pool thread holding one of the model's sequence slots, and
+    /// pooled by <see cref="Embedder"/>; <c>usage.prompt_tokens</c> counts every input's tokens.
+    /// </summary>
+    private async Task<(ForwardOutcome Outcome, bool TryNext)> EmbedAsync(LocalProvider local, string name, ProxyRequest request, CancellationToken clientAborted)
+    {
+        var breaker = local.BreakerFor(name);
+        var (asked, error) = LocalEmbeddingRequest.Read(request.Body.Written);
+        if (asked is null)
+        {
+            breaker.RecordSuccess();
+            return (new FailedResponse(local, error!), false);
+        }
+        var (loaded, problem, missing) = await local.LoadAsync(name);
+        if (loaded is null)
+        {
+            if (!missing) breaker.RecordFailure();
+            return (new FailedResponse(local, GatewayErrors.LocalModelUnavailable(request.Model, problem!)), true);
+        }
+        breaker.RecordSuccess();
+        try
+        {
+            var model = loaded.Model;
+            var width = model.Config.EmbeddingLength;
+            if (asked.Dimensions is { } dimensions && dimensions != width)
+                return (new FailedResponse(local, GatewayErrors.InvalidValue("dimensions", $"{request.Model} gives {width}-dimensional embeddings; it cannot give {dimensions}.")), false);
+            var context = Math.Min(model.Config.ContextLength, local.Options.MaxContextTokens);
+            var inputs = asked.TokenArrays ?? [.. asked.Texts!.Select(t => model.Tokenizer.Encode(System.Text.Encoding.UTF8.GetBytes(t), addSpecial: true, parseSpecial: true).ToArray())];
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                if (inputs[i].Length > context)
+                    return (new FailedResponse(local, GatewayErrors.InvalidValue("input", $"input {i} is {inputs[i].Length} tokens, more than {request.Model}'s context of {context}.")), false);
+                if (inputs[i].Any(t => t >= model.Vocabulary.Count))
+                    return (new FailedResponse(local, GatewayErrors.InvalidValue("input", $"input {i} holds a token id outside {request.Model}'s vocabulary of {model.Vocabulary.Count}.")), false);
+            }
+            if (!await local.TryEnterAsync(clientAborted))
+                return (new FailedResponse(local, GatewayErrors.LocalBusy(local.Options.MaxConcurrentSequences, local.Options.MaxQueuedRequests)), false);
+            float[][] vectors;
+            try
+            {
+                vectors = await Task.Run(() => inputs.Select(tokens => Embedder.Embed(model, tokens, clientAborted)).ToArray(), clientAborted);
+            }
+            finally
+            {
+                local.Leave();
+            }
+            var promptTokens = inputs.Sum(t => t.Length);
+            var usage = new Usage(promptTokens, 0, promptTokens, 0);
+            var json = new ArrayBufferWriter<byte>(256 + vectors.Length * width * 12);
+            using (var writer = new Utf8JsonWriter(json, WriterOptions))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("object", "list");
+                writer.WriteStartArray("data");
+                for (var i = 0; i < vectors.Length; i++)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("object", "embedding");
+                    writer.WriteNumber("index", i);
+                    if (asked.Base64) writer.WriteBase64String("embedding", System.Runtime.InteropServices.MemoryMarshal.AsBytes(vectors[i].AsSpan()));
+                    else
+                    {
+                        writer.WriteStartArray("embedding");
+                        foreach (var value in vectors[i]) writer.WriteNumberValue(value);
+                        writer.WriteEndArray();
+                    }
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndArray();
+                writer.WriteString("model", request.Model);
+                writer.WriteStartObject("usage");
+                writer.WriteNumber("prompt_tokens", promptTokens);
+                writer.WriteNumber("total_tokens", promptTokens);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+            var body = new ByteBuffer(budget, Math.Max(json.WrittenCount, 1));
+            if (body.TryWrite(json.WrittenSpan) != GrowResult.Ok)
+            {
+                body.Dispose();
+                return (new FailedResponse(local, GatewayErrors.Overloaded()), false);
+            }
+            return (new BufferedResponse(local, 200, body, usage, []), false);
+        }
+        finally
+        {
+            loaded.Release();
         }
     }
 
