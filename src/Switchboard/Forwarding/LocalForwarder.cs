@@ -42,14 +42,8 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             return (new FailedResponse(local, error!), false);
         }
 
-        var (loaded, problem, missing) = await local.LoadAsync(name);
-        if (loaded is null)
-        {
-            // A file that is not there is configuration, not a failing provider: the next provider is tried all the same.
-            if (!missing) breaker.RecordFailure();
-            return (new FailedResponse(local, GatewayErrors.LocalModelUnavailable(request.Model, problem!)), true);
-        }
-        breaker.RecordSuccess();
+        var (loaded, unavailable) = await LoadAsync(local, name, request);
+        if (loaded is null) return (unavailable!, true);
         LocalGeneration generation;
         try
         {
@@ -97,6 +91,23 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
     }
 
     /// <summary>
+    /// The model with a lease on it, or why it is unavailable (then the next provider is tried). A file that is not
+    /// there is configuration, not a failing provider, so only a model that fails to load counts against the breaker.
+    /// </summary>
+    private static async Task<(LoadedModel? Loaded, FailedResponse? Unavailable)> LoadAsync(LocalProvider local, string name, ProxyRequest request)
+    {
+        var breaker = local.BreakerFor(name);
+        var (loaded, problem, missing) = await local.LoadAsync(name);
+        if (loaded is null)
+        {
+            if (!missing) breaker.RecordFailure();
+            return (null, new FailedResponse(local, GatewayErrors.LocalModelUnavailable(request.Model, problem!)));
+        }
+        breaker.RecordSuccess();
+        return (loaded, null);
+    }
+
+    /// <summary>
     /// <c>/v1/embeddings</c> on a local model: each input tokenised as llama.cpp's embedding tool does (BOS added,
     /// special tokens parsed), run through the model on a pool thread holding one of the model's sequence slots, and
     /// pooled by <see cref="Embedder"/>; <c>usage.prompt_tokens</c> counts every input's tokens.
@@ -110,13 +121,8 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             breaker.RecordSuccess();
             return (new FailedResponse(local, error!), false);
         }
-        var (loaded, problem, missing) = await local.LoadAsync(name);
-        if (loaded is null)
-        {
-            if (!missing) breaker.RecordFailure();
-            return (new FailedResponse(local, GatewayErrors.LocalModelUnavailable(request.Model, problem!)), true);
-        }
-        breaker.RecordSuccess();
+        var (loaded, unavailable) = await LoadAsync(local, name, request);
+        if (loaded is null) return (unavailable!, true);
         try
         {
             var model = loaded.Model;

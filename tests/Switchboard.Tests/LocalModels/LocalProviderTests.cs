@@ -117,7 +117,7 @@ public sealed class LocalProviderTests
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x/y.png"}}]}]}""", "messages[0].content[0]", "unsupported_parameter"),
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"max_tokens":4000}""", "messages", "context_length_exceeded"),
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"temperature":3}""", "temperature", "invalid_value"),
-            ("""{"model":"local/stories260K","input":"hi"}""", "model", "unsupported_parameter"),
+            ("""{"model":"local/stories260K","input":"hi","dimensions":7}""", "dimensions", "invalid_value"),
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"max_tokens":2147483647}""", "messages", "context_length_exceeded"),
             ("""{"model":"local/stories260K","messages":[{"role":"user","content":"hi"}],"max_completion_tokens":null,"max_tokens":0}""", "max_tokens", "invalid_value"),
         })
