@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Switchboard.Inference.Constraints;
+using Switchboard.Inference.Generation;
+using Switchboard.Inference.Models;
 using Switchboard.Inference.Gguf;
 using Switchboard.Inference.Sampling;
 using Switchboard.Inference.Tokenizers;
@@ -20,6 +22,47 @@ internal static class JsonMaskBench
          "notes": "Sleeps most of the afternoon by the window; wakes up for dinner at exactly 6 p.m. 喜欢晒太阳。",
          "vaccinations": {"rabies": "2026-03-01", "fvrcp": "2025-11-20"}, "microchip": 981020000123456}
         """;
+
+    /// <summary>
+    /// <c>json-decode VOCAB.gguf [tg] [rounds]</c>: decode tokens/s of the synthetic 135M model carrying a real
+    /// vocabulary, sampling at temperature 1 with JSON mode off and on, interleaved round by round (this machine drifts
+    /// between runs); one thread's sampling after each forward pass, as a single request decodes.
+    /// </summary>
+    public static async Task DecodeAsync(LlamaModel model, int tg, int rounds)
+    {
+        var prompt = model.Tokenizer.Encode(Encoding.UTF8.GetBytes("Describe a cat as JSON:"), addSpecial: true);
+        async Task<double> RateAsync(bool json, int seed)
+        {
+            var session = model.CreateSession(prompt.Count + tg + 1);
+            var options = new GenerationOptions
+            {
+                MaxTokens = tg,
+                Sampling = new SamplingOptions { Temperature = 1f, Seed = (ulong)seed },
+                Constraint = json ? length => new JsonConstraint(model.TokenTrie, model.Vocabulary.EndOfGeneration, length, tg) : null,
+            };
+            var produced = 0;
+            long first = 0;
+            await foreach (var _ in Generator.GenerateAsync(model, session, prompt, options))
+            {
+                // Timed from the first token: the prompt's prefill is the same either way.
+                if (produced++ == 0) first = Stopwatch.GetTimestamp();
+            }
+            return (produced - 1) / Stopwatch.GetElapsedTime(first).TotalSeconds;
+        }
+        _ = model.TokenTrie;                 // built once per model, before timing
+        await RateAsync(json: false, 1);     // warm-up
+        await RateAsync(json: true, 1);
+        var off = new List<double>();
+        var on = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            if (round % 2 == 0) { off.Add(await RateAsync(false, round + 2)); on.Add(await RateAsync(true, round + 2)); }
+            else { on.Add(await RateAsync(true, round + 2)); off.Add(await RateAsync(false, round + 2)); }
+        }
+        var ratios = on.Zip(off, (a, b) => a / b).ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"vocab={model.Vocabulary.Count} tg={tg} rounds={rounds} off={off.Average():0.0} tok/s on={on.Average():0.0} tok/s on/off={ratios.Average():0.000} (min {ratios.Min():0.000}, max {ratios.Max():0.000})"));
+    }
 
     public static void Run(string[] vocabularies)
     {

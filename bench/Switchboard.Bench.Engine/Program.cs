@@ -17,6 +17,17 @@ if (args.Length > 0 && args[0] == "json-mask")
     JsonMaskBench.Run(args[1..]);
     return 0;
 }
+if (args.Length > 1 && args[0] == "json-decode")
+{
+    // The synthetic model with a real vocabulary (its tokenizer copied from a vocabulary GGUF), so JSON can be spelled.
+    using var vocabulary = GgufFile.Open(args[1]);
+    var modelPath = Path.Combine(Path.GetTempPath(), $"switchboard-bench-135m-{Path.GetFileNameWithoutExtension(args[1])}.gguf");
+    if (!File.Exists(modelPath)) WriteRandomModel(modelPath, GgmlType.Q8_0, vocabulary);
+    using var jsonModel = LlamaModel.Load(modelPath);
+    await JsonMaskBench.DecodeAsync(jsonModel, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128,
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4);
+    return 0;
+}
 var path = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "switchboard-bench-smollm2-135m-q8_0.gguf");
 var pp = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512;
 var tg = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128;
@@ -108,9 +119,10 @@ static void Warm(LlamaModel model)
     }
 }
 
-static void WriteRandomModel(string path, GgmlType type)
+static void WriteRandomModel(string path, GgmlType type, GgufFile? tokenizerFrom = null)
 {
-    const int embd = 576, layers = 30, heads = 9, kvHeads = 3, ff = 1536, vocab = 49152;
+    const int embd = 576, layers = 30, heads = 9, kvHeads = 3, ff = 1536;
+    var vocab = tokenizerFrom is null ? 49152 : ((string[])tokenizerFrom.Metadata["tokenizer.ggml.tokens"].Value).Length;
     var random = new Random(42);
     var writer = new GgufWriter()
         .Add("general.architecture", "llama")
@@ -122,10 +134,18 @@ static void WriteRandomModel(string path, GgmlType type)
         .Add("llama.context_length", 8192u)
         .Add("llama.rope.freq_base", 100000f)
         .Add("llama.attention.layer_norm_rms_epsilon", 1e-5f)
-        .Add("tokenizer.ggml.model", "llama")
+        ;
+    if (tokenizerFrom is null)
+    {
         // Its tokens are t0..tN: no space marker to prefix, so "t5t5…" is a prompt of t5 tokens through the gateway too.
-        .Add("tokenizer.ggml.add_space_prefix", false)
-        .Add("tokenizer.ggml.tokens", new GgufValue(GgufValueType.Array, Enumerable.Range(0, vocab).Select(i => $"t{i}").ToArray(), GgufValueType.String));
+        writer.Add("tokenizer.ggml.model", "llama")
+            .Add("tokenizer.ggml.add_space_prefix", false)
+            .Add("tokenizer.ggml.tokens", new GgufValue(GgufValueType.Array, Enumerable.Range(0, vocab).Select(i => $"t{i}").ToArray(), GgufValueType.String));
+    }
+    else
+    {
+        foreach (var (key, value) in tokenizerFrom.Metadata.Where(m => m.Key.StartsWith("tokenizer.", StringComparison.Ordinal))) writer.Add(key, value);
+    }
     byte[] Weights(int columns, int rows)
     {
         if (type == GgmlType.Q4_0)
