@@ -25,7 +25,7 @@ if (args.Length > 1 && args[0] == "json-decode")
     if (!File.Exists(modelPath)) WriteRandomModel(modelPath, GgmlType.Q8_0, vocabulary);
     using var jsonModel = LlamaModel.Load(modelPath);
     await JsonMaskBench.DecodeAsync(jsonModel, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128,
-        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4);
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4, args.Length > 4 && args[4] == "schema");
     return 0;
 }
 var path = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "switchboard-bench-smollm2-135m-q8_0.gguf");

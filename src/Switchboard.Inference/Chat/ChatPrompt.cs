@@ -14,9 +14,10 @@ public sealed class ChatPrompt
     private readonly string _bos;
     private readonly string _eos;
 
-    private ChatPrompt(ChatTemplate template, bool hasOwnTemplate, ITokenizer tokenizer)
+    private ChatPrompt(ChatTemplate template, bool hasOwnTemplate, ITokenizer tokenizer, ToolCallSyntax? tools = null)
     {
         Template = template;
+        Tools = tools;
         HasOwnTemplate = hasOwnTemplate;
         _tokenizer = tokenizer;
         var vocabulary = tokenizer.Vocabulary;
@@ -25,6 +26,9 @@ public sealed class ChatPrompt
     }
 
     public ChatTemplate Template { get; }
+
+    /// <summary>How the template's model writes tool calls; null when the template offers no tools (or a syntax not read here).</summary>
+    public ToolCallSyntax? Tools { get; }
 
     /// <summary>False when the file carries no template and ChatML is used.</summary>
     public bool HasOwnTemplate { get; }
@@ -35,7 +39,7 @@ public sealed class ChatPrompt
         if (file.GetString("tokenizer.chat_template") is not { Length: > 0 } source) return new ChatPrompt(ChatTemplate.ChatMl, false, tokenizer);
         try
         {
-            return new ChatPrompt(ChatTemplate.Parse(source), true, tokenizer);
+            return new ChatPrompt(ChatTemplate.Parse(source), true, tokenizer, ToolCallSyntax.FromTemplate(source));
         }
         catch (ChatTemplateException e)
         {
@@ -48,11 +52,11 @@ public sealed class ChatPrompt
     public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true, IReadOnlyDictionary<string, object?>? extra = null) =>
         Template.Render(messages, addGenerationPrompt, _bos, _eos, extra);
 
-    /// <summary>The prompt's tokens.</summary>
+    /// <summary>The prompt's tokens; <paramref name="answerOpening"/> is text the answer is made to begin with (a forced tool call's opening).</summary>
     /// <exception cref="ChatTemplateException">The template refused the conversation.</exception>
-    public List<int> Tokens(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true, IReadOnlyDictionary<string, object?>? extra = null)
+    public List<int> Tokens(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true, IReadOnlyDictionary<string, object?>? extra = null, string answerOpening = "")
     {
-        var text = Render(messages, addGenerationPrompt, extra);
+        var text = Render(messages, addGenerationPrompt, extra) + answerOpening;
         // Templates that write bos_token themselves would get a second one from the tokenizer: as llama.cpp, keep one.
         if (_bos.Length > 0 && _tokenizer.Vocabulary.AddBos && text.StartsWith(_bos, StringComparison.Ordinal)) text = text[_bos.Length..];
         return _tokenizer.Encode(text, addSpecial: true, parseSpecial: true);

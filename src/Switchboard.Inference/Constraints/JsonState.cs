@@ -7,7 +7,7 @@ namespace Switchboard.Inference.Constraints;
 /// System.Text.Json accepts: well-formed UTF-8 and no lone surrogate escapes). The value must be an object, as
 /// OpenAI's JSON mode promises; it is complete when that object closes.
 /// </summary>
-public struct JsonState
+public struct JsonState : IJsonPrefix
 {
     /// <summary>At most this many whitespace bytes in a row, so a model cannot loop on spaces.</summary>
     public const int MaxWhitespace = 24;
@@ -15,7 +15,7 @@ public struct JsonState
     public const int MaxDepth = 64;
     private const int MaxNumberBytes = 40;
 
-    private enum Mode : byte { Start, Value, ObjectFirst, ObjectKey, Colon, ArrayFirst, After, String, Number, Literal, Done }
+    internal enum Mode : byte { Start, Value, ObjectFirst, ObjectKey, Colon, ArrayFirst, After, String, Number, Literal, Done }
 
     // Number sub-states.
     private const byte Minus = 0, Zero = 1, Int = 2, Dot = 3, Frac = 4, Exp = 5, ExpSign = 6, ExpDigits = 7;
@@ -35,25 +35,29 @@ public struct JsonState
     /// <summary>Inside a string with nothing pending: any byte but <c>"</c>, <c>\</c> and controls keeps it there.</summary>
     public readonly bool InPlainString => _mode == Mode.String && _sub == 0 && _utf8 == 0;
 
-    /// <summary>
-    /// The shortest bytes that complete the object from here (empty once complete): a pending character or escape
-    /// finished, strings closed, a missing value as <c>0</c>, then every open container closed. A generation about
-    /// to run out of tokens spends its last ones on these, so even a cut-short answer parses.
-    /// </summary>
-    public readonly byte[] ShortestCompletion()
-    {
-        var state = this;
-        var bytes = new List<byte>();
-        while (!state.IsComplete && bytes.Count < 4 * MaxDepth + 64)
-        {
-            var next = state.NextClosingByte();
-            if (!state.Advance(next)) break;
-            bytes.Add(next);
-        }
-        return [.. bytes];
-    }
+    readonly int IJsonPrefix.PlainTextRoom => InPlainString ? int.MaxValue : -1;
 
-    private readonly byte NextClosingByte()
+    readonly bool IJsonPrefix.PlainTextKeepsCompletion => InPlainString;
+
+    internal readonly Mode Current => _mode;
+
+    /// <summary>Open containers.</summary>
+    internal readonly int Depth => _depth;
+
+    /// <summary>The innermost open container is an array.</summary>
+    internal readonly bool InArray => _depth > 0 && (_stack >> (_depth - 1) & 1) == 0;
+
+    /// <summary>The string being read is an object key.</summary>
+    internal readonly bool InKey => _mode == Mode.String && _key;
+
+    /// <summary>The byte the shortest completion would write next (0 when complete).</summary>
+    internal readonly byte ClosingByte => IsComplete ? (byte)0 : NextClosingByte();
+
+    internal static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t';
+
+    internal static bool IsNumberByte(byte b) => b is >= (byte)'0' and <= (byte)'9' or (byte)'.' or (byte)'e' or (byte)'E' or (byte)'+' or (byte)'-';
+
+    public readonly byte NextClosingByte()
     {
         var close = _depth > 0 && (_stack >> (_depth - 1) & 1) == 1 ? (byte)'}' : (byte)']';
         switch (_mode)
@@ -129,8 +133,6 @@ public struct JsonState
                 return false;
         }
     }
-
-    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t';
 
     private bool Space() => ++_count <= MaxWhitespace;
 

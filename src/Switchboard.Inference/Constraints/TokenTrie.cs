@@ -18,6 +18,7 @@ public sealed class TokenTrie
         _tokenBytes = tokenBytes;
         VocabularySize = tokenBytes.Count;
         PlainString = new bool[tokenBytes.Count];
+        PlainChars = new int[tokenBytes.Count];
         var all = new TrieBuilder();
         var notPlain = new TrieBuilder();
         for (var token = 0; token < tokenBytes.Count; token++)
@@ -25,8 +26,16 @@ public sealed class TokenTrie
             var bytes = tokenBytes[token];
             if (bytes.Length == 0) continue;
             all.Add(bytes, token);
-            if (IsPlainString(bytes)) PlainString[token] = true;
-            else notPlain.Add(bytes, token);
+            if (IsPlainString(bytes))
+            {
+                PlainString[token] = true;
+                // Characters, as JSON Schema's lengths count them: every byte but UTF-8 continuations starts one.
+                PlainChars[token] = bytes.Count(b => (b & 0xC0) != 0x80);
+            }
+            else
+            {
+                notPlain.Add(bytes, token);
+            }
         }
         _all = all.Build();
         _notPlain = notPlain.Build();
@@ -39,20 +48,29 @@ public sealed class TokenTrie
     /// <summary>Tokens that leave a plain string state plain (see <see cref="JsonState.InPlainString"/>).</summary>
     public bool[] PlainString { get; }
 
+    /// <summary>The characters each plain string token adds.</summary>
+    private int[] PlainChars { get; }
+
     /// <summary>Marks in <paramref name="allowed"/> every token whose bytes keep <paramref name="state"/> a valid prefix.</summary>
-    public void Allowed(JsonState state, bool[] allowed)
+    public void Allowed<TState>(TState state, bool[] allowed) where TState : struct, IJsonPrefix
     {
         var trie = _all;
-        if (state.InPlainString)
+        var room = state.PlainTextRoom;
+        if (room == int.MaxValue)
         {
             Array.Copy(PlainString, allowed, PlainString.Length);
+            trie = _notPlain;
+        }
+        else if (room >= 0)
+        {
+            for (var token = 0; token < allowed.Length; token++) allowed[token] = PlainString[token] && PlainChars[token] <= room;
             trie = _notPlain;
         }
         else
         {
             Array.Clear(allowed);
         }
-        var stack = new Stack<(int Node, JsonState State)>();
+        var stack = new Stack<(int Node, TState State)>();
         stack.Push((0, state));
         while (stack.Count > 0)
         {

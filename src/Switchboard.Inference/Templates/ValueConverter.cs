@@ -14,7 +14,8 @@ internal static class ValueConverter
         int or short or sbyte or byte or ushort or uint => Convert.ToInt64(value, CultureInfo.InvariantCulture),
         ulong u => u <= long.MaxValue ? (object)(long)u : (double)u,
         float or decimal => Convert.ToDouble(value, CultureInfo.InvariantCulture),
-        ChatMessage m => Dict(("role", m.Role), ("content", m.Content)),
+        ChatMessage m => Message(m),
+        PyDict made => made,    // built here already
         JsonElement e => FromJson(e),
         IReadOnlyDictionary<string, object?> d => FromPairs(d.Select(kv => (kv.Key, kv.Value))),
         IDictionary d => FromPairs(d.Cast<DictionaryEntry>().Select(e => (Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? "", e.Value))),
@@ -23,6 +24,29 @@ internal static class ValueConverter
     };
 
     private static PyDict Dict(params (string Key, object? Value)[] pairs) => FromPairs(pairs);
+
+    // Keys only when set: templates test `'tool_calls' in message` as well as its truth.
+    private static PyDict Message(ChatMessage m)
+    {
+        var dict = Dict(("role", m.Role), ("content", m.Content));
+        if (m.ToolCalls is { Count: > 0 } calls)
+            dict["tool_calls"] = calls.Select(c => (object?)Dict(("id", c.Id), ("type", "function"), ("function", Dict(("name", c.Name), ("arguments", Arguments(c.Arguments)))))).ToList();
+        if (m.ToolCallId is { } id) dict["tool_call_id"] = id;
+        return dict;
+    }
+
+    private static object? Arguments(string arguments)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(arguments);
+            return document.RootElement.ValueKind == JsonValueKind.Object ? FromJson(document.RootElement) : arguments;
+        }
+        catch (JsonException)
+        {
+            return arguments;
+        }
+    }
 
     private static PyDict FromPairs(IEnumerable<(string Key, object? Value)> pairs)
     {

@@ -63,18 +63,24 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             var texts = Enumerable.Range(0, asked.Choices).Select(_ => new StringBuilder()).ToArray();
             var finishes = new FinishReason?[asked.Choices];
             var logprobs = Enumerable.Range(0, asked.Choices).Select(_ => asked.TopLogprobs is null ? null : new List<(int, TokenLogprobs)>()).ToArray();
+            var readers = Enumerable.Range(0, asked.Choices).Select(_ => generation.NewToolCallReader()).ToArray();
             var produced = 0;
             await foreach (var (choice, token) in generation.ReadAllAsync(clientAborted))
             {
-                texts[choice].Append(token.Text);
+                texts[choice].Append(readers[choice] is { } reader ? reader.Push(token.Text) : token.Text);
                 produced++;
                 finishes[choice] = token.Finish;
                 if (token.Logprobs is { } tokenLogprobs) logprobs[choice]?.Add((token.Id, tokenLogprobs));
             }
             // As OpenAI counts n choices: the prompt once, every choice's tokens.
             var usage = new Usage(generation.PromptTokens, produced, generation.PromptTokens + produced, 0);
-            var choices = Enumerable.Range(0, asked.Choices)
-                .Select(i => new LocalChoice(texts[i].ToString(), LocalResponses.FinishReason(finishes[i]), logprobs[i])).ToList();
+            var choices = Enumerable.Range(0, asked.Choices).Select(i =>
+            {
+                if (readers[i] is not { } reader) return new LocalChoice(texts[i].ToString(), LocalResponses.FinishReason(finishes[i]), logprobs[i]);
+                var (rest, calls) = reader.Finish();
+                var finish = calls.Count > 0 ? "tool_calls" : LocalResponses.FinishReason(finishes[i]);
+                return new LocalChoice(texts[i].Append(rest).ToString(), finish, logprobs[i]) { ToolCalls = calls };
+            }).ToList();
             var json = new ArrayBufferWriter<byte>(512 + choices.Sum(c => c.Text.Length) * 2);
             using (var writer = new Utf8JsonWriter(json, WriterOptions))
             {
@@ -193,6 +199,23 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         }
     }
 
+    /// <summary>The sampler stage that keeps a JSON answer or a forced tool call valid (and of its schema), one per sequence; null for free text.</summary>
+    private static Func<int, Inference.Sampling.ISamplerStage>? Constraint(LocalRequest asked, Inference.Models.LlamaModel model, int maxTokens,
+        Inference.Chat.ToolCallSyntax? syntax)
+    {
+        var end = model.Vocabulary.EndOfGeneration;
+        if (asked.Tools?.Forced is { } functions && syntax is not null)
+        {
+            // A forced call is written under its function's parameter schema, so its arguments always parse.
+            var grammar = new ToolCallGrammar(functions, syntax.ArgumentsKey);
+            return promptLength => new JsonConstraint<ToolCallState>(model.TokenTrie, new ToolCallState(grammar), end, promptLength, maxTokens, grammar.Horizon);
+        }
+        if (asked.Schema is { } schema)
+            return promptLength => new JsonConstraint<SchemaState>(model.TokenTrie, new SchemaState(schema), end, promptLength, maxTokens, SchemaState.Horizon(schema));
+        if (asked.JsonMode) return promptLength => new JsonConstraint<JsonState>(model.TokenTrie, default, end, promptLength, maxTokens);
+        return null;
+    }
+
     /// <summary>
     /// Builds and checks the prompt, waits for a sequence slot and starts the generation, which then owns the lease on
     /// the model; a refusal gives the lease back.
@@ -206,6 +229,13 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             return (null, refusal);
         }
 
+        var syntax = loaded.Model.Chat.Tools;
+        if (asked.Tools is not null && syntax is null)
+            return Refuse(new FailedResponse(local, new OpenAiError(400,
+                $"The model '{request.Model}' cannot call tools: its chat template has no tool-call format Switchboard reads (Hermes <tool_call> blocks, as Qwen 2.5 and 3; Llama 3.1+ JSON).",
+                "invalid_request_error", "tools", "unsupported_parameter") { ShouldRetry = false }));
+        var forced = asked.Tools?.Forced is not null;
+        var extra = asked.Tools is { } offered ? new Dictionary<string, object?> { ["tools"] = offered.Definitions } : null;
         var context = Math.Min(loaded.Model.Config.ContextLength, local.Options.MaxContextTokens);
         // A text longer than the context's worth of the vocabulary's longest token cannot fit: refused before it is tokenised.
         var textBytes = asked.IsChat ? asked.Messages.Sum(m => (long)Encoding.UTF8.GetByteCount(m.Content ?? "")) : Encoding.UTF8.GetByteCount(asked.Prompt);
@@ -216,7 +246,9 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         try
         {
             // Rendering and tokenising a long prompt is CPU work: not on the request thread (Kestrel runs requests inline).
-            prompt = await Task.Run(() => asked.IsChat ? loaded.Model.Chat.Tokens(asked.Messages) : loaded.Model.Tokenizer.Encode(asked.Prompt, addSpecial: true), CancellationToken.None);
+            prompt = await Task.Run(() => asked.IsChat
+                ? loaded.Model.Chat.Tokens(asked.Messages, extra: extra, answerOpening: forced ? syntax!.Opening : "")
+                : loaded.Model.Tokenizer.Encode(asked.Prompt, addSpecial: true), CancellationToken.None);
         }
         catch (ChatTemplateException e)
         {
@@ -246,12 +278,12 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         var options = new GenerationOptions
         {
             MaxTokens = maxTokens, Sampling = asked.Sampling with { LogitBias = bias }, Stop = asked.Stop, TopLogprobs = asked.TopLogprobs,
-            Constraint = asked.JsonMode ? promptLength => new JsonConstraint(model.TokenTrie, model.Vocabulary.EndOfGeneration, promptLength, maxTokens) : null,
+            Constraint = Constraint(asked, model, maxTokens, syntax),
         };
         try
         {
             return (LocalGeneration.Start(loaded, request.Model, asked.IsChat, prompt, options, asked.Choices, time.GetUtcNow().ToUnixTimeSeconds(),
-                () => { local.Leave(); loaded.Release(); }, clientAborted), null);
+                () => { local.Leave(); loaded.Release(); }, clientAborted, asked.Tools is null ? null : (syntax!, forced)), null);
         }
         catch
         {

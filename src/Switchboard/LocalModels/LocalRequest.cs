@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Switchboard.Api;
 using Switchboard.Errors;
+using Switchboard.Inference.Constraints;
 using Switchboard.Inference.Sampling;
 using Switchboard.Inference.Templates;
 
@@ -10,13 +11,18 @@ namespace Switchboard.LocalModels;
 
 /// <summary>
 /// What a chat/completions or completions request asks of a local model, read from its JSON. Fields a local model
-/// cannot honour yet (tools, images, structured output) are refused by name,
-/// never silently ignored.
+/// cannot honour (images, audio, legacy function calling) are refused by name, never silently ignored.
 /// </summary>
 internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Messages, string Prompt, int? MaxTokens, SamplingOptions Sampling, IReadOnlyList<string> Stop, IReadOnlyDictionary<string, float> LogitBias, int? TopLogprobs, int Choices)
 {
-    /// <summary><c>response_format</c> <c>json_object</c>: the answer is constrained to a JSON object.</summary>
+    /// <summary><c>response_format</c> <c>json_object</c> or <c>json_schema</c>: the answer is constrained to a JSON object.</summary>
     public bool JsonMode { get; init; }
+
+    /// <summary><c>response_format</c> <c>json_schema</c> with a schema: the object is constrained to it.</summary>
+    public JsonSchemaNode? Schema { get; init; }
+
+    /// <summary>The functions offered (<c>tools</c>, <c>tool_choice</c>); null when none may be called.</summary>
+    public LocalTools? Tools { get; init; }
 
     public const int MaxChoices = 8;
 
@@ -41,18 +47,15 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
             return (null, Unsupported("model", $"Local models serve /v1/chat/completions and /v1/completions, not /v1/{endpoint.Path}."));
         using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = Json.JsonObjectScanner.MaxDepth });
         var root = document.RootElement;
-        foreach (var (name, why) in new[] { ("tools", "tools"), ("functions", "function calling"), ("audio", "audio output") })
+        foreach (var (name, why) in new[] { ("functions", "legacy function calling (use tools)"), ("audio", "audio output") })
         {
             if (root.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) && !(value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0))
                 return (null, Unsupported(name, $"Local models do not support {why} yet."));
         }
-        var jsonMode = false;
-        if (root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object
-            && format.TryGetProperty("type", out var formatType) && formatType.GetString() is { } type && type != "text")
-        {
-            if (type != "json_object") return (null, Unsupported("response_format", $"Local models do not support response_format '{type}' yet."));
-            jsonMode = true;
-        }
+        var (jsonMode, schema, formatError) = ResponseFormat(root);
+        if (formatError is not null) return (null, formatError);
+        var (tools, toolsError) = isChat ? LocalTools.Read(root) : (null, null);
+        if (toolsError is not null) return (null, toolsError);
         if (!isChat && root.TryGetProperty("echo", out var echo) && echo.ValueKind == JsonValueKind.True)
             return (null, Unsupported("echo", "Local models do not support echo."));
         if (!isChat && root.TryGetProperty("suffix", out var suffix) && suffix.ValueKind == JsonValueKind.String)
@@ -97,7 +100,35 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
         // Choices are generated one after another on the request's sequence slot: a handful, not hundreds.
         var choices = Integer(root, "n", 1, MaxChoices, errors) ?? 1;
         if (errors.Count > 0) return (null, errors[0]);
-        return (new LocalRequest(isChat, messages, prompt, maxTokens, sampling, stop, bias, topLogprobs, choices) { JsonMode = jsonMode }, null);
+        return (new LocalRequest(isChat, messages, prompt, maxTokens, sampling, stop, bias, topLogprobs, choices) { JsonMode = jsonMode, Schema = schema, Tools = tools }, null);
+    }
+
+    /// <summary>
+    /// <c>response_format</c>: <c>json_object</c> asks for any JSON object; <c>json_schema</c> for one of its schema,
+    /// compiled here so a schema outside the subset the constraint follows is refused before any work.
+    /// </summary>
+    private static (bool JsonMode, JsonSchemaNode? Schema, OpenAiError? Error) ResponseFormat(JsonElement root)
+    {
+        if (!root.TryGetProperty("response_format", out var format) || format.ValueKind != JsonValueKind.Object
+            || !format.TryGetProperty("type", out var formatType) || formatType.GetString() is not { } type || type == "text")
+            return (false, null, null);
+        if (type == "json_object") return (true, null, null);
+        if (type != "json_schema") return (false, null, Unsupported("response_format", $"Local models do not support response_format '{type}'."));
+        if (!format.TryGetProperty("json_schema", out var definition) || definition.ValueKind != JsonValueKind.Object)
+            return (false, null, GatewayErrors.InvalidValue("response_format.json_schema", "is required for type 'json_schema'."));
+        if (!definition.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || name.GetString() is not { Length: > 0 and <= 64 } schemaName
+            || !schemaName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+            return (false, null, GatewayErrors.InvalidValue("response_format.json_schema.name", "must be 1 to 64 letters, digits, underscores or dashes."));
+        if (!definition.TryGetProperty("schema", out var body) || body.ValueKind == JsonValueKind.Null) return (true, null, null);
+        var strict = definition.TryGetProperty("strict", out var strictValue) && strictValue.ValueKind == JsonValueKind.True;
+        try
+        {
+            return (true, JsonSchemaCompiler.Compile(body, strict), null);
+        }
+        catch (UnsupportedSchemaException e)
+        {
+            return (false, null, GatewayErrors.InvalidValue("response_format.json_schema.schema", $"Invalid schema for response_format '{schemaName}': {e.Message}"));
+        }
     }
 
     private static (ChatMessage? Message, OpenAiError? Error) Message(JsonElement message, int index)
@@ -105,13 +136,16 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
         var at = $"messages[{index}]";
         if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("role", out var roleValue) || roleValue.GetString() is not { } role)
             return (null, GatewayErrors.InvalidValue(at, "must be an object with a role."));
-        if (role is "tool" or "function" || message.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array && calls.GetArrayLength() > 0)
-            return (null, Unsupported($"{at}.role", "Local models do not support tool calls yet."));
-        if (role is not ("system" or "developer" or "user" or "assistant"))
-            return (null, GatewayErrors.InvalidValue($"{at}.role", $"'{role}' is not one of system, developer, user, assistant."));
-        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
-            return (new ChatMessage(role == "developer" ? "system" : role, null), null);
-        if (content.ValueKind == JsonValueKind.String) return (new ChatMessage(role == "developer" ? "system" : role, content.GetString()), null);
+        if (role == "function") return (null, Unsupported($"{at}.role", "Local models do not support legacy function messages; use tools and role 'tool'."));
+        if (role is not ("system" or "developer" or "user" or "assistant" or "tool"))
+            return (null, GatewayErrors.InvalidValue($"{at}.role", $"'{role}' is not one of system, developer, user, assistant, tool."));
+        var (calls, callsError) = role == "assistant" ? ToolCalls(message, at) : (null, null);
+        if (callsError is not null) return (null, callsError);
+        var toolCallId = role == "tool" && message.TryGetProperty("tool_call_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+        if (role == "tool" && toolCallId is null) return (null, GatewayErrors.MissingParameter($"{at}.tool_call_id"));
+        ChatMessage Made(string? text) => new(role == "developer" ? "system" : role, text) { ToolCalls = calls, ToolCallId = toolCallId };
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null) return (Made(null), null);
+        if (content.ValueKind == JsonValueKind.String) return (Made(content.GetString()), null);
         if (content.ValueKind != JsonValueKind.Array) return (null, GatewayErrors.InvalidType($"{at}.content", "a string or an array of content parts"));
         var text = new StringBuilder();
         var part = 0;
@@ -123,7 +157,27 @@ internal sealed record LocalRequest(bool IsChat, IReadOnlyList<ChatMessage> Mess
             text.Append(partText.GetString());
             part++;
         }
-        return (new ChatMessage(role == "developer" ? "system" : role, text.ToString()), null);
+        return (Made(text.ToString()), null);
+    }
+
+    /// <summary>An assistant turn's <c>tool_calls</c>, as the model's template renders them back.</summary>
+    private static (List<ChatToolCall>? Calls, OpenAiError? Error) ToolCalls(JsonElement message, string at)
+    {
+        if (!message.TryGetProperty("tool_calls", out var calls) || calls.ValueKind == JsonValueKind.Null) return (null, null);
+        if (calls.ValueKind != JsonValueKind.Array) return (null, GatewayErrors.InvalidType($"{at}.tool_calls", "an array of tool calls"));
+        var list = new List<ChatToolCall>();
+        var index = 0;
+        foreach (var call in calls.EnumerateArray())
+        {
+            var where = $"{at}.tool_calls[{index++}]";
+            if (call.ValueKind != JsonValueKind.Object || !call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
+                || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+                return (null, GatewayErrors.InvalidValue(where, "must be {\"id\", \"type\": \"function\", \"function\": {\"name\", \"arguments\"}}."));
+            var arguments = function.TryGetProperty("arguments", out var given) && given.ValueKind == JsonValueKind.String ? given.GetString()! : "{}";
+            var id = call.TryGetProperty("id", out var idValue) && idValue.ValueKind == JsonValueKind.String ? idValue.GetString()! : "";
+            list.Add(new ChatToolCall(id, name.GetString()!, arguments));
+        }
+        return (list.Count > 0 ? list : null, null);
     }
 
     /// <summary>Chat asks with <c>logprobs: true</c> and, for alternatives, <c>top_logprobs</c> (0 to 20); null when not asked.</summary>

@@ -9,7 +9,11 @@ namespace Switchboard.LocalModels;
 /// stream objects, written straight as JSON (a local stream is never rendered as SSE text only to be parsed again).
 /// </summary>
 /// <summary>One finished choice of a whole answer.</summary>
-internal readonly record struct LocalChoice(string Text, string FinishReason, IReadOnlyList<(int Token, TokenLogprobs Logprobs)>? Logprobs);
+internal readonly record struct LocalChoice(string Text, string FinishReason, IReadOnlyList<(int Token, TokenLogprobs Logprobs)>? Logprobs)
+{
+    /// <summary>The tool calls the answer made (then <see cref="FinishReason"/> is <c>tool_calls</c>).</summary>
+    public IReadOnlyList<LocalToolCall> ToolCalls { get; init; } = [];
+}
 
 internal static class LocalResponses
 {
@@ -20,27 +24,31 @@ internal static class LocalResponses
     {
         Head(json, generation, chunk: false);
         json.WriteStartArray("choices"u8);
-        for (var index = 0; index < choices.Count; index++)
-        {
-            var (text, finishReason, logprobs) = choices[index];
-            WriteChoice(json, generation, index, text, finishReason, logprobs);
-        }
+        for (var index = 0; index < choices.Count; index++) WriteChoice(json, generation, index, choices[index]);
         json.WriteEndArray();
         WriteUsage(json, usage);
         json.WriteEndObject();
     }
 
-    private static void WriteChoice(Utf8JsonWriter json, LocalGeneration generation, int index, string text, string finishReason,
-        IReadOnlyList<(int Token, TokenLogprobs Logprobs)>? logprobs)
+    private static void WriteChoice(Utf8JsonWriter json, LocalGeneration generation, int index, LocalChoice choice)
     {
+        var (text, finishReason, logprobs) = choice;
         json.WriteStartObject();
         json.WriteNumber("index"u8, index);
         if (generation.IsChat)
         {
             json.WriteStartObject("message"u8);
             json.WriteString("role"u8, "assistant"u8);
-            json.WriteString("content"u8, text);
+            // As OpenAI: an answer of only tool calls has null content.
+            if (text.Length == 0 && choice.ToolCalls.Count > 0) json.WriteNull("content"u8);
+            else json.WriteString("content"u8, text);
             json.WriteNull("refusal"u8);
+            if (choice.ToolCalls.Count > 0)
+            {
+                json.WriteStartArray("tool_calls"u8);
+                for (var i = 0; i < choice.ToolCalls.Count; i++) WriteToolCall(json, choice.ToolCalls[i], index: null);
+                json.WriteEndArray();
+            }
             json.WriteEndObject();
         }
         else
@@ -76,6 +84,38 @@ internal static class LocalResponses
         else json.WriteString("finish_reason"u8, finishReason);
         json.WriteEndObject();
         json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>A stream chunk carrying a choice's tool calls whole, each with its index among them.</summary>
+    public static void WriteToolCallChunk(Utf8JsonWriter json, LocalGeneration generation, int choice, IReadOnlyList<LocalToolCall> calls)
+    {
+        Head(json, generation, chunk: true);
+        json.WriteStartArray("choices"u8);
+        json.WriteStartObject();
+        json.WriteNumber("index"u8, choice);
+        json.WriteStartObject("delta"u8);
+        json.WriteStartArray("tool_calls"u8);
+        for (var i = 0; i < calls.Count; i++) WriteToolCall(json, calls[i], i);
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteNull("logprobs"u8);
+        json.WriteNull("finish_reason"u8);
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void WriteToolCall(Utf8JsonWriter json, LocalToolCall call, int? index)
+    {
+        json.WriteStartObject();
+        if (index is { } i) json.WriteNumber("index"u8, i);
+        json.WriteString("id"u8, call.Id);
+        json.WriteString("type"u8, "function"u8);
+        json.WriteStartObject("function"u8);
+        json.WriteString("name"u8, call.Name);
+        json.WriteString("arguments"u8, call.Arguments);
+        json.WriteEndObject();
         json.WriteEndObject();
     }
 

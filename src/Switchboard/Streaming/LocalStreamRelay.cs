@@ -45,25 +45,41 @@ internal static class LocalStreamRelay
         {
             // Choices come one after another: each opens with the assistant role (chat) and closes with its finish reason.
             var opened = -1;
+            ToolCallReader? reader = null;
             await foreach (var (choice, token) in generation.ReadAllAsync(clientAborted))
             {
                 if (produced++ == 0) firstAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (choice != opened)
                 {
                     opened = choice;
+                    reader = generation.NewToolCallReader();
                     if (generation.IsChat && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: true, "", null)))
                         return Result(StreamEnd.ClientGone);
                 }
+                // With tools, text that may begin a call is held back until it is clear what it is.
+                var text = reader is null ? token.Text : reader.Push(token.Text);
                 // A token that completes no text yet (part of a character, an end-of-turn marker) has nothing to send,
                 // unless its log probability was asked for.
-                if (token.Text.Length > 0 || token.Logprobs is not null)
+                if (text.Length > 0 || token.Logprobs is not null)
                 {
                     (int, Inference.Generation.TokenLogprobs)? logprobs = token.Logprobs is { } l ? (token.Id, l) : null;
-                    if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, token.Text, null, logprobs)))
+                    if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, text, null, logprobs)))
                         return Result(StreamEnd.ClientGone);
                 }
-                if (token.Finish is { } reason
-                    && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, generation.IsChat ? null : "", LocalResponses.FinishReason(reason))))
+                if (token.Finish is not { } reason) continue;
+                var finish = LocalResponses.FinishReason(reason);
+                if (reader is not null)
+                {
+                    var (rest, calls) = reader.Finish();
+                    if (rest.Length > 0 && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, rest, null)))
+                        return Result(StreamEnd.ClientGone);
+                    if (calls.Count > 0)
+                    {
+                        finish = "tool_calls";
+                        if (!await SendAsync(w => LocalResponses.WriteToolCallChunk(w, generation, choice, calls))) return Result(StreamEnd.ClientGone);
+                    }
+                }
+                if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, generation.IsChat ? null : "", finish)))
                     return Result(StreamEnd.ClientGone);
             }
             if (clientWantsUsage && !await SendAsync(w => LocalResponses.WriteUsageChunk(w, generation, Usage())))

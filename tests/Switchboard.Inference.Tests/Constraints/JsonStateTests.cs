@@ -83,7 +83,7 @@ public sealed class JsonStateTests
         bytes.Add(cat[2..]);      // 13: its last byte
         bytes.Add([]);            // 14: the end token (no bytes)
         var trie = new TokenTrie(bytes);
-        var constraint = new JsonConstraint(trie, new HashSet<int> { 14 }, promptLength: 0);
+        var constraint = new JsonConstraint<JsonState>(trie, default, new HashSet<int> { 14 }, promptLength: 0);
         List<int> history = [];
 
         int[] Allowed()

@@ -1,4 +1,3 @@
-using System.ClientModel;
 using System.Text.Json;
 using OpenAI.Chat;
 using Switchboard.Inference.Tests;
@@ -58,19 +57,5 @@ public sealed class JsonModeTests
         }
         // Noise from random weights, but different noise per seed: the constraint shapes the answers, it does not pick them.
         Assert.True(texts.Count > 20, $"only {texts.Count} distinct answers from 30 seeds");
-    }
-
-    [ModelFact]
-    public async Task A_json_schema_is_refused_for_now_naming_response_format()
-    {
-        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?> { ["Switchboard:Local:ModelsDirectory"] = TestModels.Directory });
-        var chat = gateway.Sdk().GetChatClient("local/stories260K");
-        var options = new ChatCompletionOptions
-        {
-            ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("cat", BinaryData.FromString("""{"type":"object","properties":{"name":{"type":"string"}}}""")),
-        };
-        var error = await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync([new UserChatMessage("hi")], options));
-        Assert.Equal(400, error.Status);
-        Assert.Contains("response_format", error.Message, StringComparison.Ordinal);
     }
 }

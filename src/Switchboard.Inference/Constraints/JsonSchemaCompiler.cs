@@ -1,0 +1,282 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Switchboard.Inference.Constraints;
+
+/// <summary>
+/// Compiles the JSON Schema subset OpenAI's structured outputs use into <see cref="JsonSchemaNode"/>s: <c>type</c>
+/// (one or a list), <c>properties</c>, <c>required</c>, <c>additionalProperties</c>, <c>enum</c>, <c>const</c>,
+/// <c>items</c>, <c>minItems</c>/<c>maxItems</c>, <c>minLength</c>/<c>maxLength</c>, <c>anyOf</c>, and <c>$ref</c>
+/// to anywhere in the document (<c>$defs</c>, <c>definitions</c>, <c>#</c> for recursion). Annotations are ignored;
+/// any other keyword is refused by name rather than silently not enforced. With <c>strict</c>, as OpenAI documents
+/// for strict schemas, every property is required and no other property may appear.
+/// </summary>
+public sealed class JsonSchemaCompiler
+{
+    private static readonly HashSet<string> Annotations =
+        ["title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions"];
+    private static readonly JsonWriterOptions LiteralWriter = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private const int Unbounded = 1 << 24;
+
+    private readonly JsonElement _document;
+    private readonly bool _strict;
+    private readonly Dictionary<string, JsonSchemaNode> _byPath = new(StringComparer.Ordinal);
+    private readonly List<JsonSchemaNode> _nodes = [];
+
+    private JsonSchemaCompiler(JsonElement document, bool strict)
+    {
+        _document = document;
+        _strict = strict;
+    }
+
+    /// <summary>The root node of <paramref name="schema"/>, which must admit an object (OpenAI's rule for structured outputs).</summary>
+    /// <exception cref="UnsupportedSchemaException">The schema uses something outside the subset, or allows no value.</exception>
+    public static JsonSchemaNode Compile(JsonElement schema, bool strict)
+    {
+        var compiler = new JsonSchemaCompiler(schema, strict);
+        var root = compiler.Node(schema, "#");
+        if (root.Resolve((byte)'{') is null) throw new UnsupportedSchemaException("type", "#", "the root must be an object.");
+        foreach (var node in compiler._nodes)
+        {
+            if (node.AnyOf is not null && AlternativeOfItself(node, node, [])) throw new UnsupportedSchemaException("anyOf", "#", "an alternative refers back to its own anyOf with no schema in between.");
+            Minimal(node);
+        }
+        return root;
+    }
+
+    private static bool AlternativeOfItself(JsonSchemaNode start, JsonSchemaNode node, HashSet<JsonSchemaNode> seen)
+    {
+        foreach (var alternative in node.AnyOf ?? [])
+        {
+            if (alternative == start) return true;
+            if (seen.Add(alternative) && AlternativeOfItself(start, alternative, seen)) return true;
+        }
+        return false;
+    }
+
+    private JsonSchemaNode Node(JsonElement schema, string path)
+    {
+        // A $ref is its target: chains are followed to the schema they end at, so recursion meets the same node.
+        (schema, path) = Target(schema, path);
+        if (_byPath.TryGetValue(path, out var known)) return known;
+        if (schema.ValueKind == JsonValueKind.True) return JsonSchemaNode.Any;
+        var node = New();
+        // Registered before it is filled, so a $ref back to it (recursion) finds it.
+        _byPath[path] = node;
+        if (schema.ValueKind != JsonValueKind.Object) throw new UnsupportedSchemaException("schema", path, "must be an object or true.");
+        if (schema.TryGetProperty("anyOf", out var anyOf))
+        {
+            Alone(schema, path, "anyOf");
+            if (anyOf.ValueKind != JsonValueKind.Array || anyOf.GetArrayLength() == 0)
+                throw new UnsupportedSchemaException("anyOf", path, "must be a non-empty array of schemas.");
+            node.AnyOf = [.. anyOf.EnumerateArray().Select((alternative, i) => Node(alternative, $"{path}/anyOf/{i}"))];
+            return node;
+        }
+        foreach (var property in schema.EnumerateObject())
+        {
+            var at = $"{path}/{property.Name}";
+            var value = property.Value;
+            switch (property.Name)
+            {
+                case "type": node.Types = Types(value, at); break;
+                case "properties": Properties(node, value, path); break;
+                case "required": break;
+                case "additionalProperties":
+                    if (_strict) break;
+                    node.Additional = value.ValueKind == JsonValueKind.False ? null : Node(value, at);
+                    break;
+                case "items":
+                    if (value.ValueKind == JsonValueKind.False) node.MaxItems = 0;
+                    else node.Items = Node(value, at);
+                    break;
+                case "minItems": node.MinItems = Count(value, property.Name, path); break;
+                case "maxItems": node.MaxItems = Math.Min(node.MaxItems, Count(value, property.Name, path)); break;
+                case "minLength": node.MinLength = Count(value, property.Name, path); break;
+                case "maxLength": node.MaxLength = Count(value, property.Name, path); break;
+                case "enum":
+                    if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
+                        throw new UnsupportedSchemaException("enum", path, "must be a non-empty array.");
+                    node.Literals = [.. value.EnumerateArray().Select(Literal)];
+                    break;
+                case "const": node.Literals = [Literal(value)]; break;
+                default:
+                    if (!Annotations.Contains(property.Name))
+                        throw new UnsupportedSchemaException(property.Name, path, "is not supported by local models' structured output (supported: type, properties, required, additionalProperties, enum, const, items, minItems, maxItems, minLength, maxLength, anyOf, $ref, $defs).");
+                    break;
+            }
+        }
+        if (!schema.TryGetProperty("additionalProperties", out _) && !_strict) node.Additional = JsonSchemaNode.Any;
+        Required(node, schema, path);
+        Check(node, schema, path);
+        node.Items ??= JsonSchemaNode.Any;
+        return node;
+    }
+
+    private JsonSchemaNode New()
+    {
+        var node = new JsonSchemaNode { MinimalLength = -1 };
+        _nodes.Add(node);
+        return node;
+    }
+
+    private void Properties(JsonSchemaNode node, JsonElement properties, string path)
+    {
+        if (properties.ValueKind != JsonValueKind.Object) throw new UnsupportedSchemaException("properties", path, "must be an object of schemas.");
+        var list = properties.EnumerateObject().ToList();
+        if (list.Count > JsonSchemaNode.MaxProperties)
+            throw new UnsupportedSchemaException("properties", path, $"has {list.Count} properties; local models take at most {JsonSchemaNode.MaxProperties} per object.");
+        node.Properties = [.. list.Select(p => Node(p.Value, $"{path}/properties/{p.Name}"))];
+        var names = list.Select((p, i) => (Bytes: JsonEncodedText.Encode(p.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes.ToArray(), Index: i))
+            .OrderBy(n => n.Bytes, ByteOrder.Instance).ToList();
+        node.Names = [.. names.Select(n => n.Bytes)];
+        node.NameProperty = [.. names.Select(n => n.Index)];
+    }
+
+    private void Required(JsonSchemaNode node, JsonElement schema, string path)
+    {
+        var names = schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object
+            ? properties.EnumerateObject().Select(p => p.Name).ToList()
+            : [];
+        if (schema.TryGetProperty("required", out var required))
+        {
+            if (required.ValueKind != JsonValueKind.Array || required.EnumerateArray().Any(r => r.ValueKind != JsonValueKind.String))
+                throw new UnsupportedSchemaException("required", path, "must be an array of property names.");
+            foreach (var name in required.EnumerateArray().Select(r => r.GetString()!))
+            {
+                var index = names.IndexOf(name);
+                // A required property the schema does not describe could only be an additional one: not generated.
+                if (index < 0) throw new UnsupportedSchemaException("required", path, $"names '{name}', which is not in properties.");
+                node.Required |= 1UL << index;
+            }
+        }
+        if (_strict && names.Count > 0) node.Required = names.Count == 64 ? ulong.MaxValue : (1UL << names.Count) - 1;
+    }
+
+    private static void Check(JsonSchemaNode node, JsonElement schema, string path)
+    {
+        if (node.Literals is { } literals)
+        {
+            if (schema.TryGetProperty("type", out _)) node.Literals = [.. literals.Where(l => node.TypeStarts(l[0]) && (!node.IntegerOnly || !IsFraction(l)))];
+            // Kept sorted by bytes: the values still possible after a prefix are then a contiguous range.
+            node.Literals = [.. node.Literals.OrderBy(l => l, ByteOrder.Instance)];
+            if (node.Literals.Length == 0) throw new UnsupportedSchemaException("enum", path, "has no value of the schema's type.");
+        }
+        if (node.Types == JsonTypes.None) throw new UnsupportedSchemaException("type", path, "admits no type.");
+        if (node.MinItems > node.MaxItems) throw new UnsupportedSchemaException("minItems", path, "is greater than maxItems.");
+        if (node.MinLength > node.MaxLength) throw new UnsupportedSchemaException("minLength", path, "is greater than maxLength.");
+    }
+
+    private static bool IsFraction(byte[] literal) => literal[0] is (byte)'-' or >= (byte)'0' and <= (byte)'9' && literal.AsSpan().IndexOfAny(".eE"u8) >= 0;
+
+    private (JsonElement Schema, string Path) Target(JsonElement schema, string path)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("$ref", out var reference))
+        {
+            Alone(schema, path, "$ref");
+            if (reference.GetString() is not { } target || !(target == "#" || target.StartsWith("#/", StringComparison.Ordinal)))
+                throw new UnsupportedSchemaException("$ref", path, "must point into this schema (#, #/$defs/name).");
+            if (!seen.Add(target)) throw new UnsupportedSchemaException("$ref", path, $"'{target}' refers back to itself with no schema in between.");
+            var element = _document;
+            foreach (var segment in target.Split('/').Skip(1))
+            {
+                var name = segment.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var child)) element = child;
+                else if (element.ValueKind == JsonValueKind.Array && int.TryParse(name, out var i) && i >= 0 && i < element.GetArrayLength()) element = element[i];
+                else throw new UnsupportedSchemaException("$ref", path, $"'{target}' points at nothing.");
+            }
+            (schema, path) = (element, target);
+        }
+        return (schema, path);
+    }
+
+    private static void Alone(JsonElement schema, string path, string keyword)
+    {
+        foreach (var property in schema.EnumerateObject())
+        {
+            if (property.Name != keyword && !Annotations.Contains(property.Name))
+                throw new UnsupportedSchemaException(property.Name, path, $"cannot stand beside '{keyword}' here; put it inside the referenced or alternative schemas.");
+        }
+    }
+
+    private static JsonTypes Types(JsonElement value, string at)
+    {
+        var names = value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().ToList() : [value];
+        var types = JsonTypes.None;
+        foreach (var name in names)
+        {
+            types |= name.ValueKind != JsonValueKind.String ? JsonTypes.None : name.GetString() switch
+            {
+                "object" => JsonTypes.Object,
+                "array" => JsonTypes.Array,
+                "string" => JsonTypes.String,
+                "number" => JsonTypes.Number | JsonTypes.Integer,
+                "integer" => JsonTypes.Integer,
+                "boolean" => JsonTypes.Boolean,
+                "null" => JsonTypes.Null,
+                _ => throw new UnsupportedSchemaException("type", at[..at.LastIndexOf('/')], $"'{name}' is not a JSON Schema type."),
+            };
+        }
+        return types;
+    }
+
+    private static int Count(JsonElement value, string keyword, string path) =>
+        value.TryGetInt32(out var count) && count >= 0 ? count : throw new UnsupportedSchemaException(keyword, path, "must be a non-negative integer.");
+
+    private static byte[] Literal(JsonElement value)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, LiteralWriter)) value.WriteTo(writer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>The node's shortest value: its length and first byte, so a cut-short answer can be closed the cheapest way.</summary>
+    private static int Minimal(JsonSchemaNode node)
+    {
+        if (node.MinimalLength >= 0) return node.MinimalLength;
+        if (node.MinimalLength == -2) return Unbounded;   // recursion through a required property
+        node.MinimalLength = -2;
+        var (length, first) = (int.MaxValue, (byte)'0');
+        void Consider(int candidate, byte start)
+        {
+            if (candidate < length) (length, first) = (candidate, start);
+        }
+        if (node.AnyOf is { } alternatives)
+        {
+            foreach (var alternative in alternatives) Consider(Minimal(alternative), alternative.MinimalFirst);
+        }
+        else if (node.Literals is { } literals)
+        {
+            foreach (var literal in literals) Consider(literal.Length, literal[0]);
+        }
+        else
+        {
+            if ((node.Types & (JsonTypes.Number | JsonTypes.Integer)) != 0) Consider(1, (byte)'0');
+            if ((node.Types & JsonTypes.Null) != 0) Consider(4, (byte)'n');
+            if ((node.Types & JsonTypes.Boolean) != 0) Consider(4, (byte)'t');
+            if ((node.Types & JsonTypes.String) != 0) Consider(2 + node.MinLength, (byte)'"');
+            if ((node.Types & JsonTypes.Array) != 0) Consider(Sum(2, node.MinItems, Minimal(node.Items!) + 1), (byte)'[');
+            if ((node.Types & JsonTypes.Object) != 0)
+            {
+                long total = 2;
+                for (var i = 0; i < node.Names.Length; i++)
+                {
+                    var property = node.NameProperty[i];
+                    if ((node.Required >> property & 1) != 0) total += node.Names[i].Length + 4 + (long)Minimal(node.Properties[property]);
+                }
+                Consider((int)Math.Min(total, Unbounded), (byte)'{');
+            }
+        }
+        node.MinimalLength = Math.Min(length, Unbounded);
+        node.MinimalFirst = first;
+        return length;
+    }
+
+    private static int Sum(int fixedPart, int count, int each) => (int)Math.Min(Unbounded, fixedPart + (long)count * each);
+
+    private sealed class ByteOrder : IComparer<byte[]>
+    {
+        public static ByteOrder Instance { get; } = new();
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
+}
