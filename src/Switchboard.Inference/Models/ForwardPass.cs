@@ -20,9 +20,11 @@ internal static class ForwardPass
     /// <summary>
     /// Runs <paramref name="steps"/> through <paramref name="model"/>; <paramref name="logits"/> receives the
     /// vocabulary's logits for each step that wants them, one after another. <paramref name="cancellationToken"/> is
-    /// checked before each layer, and the sessions' positions do not move if it fires.
+    /// checked before each layer, and the sessions' positions do not move if it fires. With <paramref name="pooled"/>,
+    /// each step's rows' final states (after the output norm) are added, summed per step, into its slice of it: what
+    /// mean-pooled embeddings are made of.
     /// </summary>
-    public static void Run(LlamaModel model, ReadOnlySpan<SequenceStep> steps, float[] logits, CancellationToken cancellationToken)
+    public static void Run(LlamaModel model, ReadOnlySpan<SequenceStep> steps, float[] logits, CancellationToken cancellationToken, double[]? pooled = null)
     {
         var c = model.Config;
         var vocab = model.Output.Rows;
@@ -88,12 +90,31 @@ internal static class ForwardPass
                 block.Down.MultiplyMatrix(gate, proj, rows);
                 for (var i = 0; i < rows * embd; i++) x[i] += proj[i];
             }
+            if (pooled is not null) Pool(model, steps, x, xn, pooled);
             Finish(model, steps, x, xn, logits, wanted);
         }
         finally
         {
             ArrayPool<LlamaSession>.Shared.Return(rowSession, clearArray: true);
             ArrayPool<int>.Shared.Return(rowPosition);
+        }
+    }
+
+    /// <summary>Every row's final state, added into its step's slice of <paramref name="pooled"/>.</summary>
+    private static void Pool(LlamaModel model, ReadOnlySpan<SequenceStep> steps, float[] x, float[] normed, double[] pooled)
+    {
+        var c = model.Config;
+        var embd = c.EmbeddingLength;
+        var row = 0;
+        for (var s = 0; s < steps.Length; s++)
+        {
+            var sum = pooled.AsSpan(s * embd, embd);
+            for (var t = 0; t < steps[s].Tokens.Length; t++, row++)
+            {
+                var hidden = normed.AsSpan(row * embd, embd);
+                LlamaSession.RmsNorm(x.AsSpan(row * embd, embd), model.OutputNorm, hidden, c.RmsEpsilon);
+                for (var i = 0; i < embd; i++) sum[i] += hidden[i];
+            }
         }
     }
 

@@ -115,8 +115,8 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
 
     /// <summary>
     /// <c>/v1/embeddings</c> on a local model: each input tokenised as llama.cpp's embedding tool does (BOS added,
-    /// special tokens parsed), run through the model on a pool thread holding one of the model's sequence slots, and
-    /// pooled by <see cref="Embedder"/>; <c>usage.prompt_tokens</c> counts every input's tokens.
+    /// special tokens parsed), run through the model as one batch on a pool thread holding one of the model's sequence
+    /// slots, and pooled by <see cref="Embedder"/>; <c>usage.prompt_tokens</c> counts every input's tokens.
     /// </summary>
     private async Task<(ForwardOutcome Outcome, bool TryNext)> EmbedAsync(LocalProvider local, string name, ProxyRequest request, CancellationToken clientAborted)
     {
@@ -149,7 +149,7 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             float[][] vectors;
             try
             {
-                vectors = await Task.Run(() => inputs.Select(tokens => Embedder.Embed(model, tokens, clientAborted)).ToArray(), clientAborted);
+                vectors = await Task.Run(() => Embedder.EmbedAll(model, inputs, clientAborted), clientAborted);
             }
             finally
             {
