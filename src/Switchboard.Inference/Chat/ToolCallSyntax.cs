@@ -77,10 +77,10 @@ public sealed class ToolCallSyntax
     }
 
     /// <summary>
-    /// Splits an answer into its text and its calls. A call that does not parse, or names no function, is left in the
-    /// text as written: nothing the model said is dropped.
+    /// Splits an answer into its text and its calls. A call that does not parse, lacks its arguments, or names no
+    /// function in <paramref name="functions"/> is left in the text as written: nothing the model said is dropped.
     /// </summary>
-    public (string Content, List<ParsedToolCall> Calls) Parse(string text)
+    public (string Content, List<ParsedToolCall> Calls) Parse(string text, IReadOnlyCollection<string> functions)
     {
         var calls = new List<ParsedToolCall>();
         if (!Blocks)
@@ -89,10 +89,10 @@ public sealed class ToolCallSyntax
             if (start < 0) return (text, calls);
             var body = text[start..];
             if (body.StartsWith(PythonTag, StringComparison.Ordinal)) body = body[PythonTag.Length..];
-            // Several calls may be separated by ';' (Llama 3.2's format); each must parse.
-            foreach (var part in body.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            // Several calls may be separated by ';' (Llama 3.2's format); each must be a call.
+            foreach (var part in TopLevelParts(body))
             {
-                if (ParseCall(part) is not { } call) return (text, []);
+                if (ParseCall(part, functions) is not { } call) return (text, []);
                 calls.Add(call);
             }
             return (text[..start], calls);
@@ -107,7 +107,7 @@ public sealed class ToolCallSyntax
             var inner = close < 0 ? text[(open + BlockStart.Length)..] : text[(open + BlockStart.Length)..close];
             var end = close < 0 ? text.Length : close + BlockEnd.Length;
             content.Append(text, at, open - at);
-            if (ParseCall(inner.Trim()) is { } call) calls.Add(call);
+            if (ParseCall(inner.Trim(), functions) is { } call) calls.Add(call);
             else content.Append(text, open, end - open);
             at = end;
         }
@@ -115,21 +115,53 @@ public sealed class ToolCallSyntax
         return (content.ToString(), calls);
     }
 
-    /// <summary>A forced call's JSON object (the opening was in the prompt), or null when it does not parse.</summary>
-    public ParsedToolCall? ParseCall(string json)
+    /// <summary>
+    /// A call's JSON object (for a forced call, what follows the opening in the prompt), or null when it does not
+    /// parse, has no arguments member, or names a function not in <paramref name="functions"/> (when given).
+    /// </summary>
+    public ParsedToolCall? ParseCall(string json, IReadOnlyCollection<string>? functions = null)
     {
         try
         {
             using var document = JsonDocument.Parse(json);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String) return null;
-            if (!root.TryGetProperty(ArgumentsKey, out var arguments) && !root.TryGetProperty("arguments", out arguments)) return new ParsedToolCall(name.GetString()!, "{}");
+            if (functions is not null && !functions.Contains(name.GetString()!)) return null;
+            if (!root.TryGetProperty(ArgumentsKey, out var arguments) && !root.TryGetProperty("arguments", out arguments)) return null;
             // OpenAI's arguments are a JSON string; a model may also write them as one.
             return new ParsedToolCall(name.GetString()!, arguments.ValueKind == JsonValueKind.String ? arguments.GetString()! : arguments.GetRawText());
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return null;
         }
+    }
+
+    /// <summary>The text split at ';' outside JSON strings and brackets.</summary>
+    private static IEnumerable<string> TopLevelParts(string text)
+    {
+        var (depth, inString, escaped, start) = (0, false, false, 0);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (inString)
+            {
+                if (escaped) escaped = false;
+                else if (c == '\\') escaped = true;
+                else if (c == '"') inString = false;
+                continue;
+            }
+            switch (c)
+            {
+                case '"': inString = true; break;
+                case '{' or '[': depth++; break;
+                case '}' or ']': depth--; break;
+                case ';' when depth == 0:
+                    if (text[start..i].Trim() is { Length: > 0 } part) yield return part;
+                    start = i + 1;
+                    break;
+            }
+        }
+        if (text[start..].Trim() is { Length: > 0 } last) yield return last;
     }
 }

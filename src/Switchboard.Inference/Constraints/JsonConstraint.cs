@@ -20,6 +20,7 @@ public sealed class JsonConstraint<TState> : ISamplerStage where TState : struct
     private readonly int _promptLength;
     private readonly int _maxTokens;
     private readonly int _horizon;
+    private readonly int _reach;
     // Mutated through its methods: readonly would make every call work on a defensive copy.
 #pragma warning disable IDE0044
     private TState _state;
@@ -32,8 +33,11 @@ public sealed class JsonConstraint<TState> : ISamplerStage where TState : struct
     /// <param name="promptLength">Tokens of history before the answer.</param>
     /// <param name="maxTokens">The answer's budget.</param>
     /// <param name="horizon">A bound on the completion's length in bytes: nearer the budget than this, the completion is watched.</param>
-    public JsonConstraint(TokenTrie trie, TState initial, IReadOnlySet<int> endTokens, int promptLength, int maxTokens = int.MaxValue, int horizon = JsonState.MaxDepth * 4 + 64)
+    /// <param name="reach">A bound on what one token can add to the completion: within it of the budget, tokens are checked one by one.</param>
+    public JsonConstraint(TokenTrie trie, TState initial, IReadOnlySet<int> endTokens, int promptLength, int maxTokens = int.MaxValue,
+        int horizon = JsonState.MaxDepth * 4 + 64, int reach = 64)
     {
+        _reach = reach;
         _trie = trie;
         _state = initial;
         _endTokens = endTokens;
@@ -61,7 +65,7 @@ public sealed class JsonConstraint<TState> : ISamplerStage where TState : struct
         else
         {
             _trie.Allowed(_state, _allowed);
-            if (closing is not null) KeepCompletable(left - 1);
+            if (closing is not null && left <= closing.Length + _reach) KeepCompletable(left - 1);
         }
         foreach (var end in _endTokens)
         {

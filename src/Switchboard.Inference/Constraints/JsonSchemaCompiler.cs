@@ -1,4 +1,4 @@
-using System.Text.Encodings.Web;
+using System.Text;
 using System.Text.Json;
 
 namespace Switchboard.Inference.Constraints;
@@ -9,14 +9,20 @@ namespace Switchboard.Inference.Constraints;
 /// <c>items</c>, <c>minItems</c>/<c>maxItems</c>, <c>minLength</c>/<c>maxLength</c>, <c>anyOf</c>, and <c>$ref</c>
 /// to anywhere in the document (<c>$defs</c>, <c>definitions</c>, <c>#</c> for recursion). Annotations are ignored;
 /// any other keyword is refused by name rather than silently not enforced. With <c>strict</c>, as OpenAI documents
-/// for strict schemas, every property is required and no other property may appear.
+/// for strict schemas, every property is required and no other property may appear. A schema with no finite value
+/// (required properties recursing without end) is refused; optional parts with none are never entered. Names and
+/// enum values are matched as compact JSON with strings in raw UTF-8 (only quotes, backslashes and controls escaped).
 /// </summary>
 public sealed class JsonSchemaCompiler
 {
     private static readonly HashSet<string> Annotations =
         ["title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions"];
-    private static readonly JsonWriterOptions LiteralWriter = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-    private const int Unbounded = 1 << 24;
+    private const int Unbounded = JsonSchemaNode.Unbounded;
+    // Bounds that keep compiling (and the recursion in it) small whatever a request sends.
+    private const int MaxNodes = 2048;
+    private const int MaxNesting = 128;
+    private const int MaxLiteralDepth = 32;
+    private int _nesting;
 
     private readonly JsonElement _document;
     private readonly bool _strict;
@@ -34,22 +40,40 @@ public sealed class JsonSchemaCompiler
     public static JsonSchemaNode Compile(JsonElement schema, bool strict)
     {
         var compiler = new JsonSchemaCompiler(schema, strict);
-        var root = compiler.Node(schema, "#");
+        JsonSchemaNode root;
+        try
+        {
+            root = compiler.Node(schema, "#");
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            // A value of the wrong kind where a keyword expects a string or number, or a string no text can hold.
+            throw new UnsupportedSchemaException("schema", "#", $"cannot be read: {e.Message}");
+        }
         if (root.Resolve((byte)'{') is null) throw new UnsupportedSchemaException("type", "#", "the root must be an object.");
         foreach (var node in compiler._nodes)
         {
-            if (node.AnyOf is not null && AlternativeOfItself(node, node, [])) throw new UnsupportedSchemaException("anyOf", "#", "an alternative refers back to its own anyOf with no schema in between.");
-            Minimal(node);
+            if (node.AnyOf is not null && AlternativeOfItself(node))
+                throw new UnsupportedSchemaException("anyOf", "#", "an alternative refers back to its own anyOf with no schema in between.");
         }
+        Minimal(compiler._nodes);
+        if (root.MinimalLength >= Unbounded) throw new UnsupportedSchemaException("required", "#", "required properties recurse without end: no value is finite.");
+        Prune(compiler._nodes);
+        root.Reach = compiler._nodes.Where(n => n.MinimalLength < Unbounded).Select(n => n.MinimalLength).DefaultIfEmpty(1).Max();
         return root;
     }
 
-    private static bool AlternativeOfItself(JsonSchemaNode start, JsonSchemaNode node, HashSet<JsonSchemaNode> seen)
+    private static bool AlternativeOfItself(JsonSchemaNode start)
     {
-        foreach (var alternative in node.AnyOf ?? [])
+        var seen = new HashSet<JsonSchemaNode>();
+        var stack = new Stack<JsonSchemaNode>([start]);
+        while (stack.TryPop(out var node))
         {
-            if (alternative == start) return true;
-            if (seen.Add(alternative) && AlternativeOfItself(start, alternative, seen)) return true;
+            foreach (var alternative in node.AnyOf ?? [])
+            {
+                if (alternative == start) return true;
+                if (seen.Add(alternative)) stack.Push(alternative);
+            }
         }
         return false;
     }
@@ -60,6 +84,21 @@ public sealed class JsonSchemaCompiler
         (schema, path) = Target(schema, path);
         if (_byPath.TryGetValue(path, out var known)) return known;
         if (schema.ValueKind == JsonValueKind.True) return JsonSchemaNode.Any;
+        if (_nodes.Count == MaxNodes) throw new UnsupportedSchemaException("schema", path, $"has more than {MaxNodes} schemas; local models take at most that many.");
+        if (_nesting == MaxNesting) throw new UnsupportedSchemaException("schema", path, $"nests deeper than {MaxNesting} schemas.");
+        _nesting++;
+        try
+        {
+            return Fill(schema, path);
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private JsonSchemaNode Fill(JsonElement schema, string path)
+    {
         var node = New();
         // Registered before it is filled, so a $ref back to it (recursion) finds it.
         _byPath[path] = node;
@@ -69,7 +108,7 @@ public sealed class JsonSchemaCompiler
             Alone(schema, path, "anyOf");
             if (anyOf.ValueKind != JsonValueKind.Array || anyOf.GetArrayLength() == 0)
                 throw new UnsupportedSchemaException("anyOf", path, "must be a non-empty array of schemas.");
-            node.AnyOf = [.. anyOf.EnumerateArray().Select((alternative, i) => Node(alternative, $"{path}/anyOf/{i}"))];
+            node.AnyOf = Merged([.. anyOf.EnumerateArray().Select((alternative, i) => Node(alternative, $"{path}/anyOf/{i}"))]);
             return node;
         }
         foreach (var property in schema.EnumerateObject())
@@ -96,9 +135,9 @@ public sealed class JsonSchemaCompiler
                 case "enum":
                     if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
                         throw new UnsupportedSchemaException("enum", path, "must be a non-empty array.");
-                    node.Literals = [.. value.EnumerateArray().Select(Literal)];
+                    node.Literals = [.. value.EnumerateArray().Select(v => Literal(v, path))];
                     break;
-                case "const": node.Literals = [Literal(value)]; break;
+                case "const": node.Literals = [Literal(value, path)]; break;
                 default:
                     if (!Annotations.Contains(property.Name))
                         throw new UnsupportedSchemaException(property.Name, path, "is not supported by local models' structured output (supported: type, properties, required, additionalProperties, enum, const, items, minItems, maxItems, minLength, maxLength, anyOf, $ref, $defs).");
@@ -126,7 +165,7 @@ public sealed class JsonSchemaCompiler
         if (list.Count > JsonSchemaNode.MaxProperties)
             throw new UnsupportedSchemaException("properties", path, $"has {list.Count} properties; local models take at most {JsonSchemaNode.MaxProperties} per object.");
         node.Properties = [.. list.Select(p => Node(p.Value, $"{path}/properties/{p.Name}"))];
-        var names = list.Select((p, i) => (Bytes: JsonEncodedText.Encode(p.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes.ToArray(), Index: i))
+        var names = list.Select((p, i) => (Bytes: StringContents(p.Name, path), Index: i))
             .OrderBy(n => n.Bytes, ByteOrder.Instance).ToList();
         node.Names = [.. names.Select(n => n.Bytes)];
         node.NameProperty = [.. names.Select(n => n.Index)];
@@ -174,7 +213,7 @@ public sealed class JsonSchemaCompiler
         while (schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("$ref", out var reference))
         {
             Alone(schema, path, "$ref");
-            if (reference.GetString() is not { } target || !(target == "#" || target.StartsWith("#/", StringComparison.Ordinal)))
+            if (reference.ValueKind != JsonValueKind.String || reference.GetString() is not { } target || !(target == "#" || target.StartsWith("#/", StringComparison.Ordinal)))
                 throw new UnsupportedSchemaException("$ref", path, "must point into this schema (#, #/$defs/name).");
             if (!seen.Add(target)) throw new UnsupportedSchemaException("$ref", path, $"'{target}' refers back to itself with no schema in between.");
             var element = _document;
@@ -205,7 +244,8 @@ public sealed class JsonSchemaCompiler
         var types = JsonTypes.None;
         foreach (var name in names)
         {
-            types |= name.ValueKind != JsonValueKind.String ? JsonTypes.None : name.GetString() switch
+            if (name.ValueKind != JsonValueKind.String) throw new UnsupportedSchemaException("type", at[..at.LastIndexOf('/')], "must be a type name or a list of them.");
+            types |= name.GetString() switch
             {
                 "object" => JsonTypes.Object,
                 "array" => JsonTypes.Array,
@@ -221,29 +261,130 @@ public sealed class JsonSchemaCompiler
     }
 
     private static int Count(JsonElement value, string keyword, string path) =>
-        value.TryGetInt32(out var count) && count >= 0 ? count : throw new UnsupportedSchemaException(keyword, path, "must be a non-negative integer.");
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var count) && count >= 0
+            ? count
+            : throw new UnsupportedSchemaException(keyword, path, "must be a non-negative integer.");
 
-    private static byte[] Literal(JsonElement value)
+    /// <summary>An enum or const value as the answer must spell it: compact, strings in raw UTF-8.</summary>
+    private static byte[] Literal(JsonElement value, string path)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, LiteralWriter)) value.WriteTo(writer);
-        return buffer.ToArray();
+        var bytes = new List<byte>();
+        Write(value, bytes, 0, path);
+        return [.. bytes];
     }
 
-    /// <summary>The node's shortest value: its length and first byte, so a cut-short answer can be closed the cheapest way.</summary>
-    private static int Minimal(JsonSchemaNode node)
+    private static void Write(JsonElement value, List<byte> bytes, int depth, string path)
     {
-        if (node.MinimalLength >= 0) return node.MinimalLength;
-        if (node.MinimalLength == -2) return Unbounded;   // recursion through a required property
-        node.MinimalLength = -2;
-        var (length, first) = (int.MaxValue, (byte)'0');
-        void Consider(int candidate, byte start)
+        if (depth > MaxLiteralDepth) throw new UnsupportedSchemaException("enum", path, $"has a value nested deeper than {MaxLiteralDepth}.");
+        switch (value.ValueKind)
         {
-            if (candidate < length) (length, first) = (candidate, start);
+            case JsonValueKind.Object:
+                bytes.Add((byte)'{');
+                var first = true;
+                foreach (var property in value.EnumerateObject())
+                {
+                    if (!first) bytes.Add((byte)',');
+                    first = false;
+                    bytes.Add((byte)'"');
+                    bytes.AddRange(StringContents(property.Name, path));
+                    bytes.AddRange("\":"u8.ToArray());
+                    Write(property.Value, bytes, depth + 1, path);
+                }
+                bytes.Add((byte)'}');
+                break;
+            case JsonValueKind.Array:
+                bytes.Add((byte)'[');
+                var index = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (index++ > 0) bytes.Add((byte)',');
+                    Write(item, bytes, depth + 1, path);
+                }
+                bytes.Add((byte)']');
+                break;
+            case JsonValueKind.String:
+                bytes.Add((byte)'"');
+                bytes.AddRange(StringContents(value.GetString()!, path));
+                bytes.Add((byte)'"');
+                break;
+            default:
+                var raw = value.GetRawText();
+                if (raw.Length > JsonState.MaxNumberBytes) throw new UnsupportedSchemaException("enum", path, $"has a number longer than {JsonState.MaxNumberBytes} characters.");
+                bytes.AddRange(Encoding.ASCII.GetBytes(raw));
+                break;
+        }
+    }
+
+    /// <summary>A string's JSON contents with only what must be escaped escaped, so a model writes it as it reads.</summary>
+    private static byte[] StringContents(string text, string path)
+    {
+        var bytes = new List<byte>(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsSurrogate(c) && !(char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])))
+                throw new UnsupportedSchemaException("schema", path, "holds a string with a lone surrogate, which no answer can spell.");
+            switch (c)
+            {
+                case '"': bytes.AddRange("\\\""u8.ToArray()); break;
+                case '\\': bytes.AddRange("\\\\"u8.ToArray()); break;
+                case '\n': bytes.AddRange("\\n"u8.ToArray()); break;
+                case '\r': bytes.AddRange("\\r"u8.ToArray()); break;
+                case '\t': bytes.AddRange("\\t"u8.ToArray()); break;
+                case < ' ': bytes.AddRange(Encoding.ASCII.GetBytes($"\\u{(int)c:x4}")); break;
+                default:
+                    var length = char.IsHighSurrogate(c) ? 2 : 1;
+                    bytes.AddRange(Encoding.UTF8.GetBytes(text.ToCharArray(i, length)));
+                    i += length - 1;
+                    break;
+            }
+        }
+        return [.. bytes];
+    }
+
+    /// <summary>Enum and const alternatives as one: a value is matched to an alternative by its first byte, and theirs all start alike.</summary>
+    private JsonSchemaNode[] Merged(JsonSchemaNode[] alternatives)
+    {
+        var literal = alternatives.Where(a => a.Literals is not null).ToList();
+        if (literal.Count < 2) return alternatives;
+        var merged = New();
+        merged.Literals = [.. literal.SelectMany(a => a.Literals!).Distinct(ByteSequence.Instance).OrderBy(l => l, ByteOrder.Instance)];
+        merged.Items = JsonSchemaNode.Any;
+        var first = Array.IndexOf(alternatives, literal[0]);
+        return [.. alternatives.Take(first), merged, .. alternatives.Skip(first).Where(a => a.Literals is null)];
+    }
+
+    /// <summary>
+    /// Every node's shortest value (its length and first byte), so a cut-short answer can be completed the cheapest
+    /// way: relaxed until nothing changes, since recursion makes the graph cyclic. Nodes with no finite value stay
+    /// <see cref="Unbounded"/>.
+    /// </summary>
+    private static void Minimal(List<JsonSchemaNode> nodes)
+    {
+        foreach (var node in nodes) (node.MinimalLength, node.MinimalFirst) = (Unbounded, 0);
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var node in nodes)
+            {
+                var (length, first) = Shortest(node);
+                if (length >= node.MinimalLength) continue;
+                (node.MinimalLength, node.MinimalFirst) = (length, first);
+                changed = true;
+            }
+        }
+    }
+
+    private static (int Length, byte First) Shortest(JsonSchemaNode node)
+    {
+        var (length, first) = (Unbounded, (byte)0);
+        void Consider(long candidate, byte start)
+        {
+            if (candidate < length) (length, first) = ((int)candidate, start);
         }
         if (node.AnyOf is { } alternatives)
         {
-            foreach (var alternative in alternatives) Consider(Minimal(alternative), alternative.MinimalFirst);
+            foreach (var alternative in alternatives) Consider(alternative.MinimalLength, alternative.MinimalFirst);
         }
         else if (node.Literals is { } literals)
         {
@@ -254,29 +395,47 @@ public sealed class JsonSchemaCompiler
             if ((node.Types & (JsonTypes.Number | JsonTypes.Integer)) != 0) Consider(1, (byte)'0');
             if ((node.Types & JsonTypes.Null) != 0) Consider(4, (byte)'n');
             if ((node.Types & JsonTypes.Boolean) != 0) Consider(4, (byte)'t');
-            if ((node.Types & JsonTypes.String) != 0) Consider(2 + node.MinLength, (byte)'"');
-            if ((node.Types & JsonTypes.Array) != 0) Consider(Sum(2, node.MinItems, Minimal(node.Items!) + 1), (byte)'[');
+            if ((node.Types & JsonTypes.String) != 0) Consider(2L + node.MinLength, (byte)'"');
+            if ((node.Types & JsonTypes.Array) != 0) Consider(2L + (long)node.MinItems * (node.Items!.MinimalLength + 1), (byte)'[');
             if ((node.Types & JsonTypes.Object) != 0)
             {
                 long total = 2;
                 for (var i = 0; i < node.Names.Length; i++)
                 {
                     var property = node.NameProperty[i];
-                    if ((node.Required >> property & 1) != 0) total += node.Names[i].Length + 4 + (long)Minimal(node.Properties[property]);
+                    if ((node.Required >> property & 1) != 0) total += node.Names[i].Length + 4L + node.Properties[property].MinimalLength;
                 }
-                Consider((int)Math.Min(total, Unbounded), (byte)'{');
+                Consider(total, (byte)'{');
             }
         }
-        node.MinimalLength = Math.Min(length, Unbounded);
-        node.MinimalFirst = first;
-        return length;
+        return (length, first);
     }
 
-    private static int Sum(int fixedPart, int count, int each) => (int)Math.Min(Unbounded, fixedPart + (long)count * each);
+    /// <summary>Parts with no finite value are closed off, so an answer never enters what it could not finish.</summary>
+    private static void Prune(List<JsonSchemaNode> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            if (node.AnyOf is { } alternatives) node.AnyOf = [.. alternatives.Where(a => a.MinimalLength < Unbounded)];
+            if (node.Items is { MinimalLength: >= Unbounded }) node.MaxItems = 0;
+            if (node.Additional is { MinimalLength: >= Unbounded }) node.Additional = null;
+            for (var p = 0; p < node.Properties.Length; p++)
+            {
+                if (node.Properties[p].MinimalLength >= Unbounded) node.Unusable |= 1UL << p;
+            }
+        }
+    }
 
     private sealed class ByteOrder : IComparer<byte[]>
     {
         public static ByteOrder Instance { get; } = new();
         public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
+
+    private sealed class ByteSequence : IEqualityComparer<byte[]>
+    {
+        public static ByteSequence Instance { get; } = new();
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+        public int GetHashCode(byte[] obj) => obj.Length == 0 ? 0 : HashCode.Combine(obj.Length, obj[0], obj[^1]);
     }
 }

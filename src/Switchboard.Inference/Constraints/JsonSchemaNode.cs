@@ -26,6 +26,9 @@ public sealed class JsonSchemaNode
     /// <summary>Properties per object node: the required ones are a 64-bit mask.</summary>
     public const int MaxProperties = 64;
 
+    /// <summary>The minimal length of a node with no finite value.</summary>
+    internal const int Unbounded = 1 << 24;
+
     /// <summary>Any JSON value (the schema <c>true</c>, or what an unconstrained member holds).</summary>
     internal static JsonSchemaNode Any { get; } = AnyValue();
 
@@ -56,6 +59,12 @@ public sealed class JsonSchemaNode
 
     /// <summary>Property indexes that must appear.</summary>
     internal ulong Required { get; set; }
+
+    /// <summary>Property indexes that may not appear: their schemas have no finite value.</summary>
+    internal ulong Unusable { get; set; }
+
+    /// <summary>On the root: the longest of its nodes' shortest values, what one token can add to a completion at most per value it opens.</summary>
+    internal int Reach { get; set; }
 
     /// <summary>The schema of properties not named, or null when none may appear (<c>additionalProperties: false</c>).</summary>
     internal JsonSchemaNode? Additional { get; set; }

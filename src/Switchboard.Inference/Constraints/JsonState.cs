@@ -13,7 +13,7 @@ public struct JsonState : IJsonPrefix
     public const int MaxWhitespace = 24;
     /// <summary>Nesting limit (the bit stack's width).</summary>
     public const int MaxDepth = 64;
-    private const int MaxNumberBytes = 40;
+    internal const int MaxNumberBytes = 40;
 
     internal enum Mode : byte { Start, Value, ObjectFirst, ObjectKey, Colon, ArrayFirst, After, String, Number, Literal, Done }
 

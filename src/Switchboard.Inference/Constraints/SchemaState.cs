@@ -29,7 +29,10 @@ public struct SchemaState : IJsonPrefix
     public SchemaState(JsonSchemaNode root) => _value = root;
 
     /// <summary>A bound on the bytes completing a value of <paramref name="root"/> from anywhere in it (see <see cref="JsonConstraint{TState}"/>).</summary>
-    public static int Horizon(JsonSchemaNode root) => JsonState.MaxDepth * 4 + 64 + Math.Min(root.MinimalLength, 1 << 16);
+    public static int Horizon(JsonSchemaNode root) => JsonState.MaxDepth * 4 + 64 + Math.Min(root.MinimalLength + 2 * root.Reach, 1 << 16);
+
+    /// <summary>A bound on what one token can add to the completion: a few values opened, each at most the schema's longest shortest value.</summary>
+    public static int Reach(JsonSchemaNode root) => Math.Min(4 * root.Reach, 1 << 16) + 64;
 
     public readonly bool IsComplete => _lex.IsComplete;
 
@@ -38,8 +41,8 @@ public struct SchemaState : IJsonPrefix
         : _lex.InKey ? (_container!.Additional is not null ? int.MaxValue : -1)
         : _value!.MaxLength == int.MaxValue ? int.MaxValue : _value.MaxLength - _chars;
 
-    public readonly bool PlainTextKeepsCompletion =>
-        _lex.InPlainString && !_literal && (!_lex.InKey || _extraKey || _container!.Additional is not null);
+    // In a key that may still become a property's name, plain text can steer the completion to another, longer one.
+    public readonly bool PlainTextKeepsCompletion => _lex.InPlainString && !_literal && (!_lex.InKey || _extraKey);
 
     public bool Advance(byte b)
     {
@@ -96,7 +99,7 @@ public struct SchemaState : IJsonPrefix
         if (b is (byte)'{' or (byte)'[')
         {
             _outer = new Frame(_outer, _container, _seen, _items);
-            (_container, _seen, _items) = (node, 0, 0);
+            (_container, _seen, _items) = (node, node.Unusable, 0);
         }
         else if (b == (byte)'"')
         {
@@ -170,6 +173,8 @@ public struct SchemaState : IJsonPrefix
             else (_lo, _hi) = (lo, hi);
             _pos++;
         }
+        // Names are matched as written: an escape spelling one otherwise would slip past its schema.
+        if (_extraKey && b == (byte)'\\' && container.Names.Length > 0) return false;
         return _lex.Advance(b);
     }
 

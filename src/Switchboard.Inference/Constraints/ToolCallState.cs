@@ -23,6 +23,7 @@ public sealed class ToolCallGrammar
         Openings = [.. openings.Select(o => o.Bytes)];
         Parameters = [.. openings.Select(o => o.Parameters)];
         Horizon = Openings.Max(o => o.Length) + Parameters.Max(SchemaState.Horizon) + 1;
+        Reach = Openings.Max(o => o.Length) + Parameters.Max(SchemaState.Reach);
     }
 
     internal byte[][] Openings { get; }
@@ -30,6 +31,9 @@ public sealed class ToolCallGrammar
 
     /// <summary>A bound on the bytes completing a call from anywhere in it.</summary>
     public int Horizon { get; }
+
+    /// <summary>A bound on what one token can add to a call's completion.</summary>
+    public int Reach { get; }
 }
 
 /// <summary>

@@ -55,21 +55,50 @@ internal static class ValueConverter
         return dict;
     }
 
+    // Whatever JSON a request carries renders: a number past double's range as written, a string no .NET string
+    // can hold (a lone surrogate escape) as its escaped text.
     private static object? FromJson(JsonElement e) => e.ValueKind switch
     {
-        JsonValueKind.String => e.GetString(),
+        JsonValueKind.String => Text(e),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
-        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
+        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.TryGetDouble(out var d) && double.IsFinite(d) ? d : e.GetRawText(),
         JsonValueKind.Array => e.EnumerateArray().Select(FromJson).ToList(),
         JsonValueKind.Object => FromJsonObject(e),
         _ => null,
     };
 
+    private static string Text(JsonElement e)
+    {
+        try
+        {
+            return e.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return e.GetRawText()[1..^1];
+        }
+    }
+
     private static PyDict FromJsonObject(JsonElement e)
     {
         var dict = new PyDict();
-        foreach (var property in e.EnumerateObject()) dict[property.Name] = FromJson(property.Value);
+        var index = 0;
+        foreach (var property in e.EnumerateObject())
+        {
+            string name;
+            try
+            {
+                name = property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                // A name no .NET string can hold: kept apart under a stand-in.
+                name = $"\uFFFD{index}";
+            }
+            dict[name] = FromJson(property.Value);
+            index++;
+        }
         return dict;
     }
 }

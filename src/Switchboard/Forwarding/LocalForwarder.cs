@@ -78,7 +78,7 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
             {
                 if (readers[i] is not { } reader) return new LocalChoice(texts[i].ToString(), LocalResponses.FinishReason(finishes[i]), logprobs[i]);
                 var (rest, calls) = reader.Finish();
-                var finish = calls.Count > 0 ? "tool_calls" : LocalResponses.FinishReason(finishes[i]);
+                var finish = LocalResponses.FinishReason(finishes[i], calls.Count > 0, generation.Tools!.Named);
                 return new LocalChoice(texts[i].Append(rest).ToString(), finish, logprobs[i]) { ToolCalls = calls };
             }).ToList();
             var json = new ArrayBufferWriter<byte>(512 + choices.Sum(c => c.Text.Length) * 2);
@@ -208,10 +208,10 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         {
             // A forced call is written under its function's parameter schema, so its arguments always parse.
             var grammar = new ToolCallGrammar(functions, syntax.ArgumentsKey);
-            return promptLength => new JsonConstraint<ToolCallState>(model.TokenTrie, new ToolCallState(grammar), end, promptLength, maxTokens, grammar.Horizon);
+            return promptLength => new JsonConstraint<ToolCallState>(model.TokenTrie, new ToolCallState(grammar), end, promptLength, maxTokens, grammar.Horizon, grammar.Reach);
         }
         if (asked.Schema is { } schema)
-            return promptLength => new JsonConstraint<SchemaState>(model.TokenTrie, new SchemaState(schema), end, promptLength, maxTokens, SchemaState.Horizon(schema));
+            return promptLength => new JsonConstraint<SchemaState>(model.TokenTrie, new SchemaState(schema), end, promptLength, maxTokens, SchemaState.Horizon(schema), SchemaState.Reach(schema));
         if (asked.JsonMode) return promptLength => new JsonConstraint<JsonState>(model.TokenTrie, default, end, promptLength, maxTokens);
         return null;
     }
@@ -283,7 +283,8 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         try
         {
             return (LocalGeneration.Start(loaded, request.Model, asked.IsChat, prompt, options, asked.Choices, time.GetUtcNow().ToUnixTimeSeconds(),
-                () => { local.Leave(); loaded.Release(); }, clientAborted, asked.Tools is null ? null : (syntax!, forced)), null);
+                () => { local.Leave(); loaded.Release(); }, clientAborted,
+                asked.Tools is { } use ? new ToolUse(syntax!, forced, use.Named, [.. use.Functions.Select(f => f.Name)]) : null), null);
         }
         catch
         {

@@ -52,11 +52,11 @@ internal sealed class LocalGeneration : IDisposable
     public long Created { get; }
     public int PromptTokens { get; }
 
-    /// <summary>How the model writes tool calls and whether this request forces one; null when it offers no tools.</summary>
-    public (Inference.Chat.ToolCallSyntax Syntax, bool Forced)? Tools { get; init; }
+    /// <summary>How the model writes tool calls and what this request allows; null when it offers no tools.</summary>
+    public ToolUse? Tools { get; init; }
 
     /// <summary>A reader separating one choice's tool calls from its text, or null when there are no tools.</summary>
-    public ToolCallReader? NewToolCallReader() => Tools is { } tools ? new ToolCallReader(tools.Syntax, tools.Forced) : null;
+    public ToolCallReader? NewToolCallReader() => Tools is { } tools ? new ToolCallReader(tools.Syntax, tools.Forced, tools.Functions) : null;
 
     /// <summary>The model's tokenizer: log probabilities name tokens by their text and bytes.</summary>
     public ITokenizer Tokenizer { get; }
@@ -66,7 +66,7 @@ internal sealed class LocalGeneration : IDisposable
     /// on by one per choice, so they differ yet repeat). The first is in the batch before this returns.
     /// </summary>
     public static LocalGeneration Start(LoadedModel model, string clientModel, bool isChat, IReadOnlyList<int> prompt, GenerationOptions options,
-        int choices, long created, Action release, CancellationToken clientAborted, (Inference.Chat.ToolCallSyntax, bool)? tools = null) =>
+        int choices, long created, Action release, CancellationToken clientAborted, ToolUse? tools = null) =>
         new(model.Generator, clientModel, isChat, prompt, options, choices, created, model.Model.Tokenizer, release, clientAborted) { Tools = tools };
 
     /// <summary>Every choice's tokens in order; ends with the generation's failure, or an <see cref="OperationCanceledException"/> once stopped.</summary>

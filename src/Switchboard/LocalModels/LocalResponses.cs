@@ -19,6 +19,13 @@ internal static class LocalResponses
 {
     public static string FinishReason(FinishReason? finish) => finish == Inference.Generation.FinishReason.Length ? "length" : "stop";
 
+    /// <summary>
+    /// With tools, as OpenAI reports it: <c>length</c> when cut short, <c>tool_calls</c> when the answer made calls
+    /// (but <c>stop</c> when <c>tool_choice</c> named the function), else <c>stop</c>.
+    /// </summary>
+    public static string FinishReason(FinishReason? finish, bool madeCalls, bool named) =>
+        finish == Inference.Generation.FinishReason.Length ? "length" : madeCalls && !named ? "tool_calls" : "stop";
+
     /// <summary>The whole answer: each choice with its text, finish reason and (if asked) its tokens' log probabilities; the usage.</summary>
     public static void WriteCompletion(Utf8JsonWriter json, LocalGeneration generation, IReadOnlyList<LocalChoice> choices, Usage usage)
     {

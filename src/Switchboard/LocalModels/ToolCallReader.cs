@@ -14,7 +14,7 @@ internal sealed record LocalToolCall(string Id, string Name, string Arguments)
 /// comes (only the few characters that might begin a call's opening are held back); from a call's opening on,
 /// everything is held until the end and then parsed. A forced call (its opening was in the prompt) is all call.
 /// </summary>
-internal sealed class ToolCallReader(ToolCallSyntax syntax, bool forced)
+internal sealed class ToolCallReader(ToolCallSyntax syntax, bool forced, IReadOnlyCollection<string> functions)
 {
     private readonly StringBuilder _held = new();
     private readonly bool _forced = forced;
@@ -49,9 +49,15 @@ internal sealed class ToolCallReader(ToolCallSyntax syntax, bool forced)
     {
         var held = _held.ToString();
         _held.Clear();
-        if (_forced) return syntax.ParseCall(held) is { } call ? ("", [LocalToolCall.From(call)]) : (held, []);
+        if (_forced) return syntax.ParseCall(held, functions) is { } call ? ("", [LocalToolCall.From(call)]) : (held, []);
         if (!_inCall) return (held, []);
-        var (content, calls) = syntax.Parse(held);
+        var (content, calls) = syntax.Parse(held, functions);
         return (content, [.. calls.Select(LocalToolCall.From)]);
     }
 }
+
+/// <summary>
+/// A request's use of tools on a local model: the model's call syntax, whether a call is forced (its opening is in
+/// the prompt), whether one function is named, and the functions offered (a call to any other stays text).
+/// </summary>
+internal sealed record ToolUse(ToolCallSyntax Syntax, bool Forced, bool Named, IReadOnlyCollection<string> Functions);

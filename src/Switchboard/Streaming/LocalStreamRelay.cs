@@ -73,11 +73,9 @@ internal static class LocalStreamRelay
                     var (rest, calls) = reader.Finish();
                     if (rest.Length > 0 && !await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, rest, null)))
                         return Result(StreamEnd.ClientGone);
-                    if (calls.Count > 0)
-                    {
-                        finish = "tool_calls";
-                        if (!await SendAsync(w => LocalResponses.WriteToolCallChunk(w, generation, choice, calls))) return Result(StreamEnd.ClientGone);
-                    }
+                    finish = LocalResponses.FinishReason(reason, calls.Count > 0, generation.Tools!.Named);
+                    if (calls.Count > 0 && !await SendAsync(w => LocalResponses.WriteToolCallChunk(w, generation, choice, calls)))
+                        return Result(StreamEnd.ClientGone);
                 }
                 if (!await SendAsync(w => LocalResponses.WriteChunk(w, generation, choice, role: false, generation.IsChat ? null : "", finish)))
                     return Result(StreamEnd.ClientGone);

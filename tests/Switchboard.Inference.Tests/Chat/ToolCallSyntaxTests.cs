@@ -8,6 +8,8 @@ namespace Switchboard.Inference.Tests.Chat;
 /// <summary>Reading tool calls out of answers, finding the syntax in real templates, and writing forced calls.</summary>
 public sealed class ToolCallSyntaxTests
 {
+    private static readonly string[] Functions = ["get_weather", "get_time", "sql"];
+
     [Theory]
     [InlineData("Qwen-Qwen2.5-7B-Instruct.jinja", "hermes")]
     [InlineData("Qwen-Qwen3-0.6B.jinja", "hermes")]
@@ -27,16 +29,25 @@ public sealed class ToolCallSyntaxTests
     {
         var text = "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>\n"
             + "<tool_call>\n{\"name\": \"get_time\", \"arguments\": \"{\\\"zone\\\":\\\"CET\\\"}\"}\n</tool_call>";
-        var (content, calls) = ToolCallSyntax.Hermes.Parse(text);
+        var (content, calls) = ToolCallSyntax.Hermes.Parse(text, Functions);
         Assert.Equal("Let me check.\n\n", content);
         Assert.Equal([new ParsedToolCall("get_weather", "{\"city\": \"Paris\"}"), new ParsedToolCall("get_time", "{\"zone\":\"CET\"}")], calls);
+    }
+
+    [Fact]
+    public void A_block_naming_a_function_not_offered_is_kept_as_text()
+    {
+        var text = "<tool_call>\n{\"name\": \"launch\", \"arguments\": {}}\n</tool_call>";
+        var (content, calls) = ToolCallSyntax.Hermes.Parse(text, Functions);
+        Assert.Empty(calls);
+        Assert.Equal(text, content);
     }
 
     [Fact]
     public void A_block_that_does_not_parse_is_kept_as_text()
     {
         var text = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \n</tool_call> and more";
-        var (content, calls) = ToolCallSyntax.Hermes.Parse(text);
+        var (content, calls) = ToolCallSyntax.Hermes.Parse(text, Functions);
         Assert.Empty(calls);
         Assert.Equal(text, content);
     }
@@ -46,9 +57,12 @@ public sealed class ToolCallSyntaxTests
     [InlineData("  <|python_tag|>{\"name\": \"get_time\", \"parameters\": {}}; {\"name\": \"get_weather\", \"parameters\": {\"city\": \"Oslo\"}}", 2)]
     [InlineData("The time is noon.", 0)]
     [InlineData("{\"not\": \"a call\"}", 0)]
+    [InlineData("{\"name\": \"Alice\", \"age\": 30}", 0)]                                  // an answer about someone, not a call
+    [InlineData("{\"name\": \"get_time\"}", 0)]                                               // no arguments
+    [InlineData("{\"name\": \"sql\", \"parameters\": {\"q\": \"SELECT 1; SELECT 2\"}}", 1)]  // ';' inside a string
     public void Llama_answers_are_one_json_call_or_text(string text, int count)
     {
-        var (content, calls) = ToolCallSyntax.Llama3.Parse(text);
+        var (content, calls) = ToolCallSyntax.Llama3.Parse(text, Functions);
         Assert.Equal(count, calls.Count);
         Assert.Equal(count == 0 ? text : text[..text.IndexOfAny(['{', '<'])], content);
     }

@@ -191,6 +191,95 @@ public sealed class SchemaStateTests
         Assert.Equal([12], Allowed());
     }
 
+    [Fact]
+    public void Emoji_names_and_values_are_written_as_they_read()
+    {
+        const string schema = """{"type":"object","properties":{"😀":{"enum":["👍","👎"]}},"required":["😀"],"additionalProperties":false}""";
+        Assert.Equal((-1, true), Feed(schema, """{"😀":"👎"}"""));
+        var state = Start(schema);
+        Assert.Equal("""{"😀":"👍"}""", Encoding.UTF8.GetString(state.ShortestCompletion()));
+    }
+
+    [Fact]
+    public void A_key_spelled_with_an_escape_cannot_slip_past_its_schema()
+    {
+        const string schema = """{"type":"object","properties":{"a":{"type":"integer"}}}""";
+        Assert.Equal(2, Feed(schema, """{"\u0061":"x"}""").Refused);
+        Assert.Equal((-1, true), Feed(schema, """{"b":"x"}"""));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"object","properties":{"v":{"type":"integer"},"next":{"$ref":"#"}},"required":["v","next"]}""", "required")]
+    [InlineData("""{"type":"object","properties":{"a":{"type":"array","minItems":"3"}}}""", "minItems")]
+    [InlineData("""{"type":"object","properties":{"a":{"type":7}}}""", "type")]
+    [InlineData("""{"type":"object","properties":{"a":{"$ref":5}}}""", "$ref")]
+    [InlineData("""{"type":"object","properties":{"a":{"enum":[123456789012345678901234567890123456789012345]}}}""", "enum")]
+    public void Schemas_no_answer_can_satisfy_or_that_are_malformed_are_refused(string schema, string keyword) =>
+        Assert.Equal(keyword, Assert.Throws<UnsupportedSchemaException>(() => Start(schema)).Keyword);
+
+    [Fact]
+    public void A_long_reference_chain_is_refused_not_a_crash()
+    {
+        var defs = string.Join(",", Enumerable.Range(0, 5000).Select(i => $"\"d{i}\":{{\"type\":\"object\",\"properties\":{{\"p\":{{\"$ref\":\"#/$defs/d{i + 1}\"}}}}}}"));
+        var schema = $"{{\"$defs\":{{{defs},\"d5000\":{{\"type\":\"object\"}}}},\"$ref\":\"#/$defs/d0\"}}";
+        Assert.Equal("schema", Assert.Throws<UnsupportedSchemaException>(() => Start(schema)).Keyword);
+    }
+
+    /// <summary>An optional property whose schema has no finite value is never entered; a recursion through anyOf completes.</summary>
+    [Theory]
+    [InlineData("""{"type":"object","properties":{"x":{"type":"integer"},"loop":{"$ref":"#/$defs/L"}},"$defs":{"L":{"type":"object","properties":{"n":{"$ref":"#/$defs/L"}},"required":["n"]}}}""")]
+    [InlineData("""{"type":"object","properties":{"v":{"$ref":"#/$defs/X"}},"required":["v"],"$defs":{"X":{"anyOf":[{"$ref":"#/$defs/A"},{"type":"null"}]},"A":{"type":"object","properties":{"a":{"$ref":"#/$defs/Y"}},"required":["a"]},"Y":{"anyOf":[{"$ref":"#/$defs/X"},{"$ref":"#/$defs/A"}]}}}""")]
+    public void Recursive_schemas_never_lead_into_a_value_that_cannot_end(string schema)
+    {
+        // "loop" names a value that could never end: its key is refused at the closing quote.
+        if (schema.Contains("loop", StringComparison.Ordinal)) Assert.Equal(6, Feed(schema, """{"loop":""").Refused);
+        Random_walks_never_get_stuck_and_always_complete_to_a_valid_value(schema, strict: false);
+    }
+
+    /// <summary>
+    /// Sampling under a token budget with a vocabulary of single bytes and a few multi-byte pieces that open values:
+    /// whatever the budget, the answer is whole and valid, even when the schema's optional parts are long.
+    /// </summary>
+    [Theory]
+    [InlineData(20)]
+    [InlineData(45)]
+    [InlineData(90)]
+    public void Answers_under_any_budget_are_whole_values_of_the_schema(int maxTokens)
+    {
+        const string schema = """
+            {"type":"object","properties":{"id":{"type":"integer"},"note":{"type":"string","minLength":30},
+             "items":{"type":"array","items":{"type":"object","properties":{"k":{"type":"string","minLength":8},"v":{"type":"boolean"}},"required":["k","v"]}}},
+             "required":["id"],"additionalProperties":false}
+            """;
+        var node = JsonSchemaCompiler.Compile(JsonDocument.Parse(schema).RootElement, strict: false);
+        var pieces = Enumerable.Range(0, 256).Select(b => new[] { (byte)b })
+            .Concat(new[] { "{\"", "\":", "\"note\":\"", "[{\"", "\"items\":[{", ",\"", "true}", "},{" }.Select(Encoding.UTF8.GetBytes)).ToList();
+        pieces.Add([]);   // the end token
+        var end = pieces.Count - 1;
+        var trie = new TokenTrie(pieces);
+        for (var seed = 0; seed < 25; seed++)
+        {
+            var random = new Random(seed);
+            var constraint = new JsonConstraint<SchemaState>(trie, new SchemaState(node), new HashSet<int> { end }, 0, maxTokens, SchemaState.Horizon(node), SchemaState.Reach(node));
+            var history = new List<int>();
+            var logits = new float[pieces.Count];
+            while (history.Count < maxTokens)
+            {
+                // Random logits favouring the multi-byte pieces, so answers open values late in the budget.
+                for (var t = 0; t < logits.Length; t++) logits[t] = (float)random.NextDouble() + (pieces[t].Length > 1 ? 1.5f : 0);
+                var candidates = new Candidates();
+                candidates.Reset(logits);
+                constraint.Apply(candidates, history);
+                var options = candidates.Items.ToArray();
+                var token = options.MaxBy(c => c.Value).Token;
+                if (token == end) break;
+                history.Add(token);
+            }
+            var text = Encoding.UTF8.GetString([.. history.SelectMany(t => pieces[t])]);
+            AssertValid(schema, text);
+        }
+    }
+
     private static void AssertValid(string schema, string text, bool strict = false)
     {
         using var document = JsonDocument.Parse(text);

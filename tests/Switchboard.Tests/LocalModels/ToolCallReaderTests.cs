@@ -8,7 +8,7 @@ public sealed class ToolCallReaderTests
 {
     private static (string Sent, string Held, List<LocalToolCall> Calls) Read(ToolCallSyntax syntax, bool forced, params string[] pieces)
     {
-        var reader = new ToolCallReader(syntax, forced);
+        var reader = new ToolCallReader(syntax, forced, ["f", "g"]);
         var sent = string.Concat(pieces.Select(reader.Push));
         var (rest, calls) = reader.Finish();
         return (sent, rest, calls);
@@ -17,7 +17,7 @@ public sealed class ToolCallReaderTests
     [Fact]
     public void Text_streams_until_a_block_opens_and_the_block_becomes_a_call()
     {
-        var reader = new ToolCallReader(ToolCallSyntax.Hermes, forced: false);
+        var reader = new ToolCallReader(ToolCallSyntax.Hermes, forced: false, ["f"]);
         Assert.Equal("I will ", reader.Push("I will "));
         Assert.Equal("check", reader.Push("check<to"));     // "<to" might open a block: held
         Assert.Equal("", reader.Push("ol_call>\n{\"name\": \"f\", "));

@@ -77,6 +77,8 @@ public sealed class ToolCallTests
         List<ChatMessage> messages = [new UserChatMessage("What time is it in Tokyo?")];
         var options = Options(ChatToolChoice.CreateFunctionChoice("get_time"), null, 0f);
         var whole = (await chat.CompleteChatAsync(messages, options)).Value;
+        // As OpenAI: a call to a function tool_choice named finishes with "stop" ("tool_calls" is for auto and required).
+        Assert.Equal(ChatFinishReason.Stop, whole.FinishReason);
         var call = Assert.Single(whole.ToolCalls);
         Assert.Equal("get_time", call.FunctionName);
         AssertValidCall(call.FunctionName, call.FunctionArguments.ToString());
@@ -96,7 +98,7 @@ public sealed class ToolCallTests
             Assert.DoesNotContain(update.ContentUpdate, c => c.Text.Length > 0);
             finish ??= update.FinishReason;
         }
-        Assert.Equal(ChatFinishReason.ToolCalls, finish);
+        Assert.Equal(ChatFinishReason.Stop, finish);
         Assert.Equal("get_time", name);
         Assert.StartsWith("call_", id, StringComparison.Ordinal);
         Assert.Equal(call.FunctionArguments.ToString(), arguments.ToString());
@@ -130,6 +132,31 @@ public sealed class ToolCallTests
             new("assistant", null) { ToolCalls = [new("call_1", "get_weather", """{"city":"Paris","unit":"c"}""")] },
             new("tool", "18 degrees and sunny") { ToolCallId = "call_1" }]).Count, answer.Usage.InputTokenCount);
         Assert.Empty(answer.ToolCalls);
+    }
+
+    /// <summary>Odd but well-formed JSON in tools and past calls renders (or is refused with a 400), never a 500.</summary>
+    [ModelFact]
+    public async Task Odd_tool_json_is_never_a_server_error()
+    {
+        var (gateway, _, file) = await StartAsync();
+        await using var _gateway = gateway;
+        var model = "local/" + Path.GetFileNameWithoutExtension(file);
+        string[] bodies =
+        [
+            // A lone surrogate in a description, a number past double's range in an annotation.
+            """{"model":"MODEL","max_tokens":2,"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","description":"\ud800","parameters":{"type":"object","properties":{"x":{"type":"integer","default":1e400}}}}}]}""".Replace("MODEL", model, StringComparison.Ordinal),
+            // Past call arguments with the same.
+            """{"model":"MODEL","max_tokens":2,"messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"x\":1e400,\"s\":\"\\ud800\"}"}}]},{"role":"tool","tool_call_id":"c","content":"ok"}],"tools":[{"type":"function","function":{"name":"f"}}]}""".Replace("MODEL", model, StringComparison.Ordinal),
+        ];
+        foreach (var body in bodies)
+        {
+            using var response = await gateway.Http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+        using var orphan = await gateway.Http.PostAsync("/v1/chat/completions", new StringContent(
+            """{"model":"MODEL","messages":[{"role":"user","content":"hi"}],"tool_choice":"required"}""".Replace("MODEL", model, StringComparison.Ordinal), Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, orphan.StatusCode);
+        Assert.Contains("tool_choice", await orphan.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [ModelFact]
