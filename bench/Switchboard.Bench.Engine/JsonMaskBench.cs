@@ -55,7 +55,7 @@ internal static class JsonMaskBench
                 MaxTokens = tg,
                 Sampling = new SamplingOptions { Temperature = 1f, Seed = (ulong)seed },
                 Constraint = !json ? null : schema
-                    ? length => new JsonConstraint<SchemaState>(model.TokenTrie, new SchemaState(SchemaNode), model.Vocabulary.EndOfGeneration, length, tg, SchemaState.Horizon(SchemaNode), SchemaState.Reach(SchemaNode))
+                    ? length => new JsonConstraint<SchemaState>(model.TokenTrie, new SchemaState(SchemaNode), model.Vocabulary.EndOfGeneration, length, tg, SchemaState.Horizon(SchemaNode), SchemaState.Reach(SchemaNode), SchemaState.Reach(SchemaNode))
                     : length => new JsonConstraint<JsonState>(model.TokenTrie, default, model.Vocabulary.EndOfGeneration, length, tg),
             };
             var produced = 0;

@@ -28,6 +28,16 @@ if (args.Length > 1 && args[0] == "json-decode")
         args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4, args.Length > 4 && args[4] == "schema");
     return 0;
 }
+if (args.Length > 0 && args[0] == "embed")
+{
+    // embed [inputs] [tokens] [rounds]: many inputs embedded one after another, then as one batch, interleaved.
+    var embedPath = Path.Combine(Path.GetTempPath(), "switchboard-bench-smollm2-135m-q8_0.gguf");
+    if (!File.Exists(embedPath)) WriteRandomModel(embedPath, GgmlType.Q8_0);
+    using var embedModel = LlamaModel.Load(embedPath);
+    EmbedBench.Run(embedModel, args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 32,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 24, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4);
+    return 0;
+}
 var path = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "switchboard-bench-smollm2-135m-q8_0.gguf");
 var pp = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 512;
 var tg = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 128;

@@ -21,6 +21,7 @@ public sealed class JsonConstraint<TState> : ISamplerStage where TState : struct
     private readonly int _maxTokens;
     private readonly int _horizon;
     private readonly int _reach;
+    private readonly int _perByte;
     // Mutated through its methods: readonly would make every call work on a defensive copy.
 #pragma warning disable IDE0044
     private TState _state;
@@ -34,10 +35,12 @@ public sealed class JsonConstraint<TState> : ISamplerStage where TState : struct
     /// <param name="maxTokens">The answer's budget.</param>
     /// <param name="horizon">A bound on the completion's length in bytes: nearer the budget than this, the completion is watched.</param>
     /// <param name="reach">A bound on what one token can add to the completion: within it of the budget, tokens are checked one by one.</param>
+    /// <param name="perByte">A bound on what one byte can add to the completion (JSON mode: <c>{"</c> adds <c>":0}</c>), so short tokens far enough from the budget skip the check.</param>
     public JsonConstraint(TokenTrie trie, TState initial, IReadOnlySet<int> endTokens, int promptLength, int maxTokens = int.MaxValue,
-        int horizon = JsonState.MaxDepth * 4 + 64, int reach = 64)
+        int horizon = JsonState.MaxDepth * 4 + 64, int reach = 64, int perByte = 4)
     {
         _reach = reach;
+        _perByte = perByte;
         _trie = trie;
         _state = initial;
         _endTokens = endTokens;
@@ -65,7 +68,7 @@ public sealed class JsonConstraint<TState> : ISamplerStage where TState : struct
         else
         {
             _trie.Allowed(_state, _allowed);
-            if (closing is not null && left <= closing.Length + _reach) KeepCompletable(left - 1);
+            if (closing is not null && left <= closing.Length + _reach) KeepCompletable(left - 1, closing.Length);
         }
         foreach (var end in _endTokens)
         {
@@ -78,14 +81,16 @@ public sealed class JsonConstraint<TState> : ISamplerStage where TState : struct
     /// Drops the tokens after which the value could not be completed in <paramref name="left"/> tokens: one that opens
     /// an object with required properties can lengthen the completion by much more than the token's own bytes.
     /// </summary>
-    private void KeepCompletable(int left)
+    private void KeepCompletable(int left, int completion)
     {
         var skipPlain = _state.PlainTextKeepsCompletion;
         for (var token = 0; token < _allowed.Length; token++)
         {
             if (!_allowed[token] || skipPlain && _trie.PlainString[token]) continue;
+            var bytes = _trie.TokenBytes(token);
+            if (completion + (long)bytes.Length * _perByte <= left) continue;
             var next = _state;
-            foreach (var b in _trie.TokenBytes(token)) next.Advance(b);
+            foreach (var b in bytes) next.Advance(b);
             if (next.CompletionLength(left) > left) _allowed[token] = false;
         }
     }

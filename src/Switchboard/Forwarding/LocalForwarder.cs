@@ -208,10 +208,10 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         {
             // A forced call is written under its function's parameter schema, so its arguments always parse.
             var grammar = new ToolCallGrammar(functions, syntax.ArgumentsKey);
-            return promptLength => new JsonConstraint<ToolCallState>(model.TokenTrie, new ToolCallState(grammar), end, promptLength, maxTokens, grammar.Horizon, grammar.Reach);
+            return promptLength => new JsonConstraint<ToolCallState>(model.TokenTrie, new ToolCallState(grammar), end, promptLength, maxTokens, grammar.Horizon, grammar.Reach, grammar.Reach);
         }
         if (asked.Schema is { } schema)
-            return promptLength => new JsonConstraint<SchemaState>(model.TokenTrie, new SchemaState(schema), end, promptLength, maxTokens, SchemaState.Horizon(schema), SchemaState.Reach(schema));
+            return promptLength => new JsonConstraint<SchemaState>(model.TokenTrie, new SchemaState(schema), end, promptLength, maxTokens, SchemaState.Horizon(schema), SchemaState.Reach(schema), SchemaState.Reach(schema));
         if (asked.JsonMode) return promptLength => new JsonConstraint<JsonState>(model.TokenTrie, default, end, promptLength, maxTokens);
         return null;
     }

@@ -260,7 +260,7 @@ public sealed class SchemaStateTests
         for (var seed = 0; seed < 25; seed++)
         {
             var random = new Random(seed);
-            var constraint = new JsonConstraint<SchemaState>(trie, new SchemaState(node), new HashSet<int> { end }, 0, maxTokens, SchemaState.Horizon(node), SchemaState.Reach(node));
+            var constraint = new JsonConstraint<SchemaState>(trie, new SchemaState(node), new HashSet<int> { end }, 0, maxTokens, SchemaState.Horizon(node), SchemaState.Reach(node), SchemaState.Reach(node));
             var history = new List<int>();
             var logits = new float[pieces.Count];
             while (history.Count < maxTokens)
