@@ -1,6 +1,5 @@
 using System.Text;
 using Switchboard.Inference.Constraints;
-using Switchboard.Inference.Sampling;
 
 namespace Switchboard.Inference.Tests.Constraints;
 
@@ -86,13 +85,7 @@ public sealed class JsonStateTests
         var constraint = new JsonConstraint<JsonState>(trie, default, new HashSet<int> { 14 }, promptLength: 0);
         List<int> history = [];
 
-        int[] Allowed()
-        {
-            var candidates = new Candidates();
-            candidates.Reset(new float[bytes.Count]);
-            constraint.Apply(candidates, history);
-            return [.. candidates.Items.ToArray().Select(c => c.Token).Order()];
-        }
+        int[] Allowed() => MaskProbe.Allowed(constraint, bytes.Count, history);
 
         Assert.Equal([0, 2], Allowed());                  // only an opening: "{" or "{\""
         history.Add(2);                                   // {"

@@ -172,13 +172,7 @@ public sealed class SchemaStateTests
         var constraint = new JsonConstraint<SchemaState>(trie, Start(Person), new HashSet<int> { 12 }, promptLength: 0);
         List<int> history = [];
 
-        int[] Allowed()
-        {
-            var candidates = new Candidates();
-            candidates.Reset(new float[bytes.Count]);
-            constraint.Apply(candidates, history);
-            return [.. candidates.Items.ToArray().Select(c => c.Token).Order()];
-        }
+        int[] Allowed() => MaskProbe.Allowed(constraint, bytes.Count, history);
 
         Assert.Equal([0], Allowed());                       // {"
         history.Add(0);
