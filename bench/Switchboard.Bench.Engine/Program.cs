@@ -28,6 +28,12 @@ if (args.Length > 1 && args[0] == "json-decode")
         args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4, args.Length > 4 && args[4] == "schema");
     return 0;
 }
+if (args.Length > 1 && args[0] == "write-1b-f16")
+{
+    // The source for K-quant comparisons: llama-quantize SOURCE OUT.gguf Q4_K_M (see bench/llama-compare.sh).
+    WriteRandomModel(args[1], GgmlType.F16, llama1B: true);
+    return 0;
+}
 if (args.Length > 0 && args[0] == "embed")
 {
     // embed [inputs] [tokens] [rounds]: many inputs embedded one after another, then as one batch, interleaved.
@@ -129,10 +135,11 @@ static void Warm(LlamaModel model)
     }
 }
 
-static void WriteRandomModel(string path, GgmlType type, GgufFile? tokenizerFrom = null)
+static void WriteRandomModel(string path, GgmlType type, GgufFile? tokenizerFrom = null, bool llama1B = false)
 {
-    const int embd = 576, layers = 30, heads = 9, kvHeads = 3, ff = 1536;
-    var vocab = tokenizerFrom is null ? 49152 : ((string[])tokenizerFrom.Metadata["tokenizer.ggml.tokens"].Value).Length;
+    // SmolLM2-135M's shape; or Llama 3.2 1B's (n_embd a multiple of 256, so K-quants fit), for llama-quantize to make Q4_K_M of.
+    var (embd, layers, heads, kvHeads, ff, vocabSize, ropeBase) = llama1B ? (2048, 16, 32, 8, 8192, 128256, 500000f) : (576, 30, 9, 3, 1536, 49152, 100000f);
+    var vocab = tokenizerFrom is null ? vocabSize : ((string[])tokenizerFrom.Metadata["tokenizer.ggml.tokens"].Value).Length;
     var random = new Random(42);
     var writer = new GgufWriter()
         .Add("general.architecture", "llama")
@@ -142,7 +149,7 @@ static void WriteRandomModel(string path, GgmlType type, GgufFile? tokenizerFrom
         .Add("llama.attention.head_count_kv", (uint)kvHeads)
         .Add("llama.feed_forward_length", (uint)ff)
         .Add("llama.context_length", 8192u)
-        .Add("llama.rope.freq_base", 100000f)
+        .Add("llama.rope.freq_base", ropeBase)
         .Add("llama.attention.layer_norm_rms_epsilon", 1e-5f)
         ;
     if (tokenizerFrom is null)
@@ -168,6 +175,12 @@ static void WriteRandomModel(string path, GgmlType type, GgufFile? tokenizerFrom
         }
         var values = new float[columns * rows];
         for (var i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 0.2 - 0.1);
+        if (type == GgmlType.F16)
+        {
+            var halves = new byte[values.Length * 2];
+            for (var i = 0; i < values.Length; i++) BitConverter.TryWriteBytes(halves.AsSpan(i * 2), (Half)values[i]);
+            return halves;
+        }
         var bytes = new byte[values.Length / 32 * BlockLayouts.Q8_0Bytes];
         Quantizer.ToQ8_0(values, bytes);
         return bytes;

@@ -22,18 +22,41 @@ internal static unsafe class KQuantAvx2
         var low = Vector256.Create((byte)0x0F);
         for (var b = 0; b < blocks; b++, w += BlockLayouts.Q4_KBytes, x += BlockLayouts.Q8_KBytes)
         {
-            var scales = new ReadOnlySpan<byte>(w + 4, 12);
+            var scales = Q4Scales(w, out var mins);
             var acc = Vector256<int>.Zero;
-            var mins = 0;
             for (var pair = 0; pair < 4; pair++)
             {
-                Q4Unpack(w, pair, low, scales, out var first, out var second, out var scale1, out var scale2, out var min1, out var min2);
+                Q4Unpack(w, pair, low, scales, out var first, out var second, out var scale1, out var scale2);
                 acc += Q4Pair(first, second, scale1, scale2, x + Q8Quants + pair * 64);
-                mins += Mins(min1, min2, (short*)(x + Q8Sums + pair * 8));
             }
-            sum += Q4Block(QuantizedDot.HalfAt(w), QuantizedDot.HalfAt(w + 2), x, acc, mins);
+            sum += Q4Block(QuantizedDot.HalfAt(w), QuantizedDot.HalfAt(w + 2), x, acc, Mins(mins, x));
         }
         return sum;
+    }
+
+    /// <summary>
+    /// A Q4_K block's eight 6-bit scales (byte j of the result) and eight mins (as ints), unpacked from its 12 packed
+    /// bytes at once with whole-word masks and shifts rather than one sub-block at a time: the values
+    /// <see cref="Dequantizer.ScaleMinK4"/> gives.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Q4Scales(byte* w, out Vector256<int> mins)
+    {
+        const uint six = 0x3f3f3f3f, four = 0x0f0f0f0f, two = 0x03030303;
+        uint u0 = Unsafe.ReadUnaligned<uint>(w + 4), u1 = Unsafe.ReadUnaligned<uint>(w + 8), u2 = Unsafe.ReadUnaligned<uint>(w + 12);
+        var scales = (u0 & six) | (ulong)((u2 & four) | ((u0 >> 6) & two) << 4) << 32;
+        var packedMins = (u1 & six) | (ulong)(((u2 >> 4) & four) | ((u1 >> 6) & two) << 4) << 32;
+        mins = Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(packedMins).AsByte());
+        return scales;
+    }
+
+    /// <summary>Σ min_j · (the Q8_K sums of sub-block j's two halves): the block's min correction, exact in integers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Mins(Vector256<int> mins, byte* x)
+    {
+        var halves = Avx.LoadVector256((short*)(x + Q8Sums));
+        var subBlocks = Avx2.MultiplyAddAdjacent(halves, Vector256<short>.One);
+        return Vector256.Sum(Avx2.MultiplyLow(subBlocks, mins));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -58,19 +81,17 @@ internal static unsafe class KQuantAvx2
 
     /// <summary>
     /// Sub-blocks 2·pair and 2·pair+1 of a Q4_K block: 32 bytes hold both, low nibbles the first, high nibbles the
-    /// second; with their 6-bit scales (broadcast for <c>vpmaddwd</c>) and mins.
+    /// second; with their scales (from <see cref="Q4Scales"/>) broadcast for <c>vpmaddwd</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q4Unpack(byte* w, int pair, Vector256<byte> low, ReadOnlySpan<byte> scales, out Vector256<byte> first, out Vector256<byte> second,
-        out Vector256<short> scale1, out Vector256<short> scale2, out int min1, out int min2)
+    private static void Q4Unpack(byte* w, int pair, Vector256<byte> low, ulong scales, out Vector256<byte> first, out Vector256<byte> second,
+        out Vector256<short> scale1, out Vector256<short> scale2)
     {
         var packed = Avx.LoadVector256(w + 16 + pair * 32);
         first = packed & low;
         second = Avx2.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & low;
-        Dequantizer.ScaleMinK4(2 * pair, scales, out var sc1, out min1);
-        Dequantizer.ScaleMinK4(2 * pair + 1, scales, out var sc2, out min2);
-        scale1 = Vector256.Create((short)sc1);
-        scale2 = Vector256.Create((short)sc2);
+        scale1 = Vector256.Create((short)(byte)(scales >> (16 * pair)));
+        scale2 = Vector256.Create((short)(byte)(scales >> (16 * pair + 8)));
     }
 
     /// <summary>
@@ -103,29 +124,23 @@ internal static unsafe class KQuantAvx2
         byte* x0 = x, x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
         for (var b = 0; b < blocks; b++, w += BlockLayouts.Q4_KBytes)
         {
-            var scales = new ReadOnlySpan<byte>(w + 4, 12);
+            var scales = Q4Scales(w, out var mins);
             Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            int m0 = 0, m1 = 0, m2 = 0, m3 = 0;
             var offset = b * BlockLayouts.Q8_KBytes;
             for (var pair = 0; pair < 4; pair++)
             {
-                Q4Unpack(w, pair, low, scales, out var first, out var second, out var scale1, out var scale2, out var min1, out var min2);
+                Q4Unpack(w, pair, low, scales, out var first, out var second, out var scale1, out var scale2);
                 var q = offset + Q8Quants + pair * 64;
-                var sum = offset + Q8Sums + pair * 8;
                 a0 += Q4Pair(first, second, scale1, scale2, x0 + q);
                 a1 += Q4Pair(first, second, scale1, scale2, x1 + q);
                 a2 += Q4Pair(first, second, scale1, scale2, x2 + q);
                 a3 += Q4Pair(first, second, scale1, scale2, x3 + q);
-                m0 += Mins(min1, min2, (short*)(x0 + sum));
-                m1 += Mins(min1, min2, (short*)(x1 + sum));
-                m2 += Mins(min1, min2, (short*)(x2 + sum));
-                m3 += Mins(min1, min2, (short*)(x3 + sum));
             }
             float d = QuantizedDot.HalfAt(w), dmin = QuantizedDot.HalfAt(w + 2);
-            r0 += Q4Block(d, dmin, x0 + offset, a0, m0);
-            r1 += Q4Block(d, dmin, x1 + offset, a1, m1);
-            r2 += Q4Block(d, dmin, x2 + offset, a2, m2);
-            r3 += Q4Block(d, dmin, x3 + offset, a3, m3);
+            r0 += Q4Block(d, dmin, x0 + offset, a0, Mins(mins, x0 + offset));
+            r1 += Q4Block(d, dmin, x1 + offset, a1, Mins(mins, x1 + offset));
+            r2 += Q4Block(d, dmin, x2 + offset, a2, Mins(mins, x2 + offset));
+            r3 += Q4Block(d, dmin, x3 + offset, a3, Mins(mins, x3 + offset));
         }
         results[0] = r0;
         results[1] = r1;
@@ -137,9 +152,6 @@ internal static unsafe class KQuantAvx2
     private static Vector256<int> Q4Pair(Vector256<byte> first, Vector256<byte> second, Vector256<short> scale1, Vector256<short> scale2, byte* q8) =>
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(first, Avx.LoadVector256((sbyte*)q8)), scale1) +
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(second, Avx.LoadVector256((sbyte*)(q8 + 32))), scale2);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Mins(int min1, int min2, short* sums) => min1 * (sums[0] + sums[1]) + min2 * (sums[2] + sums[3]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Q4Block(float d, float dmin, byte* x, Vector256<int> acc, int mins)
