@@ -65,16 +65,15 @@ internal static unsafe class KQuantAvx2
         var sum = 0f;
         var low = Vector256.Create((byte)0x0F);
         var high = Vector256.Create((byte)0x30);
-        var bias = Vector256.Create((byte)32);
         for (var b = 0; b < blocks; b++, w += BlockLayouts.Q6_KBytes, x += BlockLayouts.Q8_KBytes)
         {
             var acc = Vector256<int>.Zero;
             for (var half = 0; half < 2; half++)
             {
                 Q6Unpack(w, half, low, high, out var q0, out var q1, out var q2, out var q3);
-                acc += Q6Half(q0, q1, q2, q3, (sbyte*)(x + Q8Quants + half * 128), (sbyte*)(w + 192) + half * 8, bias);
+                acc += Q6Half(q0, q1, q2, q3, (sbyte*)(x + Q8Quants + half * 128), (sbyte*)(w + 192) + half * 8);
             }
-            sum += QuantizedDot.HalfAt(w + 208) * Unsafe.ReadUnaligned<float>(x) * Vector256.Sum(acc);
+            sum += QuantizedDot.HalfAt(w + 208) * Unsafe.ReadUnaligned<float>(x) * (Vector256.Sum(acc) - Q6Offset(w, x));
         }
         return sum;
     }
@@ -167,7 +166,6 @@ internal static unsafe class KQuantAvx2
         float r0 = 0, r1 = 0, r2 = 0, r3 = 0;
         var low = Vector256.Create((byte)0x0F);
         var high = Vector256.Create((byte)0x30);
-        var bias = Vector256.Create((byte)32);
         byte* x0 = x, x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
         for (var b = 0; b < blocks; b++, w += BlockLayouts.Q6_KBytes)
         {
@@ -179,16 +177,16 @@ internal static unsafe class KQuantAvx2
                 Q6Unpack(w, half, low, high, out var q0, out var q1, out var q2, out var q3);
                 var g = scales + half * 8;
                 var q = offset + Q8Quants + half * 128;
-                a0 += Q6Half(q0, q1, q2, q3, (sbyte*)(x0 + q), g, bias);
-                a1 += Q6Half(q0, q1, q2, q3, (sbyte*)(x1 + q), g, bias);
-                a2 += Q6Half(q0, q1, q2, q3, (sbyte*)(x2 + q), g, bias);
-                a3 += Q6Half(q0, q1, q2, q3, (sbyte*)(x3 + q), g, bias);
+                a0 += Q6Half(q0, q1, q2, q3, (sbyte*)(x0 + q), g);
+                a1 += Q6Half(q0, q1, q2, q3, (sbyte*)(x1 + q), g);
+                a2 += Q6Half(q0, q1, q2, q3, (sbyte*)(x2 + q), g);
+                a3 += Q6Half(q0, q1, q2, q3, (sbyte*)(x3 + q), g);
             }
             var d = QuantizedDot.HalfAt(w + 208);
-            r0 += d * Unsafe.ReadUnaligned<float>(x0 + offset) * Vector256.Sum(a0);
-            r1 += d * Unsafe.ReadUnaligned<float>(x1 + offset) * Vector256.Sum(a1);
-            r2 += d * Unsafe.ReadUnaligned<float>(x2 + offset) * Vector256.Sum(a2);
-            r3 += d * Unsafe.ReadUnaligned<float>(x3 + offset) * Vector256.Sum(a3);
+            r0 += d * Unsafe.ReadUnaligned<float>(x0 + offset) * (Vector256.Sum(a0) - Q6Offset(w, x0 + offset));
+            r1 += d * Unsafe.ReadUnaligned<float>(x1 + offset) * (Vector256.Sum(a1) - Q6Offset(w, x1 + offset));
+            r2 += d * Unsafe.ReadUnaligned<float>(x2 + offset) * (Vector256.Sum(a2) - Q6Offset(w, x2 + offset));
+            r3 += d * Unsafe.ReadUnaligned<float>(x3 + offset) * (Vector256.Sum(a3) - Q6Offset(w, x3 + offset));
         }
         results[0] = r0;
         results[1] = r1;
@@ -197,19 +195,22 @@ internal static unsafe class KQuantAvx2
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Q6Half(Vector256<byte> q0, Vector256<byte> q1, Vector256<byte> q2, Vector256<byte> q3, sbyte* q8, sbyte* g,
-        Vector256<byte> bias) =>
-        Run(q0, q8, g[0], g[1], bias) + Run(q1, q8 + 32, g[2], g[3], bias) + Run(q2, q8 + 64, g[4], g[5], bias) + Run(q3, q8 + 96, g[6], g[7], bias);
+    private static Vector256<int> Q6Half(Vector256<byte> q0, Vector256<byte> q1, Vector256<byte> q2, Vector256<byte> q3, sbyte* q8, sbyte* g) =>
+        Run(q0, q8, g[0], g[1]) + Run(q1, q8 + 32, g[2], g[3]) + Run(q2, q8 + 64, g[4], g[5]) + Run(q3, q8 + 96, g[6], g[7]);
 
     /// <summary>
-    /// Σ (q − 32)·q8 over 32 elements, each half of 16 scaled by its group's scale. (q − 32)·q8 is taken as
-    /// q·q8 − 32·q8 in 16-bit pairs: both fit, and their difference does too.
+    /// Σ q·q8 over 32 elements, each half of 16 scaled by its group's scale. The values are stored as q = value + 32;
+    /// <see cref="Q6Offset"/> takes the 32s off once per block, so the integer total is Σ scale·(q − 32)·q8 exactly.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Run(Vector256<byte> q, sbyte* q8, sbyte scale0, sbyte scale1, Vector256<byte> bias)
+    private static Vector256<int> Run(Vector256<byte> q, sbyte* q8, sbyte scale0, sbyte scale1) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, Avx.LoadVector256(q8)), Vector256.Create(Vector128.Create((short)scale0), Vector128.Create((short)scale1)));
+
+    /// <summary>32 · Σ_g scale_g · (the Q8_K sum of group g's 16 activations): what the stored +32 adds to a block's total.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Q6Offset(byte* w, byte* x)
     {
-        var y = Avx.LoadVector256(q8);
-        var pairs = Avx2.MultiplyAddAdjacent(q, y) - Avx2.MultiplyAddAdjacent(bias, y);
-        return Avx2.MultiplyAddAdjacent(pairs, Vector256.Create(Vector128.Create((short)scale0), Vector128.Create((short)scale1)));
+        var scales = Avx2.ConvertToVector256Int16(Sse2.LoadVector128((sbyte*)(w + 192)));
+        return 32 * Vector256.Sum(Avx2.MultiplyAddAdjacent(Avx.LoadVector256((short*)(x + Q8Sums)), scales));
     }
 }
