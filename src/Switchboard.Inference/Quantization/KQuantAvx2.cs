@@ -35,29 +35,25 @@ internal static unsafe class KQuantAvx2
     }
 
     /// <summary>
-    /// A Q4_K block's eight 6-bit scales (byte j of the result) and eight mins (as ints), unpacked from its 12 packed
-    /// bytes at once with whole-word masks and shifts rather than one sub-block at a time: the values
-    /// <see cref="Dequantizer.ScaleMinK4"/> gives.
+    /// A Q4_K block's eight 6-bit scales (byte j of the result) and eight mins, unpacked from its 12 packed bytes at
+    /// once with whole-word masks and shifts rather than one sub-block at a time (the values
+    /// <see cref="Dequantizer.ScaleMinK4"/> gives). Each min is given twice, as 16-bit lanes 2j and 2j+1, to meet
+    /// sub-block j's two Q8_K group sums in one <c>vpmaddwd</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Q4Scales(byte* w, out Vector256<int> mins)
+    private static ulong Q4Scales(byte* w, out Vector256<short> mins)
     {
         const uint six = 0x3f3f3f3f, four = 0x0f0f0f0f, two = 0x03030303;
         uint u0 = Unsafe.ReadUnaligned<uint>(w + 4), u1 = Unsafe.ReadUnaligned<uint>(w + 8), u2 = Unsafe.ReadUnaligned<uint>(w + 12);
         var scales = (u0 & six) | (ulong)((u2 & four) | ((u0 >> 6) & two) << 4) << 32;
-        var packedMins = (u1 & six) | (ulong)(((u2 >> 4) & four) | ((u1 >> 6) & two) << 4) << 32;
-        mins = Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(packedMins).AsByte());
+        var packedMins = Vector128.CreateScalarUnsafe((u1 & six) | (ulong)(((u2 >> 4) & four) | ((u1 >> 6) & two) << 4) << 32).AsByte();
+        mins = Avx2.ConvertToVector256Int16(Sse2.UnpackLow(packedMins, packedMins));
         return scales;
     }
 
-    /// <summary>Σ min_j · (the Q8_K sums of sub-block j's two halves): the block's min correction, exact in integers.</summary>
+    /// <summary>min_j · (the Q8_K sums of sub-block j's two halves), per sub-block: the block's min correction, exact in integers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Mins(Vector256<int> mins, byte* x)
-    {
-        var halves = Avx.LoadVector256((short*)(x + Q8Sums));
-        var subBlocks = Avx2.MultiplyAddAdjacent(halves, Vector256<short>.One);
-        return Vector256.Sum(Avx2.MultiplyLow(subBlocks, mins));
-    }
+    private static Vector256<int> Mins(Vector256<short> mins, byte* x) => Avx2.MultiplyAddAdjacent(Avx.LoadVector256((short*)(x + Q8Sums)), mins);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q6_K(byte* w, byte* x, int blocks)
@@ -152,11 +148,18 @@ internal static unsafe class KQuantAvx2
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(first, Avx.LoadVector256((sbyte*)q8)), scale1) +
         Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(second, Avx.LoadVector256((sbyte*)(q8 + 32))), scale2);
 
+    /// <summary>
+    /// The block's float result from its integer total and min correction, both reduced in one pass of horizontal adds
+    /// (integer sums: exact in any order), then the scalar reference's float expression.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Q4Block(float d, float dmin, byte* x, Vector256<int> acc, int mins)
+    private static float Q4Block(float d, float dmin, byte* x, Vector256<int> acc, Vector256<int> mins)
     {
+        var both = Avx2.HorizontalAdd(acc, mins);      // a01 a23 m01 m23 | a45 a67 m45 m67
+        both = Avx2.HorizontalAdd(both, both);         // a0-3 m0-3 … | a4-7 m4-7 …
+        var sums = both.GetLower() + both.GetUpper();  // a, m, a, m
         var yd = Unsafe.ReadUnaligned<float>(x);
-        return d * yd * Vector256.Sum(acc) - dmin * yd * mins;
+        return d * yd * sums.ToScalar() - dmin * yd * sums.GetElement(1);
     }
 
     /// <summary>One Q6_K row against four Q8_K vectors (prefill), each block unpacked once; results equal <see cref="Q6_K"/>'s.</summary>
