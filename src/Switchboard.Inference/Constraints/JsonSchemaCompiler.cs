@@ -166,7 +166,7 @@ public sealed class JsonSchemaCompiler
             throw new UnsupportedSchemaException("properties", path, $"has {list.Count} properties; local models take at most {JsonSchemaNode.MaxProperties} per object.");
         node.Properties = [.. list.Select(p => Node(p.Value, $"{path}/properties/{p.Name}"))];
         var names = list.Select((p, i) => (Bytes: StringContents(p.Name, path), Index: i))
-            .OrderBy(n => n.Bytes, ByteOrder.Instance).ToList();
+            .OrderBy(n => n.Bytes, SortedBytes.Order).ToList();
         node.Names = [.. names.Select(n => n.Bytes)];
         node.NameProperty = [.. names.Select(n => n.Index)];
     }
@@ -197,7 +197,7 @@ public sealed class JsonSchemaCompiler
         {
             if (schema.TryGetProperty("type", out _)) node.Literals = [.. literals.Where(l => node.TypeStarts(l[0]) && (!node.IntegerOnly || !IsFraction(l)))];
             // Kept sorted by bytes: the values still possible after a prefix are then a contiguous range.
-            node.Literals = [.. node.Literals.OrderBy(l => l, ByteOrder.Instance)];
+            node.Literals = [.. node.Literals.OrderBy(l => l, SortedBytes.Order)];
             if (node.Literals.Length == 0) throw new UnsupportedSchemaException("enum", path, "has no value of the schema's type.");
         }
         if (node.Types == JsonTypes.None) throw new UnsupportedSchemaException("type", path, "admits no type.");
@@ -348,7 +348,7 @@ public sealed class JsonSchemaCompiler
         var literal = alternatives.Where(a => a.Literals is not null).ToList();
         if (literal.Count < 2) return alternatives;
         var merged = New();
-        merged.Literals = [.. literal.SelectMany(a => a.Literals!).Distinct(ByteSequence.Instance).OrderBy(l => l, ByteOrder.Instance)];
+        merged.Literals = [.. literal.SelectMany(a => a.Literals!).Distinct(ByteSequence.Instance).OrderBy(l => l, SortedBytes.Order)];
         merged.Items = JsonSchemaNode.Any;
         var first = Array.IndexOf(alternatives, literal[0]);
         return [.. alternatives.Take(first), merged, .. alternatives.Skip(first).Where(a => a.Literals is null)];
@@ -424,12 +424,6 @@ public sealed class JsonSchemaCompiler
                 if (node.Properties[p].MinimalLength >= Unbounded) node.Unusable |= 1UL << p;
             }
         }
-    }
-
-    private sealed class ByteOrder : IComparer<byte[]>
-    {
-        public static ByteOrder Instance { get; } = new();
-        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
     }
 
     private sealed class ByteSequence : IEqualityComparer<byte[]>

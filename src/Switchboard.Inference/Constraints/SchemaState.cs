@@ -194,15 +194,7 @@ public struct SchemaState : IJsonPrefix
         return false;
     }
 
-    /// <summary>The sub-range of <paramref name="sorted"/>[_lo, _hi) whose byte at _pos is <paramref name="b"/>.</summary>
-    private readonly (int Lo, int Hi) Narrow(byte[][] sorted, byte b)
-    {
-        var lo = _lo;
-        while (lo < _hi && (sorted[lo].Length <= _pos || sorted[lo][_pos] < b)) lo++;
-        var hi = lo;
-        while (hi < _hi && sorted[hi].Length > _pos && sorted[hi][_pos] == b) hi++;
-        return (lo, hi);
-    }
+    private readonly (int Lo, int Hi) Narrow(byte[][] sorted, byte b) => SortedBytes.Narrow(sorted, _lo, _hi, _pos, b);
 
     private bool StringByte(byte b)
     {

@@ -18,7 +18,7 @@ public sealed class ToolCallGrammar
         var key = Encoding.UTF8.GetString(JsonEncodedText.Encode(argumentsKey, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes);
         var openings = functions
             .Select(f => (Bytes: Encoding.UTF8.GetBytes($"{{\"name\": \"{Encoding.UTF8.GetString(JsonEncodedText.Encode(f.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes)}\", \"{key}\": "), f.Parameters))
-            .OrderBy(o => o.Bytes, Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y)))
+            .OrderBy(o => o.Bytes, SortedBytes.Order)
             .ToList();
         Openings = [.. openings.Select(o => o.Bytes)];
         Parameters = [.. openings.Select(o => o.Parameters)];
@@ -59,10 +59,7 @@ public struct ToolCallState(ToolCallGrammar grammar) : IJsonPrefix
         {
             case Opening:
                 var openings = grammar.Openings;
-                var lo = _lo;
-                while (lo < _hi && (openings[lo].Length <= _pos || openings[lo][_pos] < b)) lo++;
-                var hi = lo;
-                while (hi < _hi && openings[hi].Length > _pos && openings[hi][_pos] == b) hi++;
+                var (lo, hi) = SortedBytes.Narrow(openings, _lo, _hi, _pos, b);
                 if (lo == hi) return false;
                 (_lo, _hi) = (lo, hi);
                 // Each opening ends with its own name's quote and key: none is a prefix of another.
