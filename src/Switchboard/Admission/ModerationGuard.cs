@@ -48,6 +48,7 @@ internal sealed class ModerationGuard(GatewayOptions options, BufferBudget budge
         {
             var started = Stopwatch.GetTimestamp();
             var startedAt = time.GetUtcNow().ToUnixTimeSeconds();
+            var price = recorder.Quote(model);
             if (router.Resolve(model) is not { } route) return GatewayErrors.ModerationUnavailable(model, "no provider serves that model");
             using var outcome = await forwarder.ForwardAsync(moderation!, route, cancellationToken);
             OpenAiError? verdict;
@@ -79,7 +80,7 @@ internal sealed class ModerationGuard(GatewayOptions options, BufferBudget budge
                 verdict = GatewayErrors.ModerationUnavailable(model, (outcome as FailedResponse)?.Error.Message ?? "it did not answer with JSON");
             }
             await recorder.RecordAsync(new RequestRecord(context.TraceIdentifier + "-moderation", ApiEndpoint.Moderations.Path, model, outcome.Provider?.Name, status,
-                Stopwatch.GetElapsedTime(started), usage, false, startedAt, json.Length) { ServedModel = outcome.ServedModel }, caller);
+                Stopwatch.GetElapsedTime(started), usage, false, startedAt, json.Length) { ServedModel = outcome.ServedModel, Price = price }, caller);
             return verdict;
         }
     }

@@ -39,6 +39,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         var stream = false;
         var status = 0;
         var recorded = false;
+        Ledger.Price? price = null;
         try
         {
             var (body, bodyError) = await RequestBodyReader.ReadAsync(context.Request, options.Limits, budget, clientAborted);
@@ -53,6 +54,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
             using (request)
             {
                 model = request!.Model;
+                price = recorder.Quote(model);
                 requestBytes = request.Body.Count;
                 stream = request.Stream;
                 if (options.Logging.LogContent)
@@ -107,7 +109,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                             recorded = true;
                             try
                             {
-                                await FinishAsync(context, endpoint, model, provider, status, started, usage, stream, startedAt, requestBytes, servedModel, 0, 0, ticket);
+                                await FinishAsync(context, endpoint, model, provider, status, started, usage, stream, startedAt, requestBytes, servedModel, 0, 0, ticket, price);
                             }
                             catch (Exception e) when (e is not OperationCanceledException)
                             {
@@ -154,13 +156,13 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
         finally
         {
             if (!recorded)
-                await FinishAsync(context, endpoint, model, provider, status, started, usage, stream, startedAt, requestBytes, servedModel, streamedEvents, firstTokenAt, ticket);
+                await FinishAsync(context, endpoint, model, provider, status, started, usage, stream, startedAt, requestBytes, servedModel, streamedEvents, firstTokenAt, ticket, price);
         }
     }
 
     /// <summary>Records the request's ledger row, then settles what admission reserved against it (whatever the recording did).</summary>
     private async ValueTask FinishAsync(HttpContext context, ApiEndpoint endpoint, string model, string? provider, int status, long started, Usage? usage,
-        bool stream, long startedAt, int requestBytes, string? servedModel, int streamedEvents, long firstTokenAt, AdmissionTicket? ticket)
+        bool stream, long startedAt, int requestBytes, string? servedModel, int streamedEvents, long firstTokenAt, AdmissionTicket? ticket, Ledger.Price? price)
     {
         LedgerRow? row = null;
         try
@@ -171,6 +173,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                 ServedModel = servedModel,
                 StreamedEvents = streamedEvents,
                 TimeToFirstToken = firstTokenAt == 0 ? null : Stopwatch.GetElapsedTime(started, firstTokenAt),
+                Price = price,
             }, context.Features.Get<Caller>());
         }
         finally

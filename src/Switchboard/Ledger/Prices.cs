@@ -4,7 +4,20 @@ using Switchboard.Metering;
 namespace Switchboard.Ledger;
 
 /// <summary>A model's price in micro-dollars per million tokens (so $0.15 / 1M is 150,000): integers, never floating point.</summary>
-public readonly record struct Price(long Input, long CachedInput, long Output);
+public readonly record struct Price(long Input, long CachedInput, long Output)
+{
+    /// <summary>
+    /// The cost in micro-dollars: uncached input, cached input and output at these prices, summed exactly (in
+    /// micro-dollar-millionths) and rounded half up once, so a sum over requests is off by under one micro-dollar each.
+    /// </summary>
+    public long CostMicros(Usage usage)
+    {
+        if ((usage.PromptTokens | usage.CompletionTokens) == 0) return 0;
+        long cached = Math.Clamp(usage.CachedTokens, 0, usage.PromptTokens);
+        var exact = (usage.PromptTokens - cached) * Input + cached * CachedInput + (long)usage.CompletionTokens * Output;
+        return (exact + 500_000) / 1_000_000;
+    }
+}
 
 /// <summary>Where a model's price comes from; a later source wins over an earlier one.</summary>
 public enum PriceSource { BuiltIn, Configured, Admin }
@@ -14,8 +27,9 @@ public enum PriceSource { BuiltIn, Configured, Admin }
 /// extended by <c>Switchboard:Prices</c> and by the prices of configured models (<c>Models:NAME:InputPricePerMillion</c>,
 /// <c>OutputPricePerMillion</c>, for the name and its aliases), and those by prices set through the admin API (kept in
 /// the store, reloaded by <c>StoreSync</c>). A dated or suffixed name (<c>gpt-4o-mini-2024-07-18</c>) takes the price of
-/// the longest listed name it starts with. Models not listed, local ones included, cost 0. A request is priced when
-/// it is recorded, so a price change never rewrites what was already charged.
+/// the longest listed name it starts with. Models not listed, local ones included, cost 0. A request is charged at
+/// the price its model had when it arrived (<see cref="Quote"/>): a price change never rewrites what was already
+/// charged, nor what was already asked for while it is still being answered.
 /// </summary>
 public sealed class Prices
 {
@@ -99,15 +113,9 @@ public sealed class Prices
         return best;
     }
 
-    /// <summary>
-    /// The cost in micro-dollars: uncached input, cached input and output at their prices, summed exactly (in
-    /// micro-dollar-millionths) and rounded half up once, so a sum over requests is off by under one micro-dollar each.
-    /// </summary>
-    public long CostMicros(string model, Usage usage)
-    {
-        if ((usage.PromptTokens | usage.CompletionTokens) == 0 || For(model) is not { } price) return 0;
-        long cached = Math.Clamp(usage.CachedTokens, 0, usage.PromptTokens);
-        var exact = (usage.PromptTokens - cached) * price.Input + cached * price.CachedInput + (long)usage.CompletionTokens * price.Output;
-        return (exact + 500_000) / 1_000_000;
-    }
+    /// <summary>The model's price now, to charge its request by when it is done (a model not listed costs 0).</summary>
+    public Price Quote(string model) => For(model) ?? default;
+
+    /// <summary>The cost in micro-dollars at the model's current price.</summary>
+    public long CostMicros(string model, Usage usage) => Quote(model).CostMicros(usage);
 }

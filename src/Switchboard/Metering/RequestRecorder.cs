@@ -16,6 +16,8 @@ public readonly record struct RequestRecord(
     public TimeSpan? TimeToFirstToken { get; init; }
     /// <summary>Chunks relayed from an upstream stream (the first, for chat, only opens the assistant's turn).</summary>
     public int StreamedEvents { get; init; }
+    /// <summary>The model's price when the request arrived (<see cref="RequestRecorder.Quote"/>); without one, its price now.</summary>
+    public Price? Price { get; init; }
 }
 
 /// <summary>
@@ -26,6 +28,9 @@ public readonly record struct RequestRecord(
 /// </summary>
 internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogger<RequestRecorder> logger)
 {
+    /// <summary>The price to charge a request for this model by, taken when it arrives.</summary>
+    public Price Quote(string model) => prices.Quote(model);
+
     /// <summary>Logs and queues the request's ledger row; the row (its tokens and cost) is what admission settles by.</summary>
     public async ValueTask<LedgerRow> RecordAsync(RequestRecord record, Caller? caller)
     {
@@ -50,7 +55,7 @@ internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogge
             OutputTokens = usage.CompletionTokens,
             CachedTokens = usage.CachedTokens,
             ReasoningTokens = usage.ReasoningTokens,
-            CostMicros = prices.CostMicros(record.Model, usage),
+            CostMicros = (record.Price ?? prices.Quote(record.Model)).CostMicros(usage),
             LatencyMs = (long)record.Latency.TotalMilliseconds,
             TtftMs = record.TimeToFirstToken is { } ttft ? (long)ttft.TotalMilliseconds : null,
             Estimated = estimated ? 1 : 0,

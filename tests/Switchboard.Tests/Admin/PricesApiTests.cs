@@ -58,6 +58,43 @@ public sealed class PricesApiTests
     }
 
     [Fact]
+    public async Task A_request_is_charged_at_the_price_its_model_had_when_it_arrived()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        var priceSet = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        upstream.On("team/stream", async x =>
+        {
+            if (x.CallNumber == 2)
+            {
+                await x.Json(200, OpenAiShapes.Completion("hi", prompt: 1000, completion: 500));
+                return;
+            }
+            await x.StartSse();
+            await x.Event(OpenAiShapes.RoleChunk());
+            await x.Event(OpenAiShapes.ContentChunk("hi"));
+            await priceSet.Task.WaitAsync(x.Aborted);
+            await x.Event(OpenAiShapes.FinishChunkWithUsage(1000, 500));
+            await x.Done();
+        });
+        var settings = upstream.GatewaySettings(("MasterKey", Master));
+        var gateway = await GatewayHost.StartAsync(settings);
+        await using (gateway)
+        {
+            // The price is set while the stream, asked for when the model had none, is still being answered.
+            await using var updates = gateway.Sdk(Master).GetChatClient("team/stream").CompleteChatStreamingAsync(["before"]).GetAsyncEnumerator();
+            while (await updates.MoveNextAsync() && updates.Current.ContentUpdate.Count == 0) { }
+            Assert.Equal(HttpStatusCode.OK, (await AdminApiTests.SendAsync(gateway, HttpMethod.Post, "/v1/organization/prices/team%2Fstream", Master, new { input = 1.25, output = 2 })).Status);
+            priceSet.SetResult();
+            while (await updates.MoveNextAsync()) { }
+            await gateway.Sdk(Master).GetChatClient("team/stream").CompleteChatAsync("after");
+        }
+        settings["Switchboard:DataDirectory"] = gateway.DataDirectory;
+        await using var reader = await GatewayHost.StartAsync(settings, workDirectory: gateway.WorkDirectory);
+        var rows = await reader.App.Services.GetRequiredService<Store>().LedgerAsync(0, long.MaxValue / 2, null);
+        Assert.Equal([(1, 0L), (0, 2_250L)], rows.Where(r => r.Model == "team/stream").OrderByDescending(r => r.Stream).Select(r => (r.Stream, r.CostMicros)));
+    }
+
+    [Fact]
     public async Task Bad_prices_are_refused_naming_the_parameter_and_project_keys_cannot_set_them()
     {
         await using var gateway = await AdminApiTests.StartAsync("sqlite");
