@@ -54,6 +54,10 @@ var batch = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) :
 if (!File.Exists(path)) WriteRandomModel(path, weightType);
 
 using var model = LlamaModel.Load(path);
+// What loading alone holds (runtime, tokenizer, the weights' pages it touched), apart from what a run adds.
+GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+var loadedRss = ProcStatus("VmRSS:");
+var loadedHeap = GC.GetGCMemoryInfo().HeapSizeBytes;
 var random = new Random(1);
 int NextToken() => random.Next(3, model.Vocabulary.Count);
 
@@ -73,8 +77,6 @@ for (var rep = 0; rep < reps; rep++)
     GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 }
 
-var status = File.ReadAllLines("/proc/self/status");
-string Field(string name) => status.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(':')[1].Trim();
 static string Summary(List<double> rates)
 {
     var mean = rates.Average();
@@ -82,8 +84,11 @@ static string Summary(List<double> rates)
     return FormattableString.Invariant($"{mean:F1} ± {sd:F1} tok/s [{string.Join(' ', rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))}]");
 }
 Console.WriteLine(FormattableString.Invariant(
-    $"threads={Environment.ProcessorCount} cache={(f16Cache ? "f16" : "f32")} weights_mb={new FileInfo(path).Length / 1e6:F1} reps={reps} pp{pp}={Summary(ppRates)} tg{tg}={Summary(tgRates)}{(batch > 1 ? $" tg{tg}x{batch}={Summary(batchRates)}" : "")} peak_rss={Field("VmHWM")}"));
+    $"threads={Environment.ProcessorCount} cache={(f16Cache ? "f16" : "f32")} weights_mb={new FileInfo(path).Length / 1e6:F1} reps={reps} pp{pp}={Summary(ppRates)} tg{tg}={Summary(tgRates)}{(batch > 1 ? $" tg{tg}x{batch}={Summary(batchRates)}" : "")} peak_rss={ProcStatus("VmHWM:")} loaded_rss={loadedRss} loaded_managed_heap={loadedHeap / 1024} kB"));
 return 0;
+
+static string ProcStatus(string field) =>
+    File.ReadAllLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim();
 
 // A separate method so that its sessions are unreachable once it returns.
 [MethodImpl(MethodImplOptions.NoInlining)]

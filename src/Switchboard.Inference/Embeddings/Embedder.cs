@@ -12,7 +12,7 @@ namespace Switchboard.Inference.Embeddings;
 public static class Embedder
 {
     /// <summary>Tokens per forward pass, as the batched generator's prompt chunks.</summary>
-    public const int RowsPerPass = 512;
+    public const int RowsPerPass = ForwardPass.RowsPerPass;
 
     /// <exception cref="ArgumentException">No tokens, or more than the model's context.</exception>
     public static float[] Embed(LlamaModel model, IReadOnlyList<int> tokens, CancellationToken cancellationToken = default) =>

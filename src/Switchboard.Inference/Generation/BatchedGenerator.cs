@@ -27,7 +27,7 @@ public sealed class BatchedGenerator : IDisposable
     /// The most prompt tokens in one step: a long prompt is taken in chunks so the sequences already decoding wait
     /// at most one chunk's time for their next token.
     /// </param>
-    public BatchedGenerator(LlamaModel model, int prefillChunk = 512)
+    public BatchedGenerator(LlamaModel model, int prefillChunk = ForwardPass.RowsPerPass)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(prefillChunk, 1);
         _model = model;

@@ -18,6 +18,13 @@ public readonly record struct SequenceStep(LlamaSession Session, ReadOnlyMemory<
 internal static class ForwardPass
 {
     /// <summary>
+    /// The most rows callers put in one pass; a longer prompt is taken in chunks, as llama.cpp's micro-batches. A
+    /// pass's activations grow with its rows (at 512 on a 1B model, the feed-forward's alone are 34 MB); at this size
+    /// they stay a few megabytes, while every weight row still meets enough vectors to be unpacked once for many.
+    /// </summary>
+    public const int RowsPerPass = 128;
+
+    /// <summary>
     /// Runs <paramref name="steps"/> through <paramref name="model"/>; <paramref name="logits"/> receives the
     /// vocabulary's logits for each step that wants them, one after another. <paramref name="cancellationToken"/> is
     /// checked before each layer, and the sessions' positions do not move if it fires. With <paramref name="pooled"/>,

@@ -238,7 +238,12 @@ public sealed class LlamaSession
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens, CancellationToken cancellationToken = default)
     {
         if (tokens.IsEmpty) throw new ArgumentException("Nothing to prefill.", nameof(tokens));
-        ForwardPass.Run(_model, [new SequenceStep(this, tokens.ToArray())], _logits, cancellationToken);
+        var all = tokens.ToArray();
+        for (var start = 0; start < all.Length; start += ForwardPass.RowsPerPass)
+        {
+            var take = Math.Min(ForwardPass.RowsPerPass, all.Length - start);
+            ForwardPass.Run(_model, [new SequenceStep(this, all.AsMemory(start, take), WantLogits: start + take == all.Length)], _logits, cancellationToken);
+        }
         return _logits;
     }
 

@@ -25,7 +25,9 @@ public sealed class EmbedderTests
     {
         using var model = LlamaModel.Load(TestModels.PathOf("stories260K.gguf"));
         var random = new Random(7);
-        // 300 + 300 + 5 tokens: the second input is split across two passes of 512 rows, the third shares the second pass.
+        // 300 + 300 + 5 tokens in passes of 128 rows: each long input spans three passes, one pass takes the first's last
+        // 44 tokens with the second's first 84, and the third input shares the last pass with the second's tail.
+        Assert.Equal(128, Embedder.RowsPerPass);
         int[][] inputs = [.. new[] { 300, 300, 5 }.Select(n => Enumerable.Range(0, n).Select(i => i == 0 ? 1 : random.Next(3, model.Vocabulary.Count)).ToArray())];
         var batch = Embedder.EmbedAll(model, inputs);
         Assert.Equal(inputs.Length, batch.Length);
