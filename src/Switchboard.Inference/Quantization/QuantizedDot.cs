@@ -130,11 +130,16 @@ internal static unsafe class QuantizedDot
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q4_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
     {
-        if (UseAvx2)
-        {
-            fixed (byte* pw = w, px = x) return KQuantAvx2.Q4_K(pw, px, blocks);
-        }
-        var sum = 0f;
+        fixed (byte* pw = w, px = x) return UseAvx2 ? KQuantAvx2.Q4_K(pw, px, blocks) : Q4_KScalar(w, x, blocks);
+    }
+
+    // Apart from the dispatch above: its stack buffers, zeroed on entry, cost the per-row call more than a block's work.
+    private static float Q4_KScalar(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
+    {
+        // Eight float lanes, as the SIMD path keeps them: lane j takes, per block, the integer sum of elements 4j..4j+3
+        // of each 32-element sub-block at its scale (scaled by d·d8), then sub-block j's min correction (by −dmin·d8).
+        Span<float> acc = stackalloc float[8];
+        Span<int> lanes = stackalloc int[8], mins = stackalloc int[8];
         for (var b = 0; b < blocks; b++)
         {
             var wb = w.Slice(b * BlockLayouts.Q4_KBytes, BlockLayouts.Q4_KBytes);
@@ -144,58 +149,63 @@ internal static unsafe class QuantizedDot
             var bsums = MemoryMarshal.Cast<byte, short>(xb.Slice(260, 32));
             var scales = wb.Slice(4, 12);
             var q4 = wb.Slice(16, 128);
-            int scaled = 0, mins = 0;
+            lanes.Clear();
             for (var sub = 0; sub < 8; sub++)
             {
                 Dequantizer.ScaleMinK4(sub, scales, out var sc, out var m);
                 var chunk = q4.Slice(sub / 2 * 32, 32);
                 var shift = sub % 2 * 4;
-                var isum = 0;
-                for (var l = 0; l < 32; l++) isum += ((chunk[l] >> shift) & 0xF) * q8[sub * 32 + l];
-                scaled += sc * isum;
-                mins += m * (bsums[2 * sub] + bsums[2 * sub + 1]);
+                for (var l = 0; l < 32; l++) lanes[l / 4] += sc * ((chunk[l] >> shift) & 0xF) * q8[sub * 32 + l];
+                mins[sub] = m * (bsums[2 * sub] + bsums[2 * sub + 1]);
             }
-            sum += (float)MemoryMarshal.Read<Half>(wb) * yd * scaled - (float)MemoryMarshal.Read<Half>(wb[2..]) * yd * mins;
+            float d = (float)MemoryMarshal.Read<Half>(wb) * yd, dmin = -((float)MemoryMarshal.Read<Half>(wb[2..]) * yd);
+            for (var j = 0; j < 8; j++) acc[j] = MathF.FusedMultiplyAdd(d, lanes[j], acc[j]);
+            for (var j = 0; j < 8; j++) acc[j] = MathF.FusedMultiplyAdd(dmin, mins[j], acc[j]);
         }
-        return sum;
+        return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q6_K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
     {
-        if (UseAvx2)
-        {
-            fixed (byte* pw = w, px = x) return KQuantAvx2.Q6_K(pw, px, blocks);
-        }
-        var sum = 0f;
-        Span<int> q6 = stackalloc int[256];
+        fixed (byte* pw = w, px = x) return UseAvx2 ? KQuantAvx2.Q6_K(pw, px, blocks) : Q6_KScalar(w, x, blocks);
+    }
+
+    private static float Q6_KScalar(ReadOnlySpan<byte> w, ReadOnlySpan<byte> x, int blocks)
+    {
+        // Eight float lanes, as the SIMD path keeps them: lane j takes, per block, the integer sum of elements 4j..4j+3
+        // of each 32-element run at its group's scale, with the values as stored (+32), less what the +32 added to
+        // groups 2j and 2j+1; then the lane is scaled by d·d8.
+        Span<float> acc = stackalloc float[8];
+        Span<int> lanes = stackalloc int[8];
         for (var b = 0; b < blocks; b++)
         {
             var wb = w.Slice(b * BlockLayouts.Q6_KBytes, BlockLayouts.Q6_KBytes);
             var xb = x.Slice(b * BlockLayouts.Q8_KBytes, BlockLayouts.Q8_KBytes);
             var q8 = MemoryMarshal.Cast<byte, sbyte>(xb.Slice(4, 256));
+            var bsums = MemoryMarshal.Cast<byte, short>(xb.Slice(260, 32));
+            var scales = MemoryMarshal.Cast<byte, sbyte>(wb.Slice(192, 16));
+            lanes.Clear();
             for (var n = 0; n < 2; n++)
             {
                 var ql = wb.Slice(n * 64, 64);
                 var qh = wb.Slice(128 + n * 32, 32);
                 for (var l = 0; l < 32; l++)
                 {
-                    q6[n * 128 + l] = Dequantizer.Q6(ql[l] & 0xF, qh[l]);
-                    q6[n * 128 + l + 32] = Dequantizer.Q6(ql[l + 32] & 0xF, qh[l] >> 2);
-                    q6[n * 128 + l + 64] = Dequantizer.Q6(ql[l] >> 4, qh[l] >> 4);
-                    q6[n * 128 + l + 96] = Dequantizer.Q6(ql[l + 32] >> 4, qh[l] >> 6);
+                    int at = n * 128 + l, lane = l / 4, g = n * 8 + l / 16;
+                    lanes[lane] += scales[g] * (Dequantizer.Q6(ql[l] & 0xF, qh[l]) + 32) * q8[at];
+                    lanes[lane] += scales[g + 2] * (Dequantizer.Q6(ql[l + 32] & 0xF, qh[l] >> 2) + 32) * q8[at + 32];
+                    lanes[lane] += scales[g + 4] * (Dequantizer.Q6(ql[l] >> 4, qh[l] >> 4) + 32) * q8[at + 64];
+                    lanes[lane] += scales[g + 6] * (Dequantizer.Q6(ql[l + 32] >> 4, qh[l] >> 6) + 32) * q8[at + 96];
                 }
             }
-            var scales = MemoryMarshal.Cast<byte, sbyte>(wb.Slice(192, 16));
-            var isum = 0;
-            for (var g = 0; g < 16; g++)
+            var d = (float)MemoryMarshal.Read<Half>(wb[208..]) * MemoryMarshal.Read<float>(xb);
+            for (var j = 0; j < 8; j++)
             {
-                var group = 0;
-                for (var i = 0; i < 16; i++) group += q6[g * 16 + i] * q8[g * 16 + i];
-                isum += scales[g] * group;
+                var offset = 32 * (scales[2 * j] * bsums[2 * j] + scales[2 * j + 1] * bsums[2 * j + 1]);
+                acc[j] = MathF.FusedMultiplyAdd(d, lanes[j] - offset, acc[j]);
             }
-            sum += (float)MemoryMarshal.Read<Half>(wb[208..]) * MemoryMarshal.Read<float>(xb) * isum;
         }
-        return sum;
+        return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
     }
 }
