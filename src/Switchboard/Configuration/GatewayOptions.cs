@@ -21,8 +21,16 @@ public sealed record GatewayOptions
     public KeyOptions Keys { get; init; } = new();
     public LedgerOptions Ledger { get; init; } = new();
     public AdmissionOptions Admission { get; init; } = new();
+    public MetricsOptions Metrics { get; init; } = new();
     /// <summary>Prices per model (<c>Switchboard:Prices:MODEL:Input|CachedInput|Output</c>, dollars per million tokens), over the built-in table.</summary>
     public IReadOnlyDictionary<string, Ledger.Price> Prices { get; init; } = new Dictionary<string, Ledger.Price>();
+}
+
+/// <summary>What the gateway exports about itself (<c>Switchboard:Metrics</c>).</summary>
+public sealed record MetricsOptions
+{
+    /// <summary>Serves <c>/metrics</c> (Prometheus text format); off, the instruments have no listener and cost a flag check.</summary>
+    public bool Enabled { get; init; } = true;
 }
 
 /// <summary>How requests reach the ledger (<c>Switchboard:Ledger</c>).</summary>

@@ -56,6 +56,7 @@ public static partial class GatewayOptionsReader
                 Retention = TimeSpan.FromDays(settings.Int(root.GetSection("Ledger"), "RetentionDays", 30, min: 1, max: 3650)),
             },
             Prices = ReadPrices(settings, root.GetSection("Prices")),
+            Metrics = new MetricsOptions { Enabled = settings.Bool(root.GetSection("Metrics"), "Enabled", true) },
             Admission = new AdmissionOptions
             {
                 DefaultMaxOutputTokens = settings.Int(root.GetSection("Admission"), "DefaultMaxOutputTokens", 4096, min: 1, max: 10_000_000),

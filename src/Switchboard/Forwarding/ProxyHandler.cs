@@ -21,7 +21,7 @@ namespace Switchboard.Forwarding;
 /// authentication happen before this, in middleware; an unexpected exception is answered by the error guard.
 /// </summary>
 internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, AdmissionGate admission, ModerationGuard moderation, ModelRouter router,
-    UpstreamForwarder forwarder, RequestRecorder recorder, TimeProvider time, ILogger<ProxyHandler> logger)
+    UpstreamForwarder forwarder, RequestRecorder recorder, Telemetry.GatewayMetrics metrics, TimeProvider time, ILogger<ProxyHandler> logger)
 {
     public async Task HandleAsync(HttpContext context, ApiEndpoint endpoint)
     {
@@ -120,7 +120,16 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                         await BufferedRelay.WriteAsync(response, buffered, clientAborted);
                         break;
                     case StreamingResponse streaming:
-                        var result = await StreamRelay.RelayAsync(response, streaming, request.ClientWantsUsage, budget, options.Limits.MaxEventBytes, clientAborted);
+                        StreamResult result;
+                        metrics.StreamOpened(provider);
+                        try
+                        {
+                            result = await StreamRelay.RelayAsync(response, streaming, request.ClientWantsUsage, budget, options.Limits.MaxEventBytes, clientAborted);
+                        }
+                        finally
+                        {
+                            metrics.StreamClosed(provider);
+                        }
                         usage = result.Usage;
                         firstTokenAt = result.FirstTokenAt;
                         streamedEvents = result.Events;
@@ -128,7 +137,16 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                         if (result.Fault is { } fault) Log.UnhandledError(logger, fault, context.TraceIdentifier);
                         break;
                     case LocalStreamResponse localStream:
-                        var generated = await LocalStreamRelay.RelayAsync(response, localStream, request.ClientWantsUsage, clientAborted);
+                        StreamResult generated;
+                        metrics.StreamOpened(provider);
+                        try
+                        {
+                            generated = await LocalStreamRelay.RelayAsync(response, localStream, request.ClientWantsUsage, clientAborted);
+                        }
+                        finally
+                        {
+                            metrics.StreamClosed(provider);
+                        }
                         usage = generated.Usage;
                         firstTokenAt = generated.FirstTokenAt;
                         status = StatusFor(generated.End);

@@ -22,7 +22,8 @@ namespace Switchboard.Forwarding;
 /// (<see cref="LimitOptions"/>) and checked: a success must be a JSON object or an event stream, an error is
 /// normalised to OpenAI's shape. Every outcome is a value.
 /// </summary>
-internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget budget, RetryPolicy retries, LocalForwarder local, TimeProvider time, ILogger<UpstreamForwarder> logger)
+internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget budget, RetryPolicy retries, LocalForwarder local, Telemetry.GatewayMetrics metrics,
+    TimeProvider time, ILogger<UpstreamForwarder> logger)
 {
     // Retry guidance and timing an SDK reads, passed from the upstream's response to the client's.
     private static readonly string[] PassedHeaders = ["retry-after", "retry-after-ms", "x-should-retry", "openai-processing-ms"];
@@ -37,6 +38,7 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         var soonestProbe = TimeSpan.MaxValue;
         JsonEdit[] edits = [];
         string? editsFor = null;
+        string? left = null;   // the provider just given up on, counted as a fallback once another is tried
 
         foreach (var candidate in route.Candidates)
         {
@@ -48,6 +50,11 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
                 Log.ProviderSkipped(logger, candidate.Provider.Name, route.Model);
                 continue;
             }
+            if (left is not null)
+            {
+                metrics.FellBack(left, route.Model);
+                left = null;
+            }
             if (candidate.Provider is LocalProvider localProvider)
             {
                 // No retries: a model that could not load now will not load a moment later; the next provider is tried.
@@ -57,6 +64,7 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
                 outcome.ServedModel = candidate.UpstreamModel;
                 if (!tryNext) return outcome;
                 Log.FallingBack(logger, localProvider.Name, route.Model);
+                left = localProvider.Name;
                 continue;
             }
             var provider = (UpstreamProvider)candidate.Provider;
@@ -78,9 +86,11 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
                 var headers = (result.Outcome as FailedResponse)?.Error.Headers ?? [];
                 if (retries.NextDelay(attempt, retry, headers) is not { } delay) break;
                 Log.RetryingUpstream(logger, provider.Name, attempt + 1, (long)delay.TotalMilliseconds);
+                metrics.Retried(provider.Name, route.Model);
                 await Task.Delay(delay, time, clientAborted);
             }
             Log.FallingBack(logger, provider.Name, route.Model);
+            left = provider.Name;
         }
 
         // Every provider tried left its last outcome; none tried means every circuit was open.

@@ -22,6 +22,7 @@ using Switchboard.Providers;
 using Switchboard.Resilience;
 using Switchboard.Routing;
 using Switchboard.Storage;
+using Switchboard.Telemetry;
 using Switchboard.WebConsole;
 
 namespace Switchboard.Hosting;
@@ -91,6 +92,7 @@ public static class GatewayApp
         services.AddSingleton<LedgerWriter>();
         services.AddSingleton<LedgerRetention>();
         services.AddHostedService(provider => provider.GetRequiredService<LedgerRetention>());
+        services.AddGatewayMetrics(options);
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<LimitCache>();
         services.AddSingleton<AdmissionGate>();
@@ -117,6 +119,7 @@ public static class GatewayApp
         app.UseKeyAuthentication(options, app.Services.GetRequiredService<KeyCache>(), app.Services.GetRequiredService<RequestRecorder>(),
             app.Services.GetRequiredService<TimeProvider>());
         app.MapHealthApi();
+        app.MapMetricsApi(options);
         // The admin surface's description (no secrets in it), readable without a key like the health checks.
         app.MapOpenApi().AllowAnonymous();
         // An interactive reference over that document, its script served from the package (no CDN, works offline).

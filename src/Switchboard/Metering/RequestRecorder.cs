@@ -26,7 +26,7 @@ public readonly record struct RequestRecord(
 /// chunk), the prompt is estimated at one token per four bytes of request body, as OpenAI's rule of thumb has it,
 /// the output at one token per content chunk relayed (OpenAI streams a token per chunk), and the row is marked estimated.
 /// </summary>
-internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogger<RequestRecorder> logger)
+internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, Telemetry.GatewayMetrics metrics, ILogger<RequestRecorder> logger)
 {
     /// <summary>The price to charge a request for this model by, taken when it arrives.</summary>
     public Price Quote(string model) => prices.Quote(model);
@@ -60,6 +60,7 @@ internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, ILogge
             TtftMs = record.TimeToFirstToken is { } ttft ? (long)ttft.TotalMilliseconds : null,
             Estimated = estimated ? 1 : 0,
         };
+        metrics.RequestFinished(record, caller, usage, row.CostMicros);
         await ledger.AppendAsync(row);
         return row;
     }

@@ -1,0 +1,32 @@
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using Switchboard.Authentication;
+using Switchboard.Configuration;
+
+namespace Switchboard.Telemetry;
+
+/// <summary>
+/// <c>/metrics</c> in Prometheus's text format, through OpenTelemetry's exporter, on the gateway's own port. It is an
+/// administration endpoint: the master key or an admin key, or (before either exists) loopback clients only.
+/// </summary>
+internal static class MetricsApi
+{
+    public static IServiceCollection AddGatewayMetrics(this IServiceCollection services, GatewayOptions options)
+    {
+        services.AddMetrics();
+        services.AddSingleton<GatewayMetrics>();
+        if (options.Metrics.Enabled)
+        {
+            // Every scrape reads the instruments afresh: the exporter's default caches a scrape for 300 ms.
+            services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("switchboard")).WithMetrics(metrics => metrics.AddMeter(GatewayMetrics.MeterName)
+                .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
+        }
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder app, GatewayOptions options)
+    {
+        if (options.Metrics.Enabled) app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new AdminEndpointAttribute());
+        return app;
+    }
+}
