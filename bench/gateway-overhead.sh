@@ -10,6 +10,8 @@
 # WITH_KEY=1 creates a project key on the gateway first (so every request is authenticated by key and metered to it
 # in the ledger) and sends it on every request; a baseline build without keys ignores it. WITH_LIMITS=1 (with WITH_KEY=1)
 # also sets that project's rate limits and spend limit for the benchmark's model, far above the load (admission on).
+# BASELINE_ENV="VAR=value …" starts the baseline with those environment variables (configuration) added; without
+# BASELINE_DLL it is this build: the same code with a layer off, e.g. BASELINE_ENV=SWITCHBOARD__METRICS__ENABLED=false.
 # WITH_POSTGRES=1 (with WITH_KEY=1) runs a PostgreSQL server (Debian's, pinned to core 0 with the load) as the store of
 # the gateway under test, and a second instance of it on the same database (core 0, as if on another machine) that
 # serves the same key about 20 requests a second all along, so the two lease from the same counters and ledger.
@@ -18,6 +20,7 @@ cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
 UP_PORT=9100 GW_PORT=9101 NGINX_PORT=9102 BASE_PORT=9103
 BASELINE_DLL="${BASELINE_DLL:-}"
+BASELINE_ENV="${BASELINE_ENV:-}"
 WORK="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
 
@@ -25,6 +28,7 @@ dotnet build -c Release Switchboard.slnx -v q -nologo >/dev/null
 UP_DLL=bench/Switchboard.Bench.Upstream/bin/Release/net10.0/Switchboard.Bench.Upstream.dll
 LOAD_DLL=bench/Switchboard.Bench.Load/bin/Release/net10.0/Switchboard.Bench.Load.dll
 GW_DLL=src/Switchboard/bin/Release/net10.0/switchboard.dll
+[ -n "$BASELINE_ENV" ] && [ -z "$BASELINE_DLL" ] && BASELINE_DLL="$PWD/$GW_DLL"
 
 taskset -c 0 dotnet "$UP_DLL" --urls "http://127.0.0.1:$UP_PORT" >/dev/null 2>&1 &
 # The gateway as shipped: console and rolling-file request log on, one line per request.
@@ -39,17 +43,18 @@ if [ "${WITH_POSTGRES:-0}" = 1 ]; then
   runuser -u postgres -- "$PG_BIN/createdb" -h 127.0.0.1 -p 9110 switchboard_bench
   DATABASE="Host=127.0.0.1;Port=9110;Username=postgres;Database=switchboard_bench"
 fi
-start_gateway() { # [dll] [port] [core]
+start_gateway() { # [dll] [port] [core] [extra environment]
   local dll="${1:-$PWD/$GW_DLL}" port="${2:-$GW_PORT}" core="${3:-1}" database=""
   [ "$dll" = "$PWD/$GW_DLL" ] && database="$DATABASE"
+  # shellcheck disable=SC2086 # the extra environment is a list of VAR=value words
   ( cd "$WORK" && SWITCHBOARD__PROVIDERS__BENCH__BASEURL="http://127.0.0.1:$UP_PORT/v1" \
     SWITCHBOARD__PROVIDERS__BENCH__MODELS__0='*' \
-    exec env ${database:+"SWITCHBOARD__DATABASE=$database"} taskset -c "$core" dotnet "$dll" serve --urls "http://127.0.0.1:$port" --data "$WORK/data-$port" >/dev/null 2>&1 ) &
+    exec env ${database:+"SWITCHBOARD__DATABASE=$database"} ${4:-} taskset -c "$core" dotnet "$dll" serve --urls "http://127.0.0.1:$port" --data "$WORK/data-$port" >/dev/null 2>&1 ) &
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null
 }
 start_gateway
-[ -n "$BASELINE_DLL" ] && start_gateway "$BASELINE_DLL" "$BASE_PORT"
+[ -n "$BASELINE_DLL" ] && start_gateway "$BASELINE_DLL" "$BASE_PORT" 1 "$BASELINE_ENV"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$UP_PORT/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
 if [ "${WITH_KEY:-0}" = 1 ]; then
   # The admin API answers loopback clients while no master or admin key exists: create the benchmark's key.

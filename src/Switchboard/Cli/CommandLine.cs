@@ -47,6 +47,7 @@ public static class CommandLine
             Admin.UsageCommands.Usage(context),
             Admin.UsageCommands.Credit(context),
             ModelsCommand.Create(context.Output, context.Error),
+            StatusCommand.Create(context),
         };
         HelpExamples.Install(root);
         return root;

@@ -106,7 +106,7 @@ internal sealed class LocalForwarder(BufferBudget budget, TimeProvider time)
         var (loaded, problem, missing) = await local.LoadAsync(name);
         if (loaded is null)
         {
-            if (!missing) breaker.RecordFailure();
+            if (!missing) breaker.RecordFailure("the model did not load");
             return (null, new FailedResponse(local, GatewayErrors.LocalModelUnavailable(request.Model, problem!)));
         }
         breaker.RecordSuccess();

@@ -152,7 +152,7 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
             // Neither can be handed to the client as it is: its SDK parses what it asked for.
             response.Dispose();
             await body.DisposeAsync();
-            provider.Breaker.RecordFailure();
+            provider.Breaker.RecordFailure(isStream ? "answered with a stream where JSON was asked for" : "answered with JSON where a stream was asked for");
             return new Attempt(AttemptKind.NextProvider, new FailedResponse(provider, GatewayErrors.UnexpectedStreaming(provider.Name, sentStream: isStream)));
         }
         if (response.IsSuccessStatusCode && request.Stream)
@@ -260,10 +260,10 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         if (status == StatusCodes.Status401Unauthorized)
         {
             // The gateway's own key was refused: no retry can fix that, another provider may.
-            provider.Breaker.RecordFailure();
+            provider.Breaker.RecordFailure("HTTP 401: the provider refused the gateway's key");
             return new Attempt(AttemptKind.NextProvider, new FailedResponse(provider, upstreamError));
         }
-        if (status >= 500 || status == 408) provider.Breaker.RecordFailure();
+        if (status >= 500 || status == 408) provider.Breaker.RecordFailure($"HTTP {status}");
         else provider.Breaker.RecordSuccess();
         var shouldRetry = status is 408 or 409 or 429 or >= 500 && !ForbidsRetry(headers);
         return new Attempt(shouldRetry ? AttemptKind.Retryable : AttemptKind.Final, new FailedResponse(provider, upstreamError));
@@ -316,7 +316,10 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
 
     private static Attempt TransportFailure(UpstreamProvider provider, OpenAiError error)
     {
-        provider.Breaker.RecordFailure();
+        // The gateway's own message (a timeout, a refused connection, a malformed answer), never the upstream's text;
+        // its first sentence says what happened, the rest is advice for the client.
+        var end = error.Message.IndexOf(". ", StringComparison.Ordinal);
+        provider.Breaker.RecordFailure(end < 0 ? error.Message : error.Message[..(end + 1)]);
         return new Attempt(AttemptKind.Retryable, new FailedResponse(provider, error));
     }
 

@@ -1,8 +1,15 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Switchboard.Providers;
+using Switchboard.Resilience;
 
 namespace Switchboard.Hosting;
 
-/// <summary>Liveness (<c>/healthz</c>: the process answers) and readiness (<c>/readyz</c>: started and not shutting down); open without a key, for load balancers.</summary>
+/// <summary>
+/// Liveness (<c>/healthz</c>: the process answers) and readiness (<c>/readyz</c>: started and not shutting down, with
+/// each circuit breaker's state and last failure); open without a key, for load balancers and <c>switchboard status</c>.
+/// A failure is described in the gateway's own words (a status, a timeout), never with upstream text or addresses.
+/// </summary>
 public static class HealthApi
 {
     private static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
@@ -10,12 +17,28 @@ public static class HealthApi
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
         app.MapMethods("/healthz", GetAndHead, () => TypedResults.Ok(new ReadyStatus("ok"))).AllowAnonymous();
-        app.MapMethods("/readyz", GetAndHead, Results<Ok<ReadyStatus>, JsonHttpResult<ReadyStatus>> (IHostApplicationLifetime lifetime) =>
-            lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
-                ? TypedResults.Ok(new ReadyStatus("ready"))
-                : TypedResults.Json(new ReadyStatus("not_ready"), statusCode: StatusCodes.Status503ServiceUnavailable)).AllowAnonymous();
+        app.MapMethods("/readyz", GetAndHead, Results<Ok<ReadyStatus>, JsonHttpResult<ReadyStatus>> (IHostApplicationLifetime lifetime, ProviderRegistry providers) =>
+        {
+            var health = Health(providers);
+            return lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
+                ? TypedResults.Ok(new ReadyStatus("ready", health))
+                : TypedResults.Json(new ReadyStatus("not_ready", health), statusCode: StatusCodes.Status503ServiceUnavailable);
+        }).AllowAnonymous();
         return app;
     }
 
-    public sealed record ReadyStatus(string Status);
+    private static List<ProviderHealth> Health(ProviderRegistry providers) =>
+    [
+        .. providers.Upstreams.Cast<Provider>().Append(providers.Local).SelectMany(provider => provider.Breakers.Select(b => new ProviderHealth(
+            provider.Name, b.Guarding, b.Breaker.State switch { CircuitState.Closed => "closed", CircuitState.HalfOpen => "half_open", _ => "open" },
+            b.Breaker.LastFailure is { } failure ? new LastFailure(failure.Reason, failure.At.ToUnixTimeSeconds()) : null))),
+    ];
+
+    public sealed record ReadyStatus(string Status, IReadOnlyList<ProviderHealth>? Providers = null);
+
+    /// <summary>One breaker: the provider, what it guards (the provider, or one local model), its state, its last failure.</summary>
+    public sealed record ProviderHealth(
+        string Provider, string Guarding, string Circuit, [property: JsonPropertyName("last_failure")] LastFailure? LastFailure);
+
+    public sealed record LastFailure(string Reason, long At);
 }

@@ -48,6 +48,10 @@ public sealed class LocalProvider : Provider
     public override CircuitBreaker BreakerFor(string model) =>
         _breakers.GetOrAdd(model, static (_, time) => new CircuitBreaker(new CircuitBreakerOptions(), time), _time);
 
+    /// <summary>The breakers of the local models requested since start, by their full names.</summary>
+    public override IEnumerable<(string Guarding, CircuitBreaker Breaker)> Breakers =>
+        _breakers.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => (Prefix + b.Key, b.Value));
+
     /// <summary>Whether a model of this name (without <see cref="Prefix"/>) is in the directory.</summary>
     public bool Has(string name) => Directory.FileFor(name) is { } file && File.Exists(file);
 

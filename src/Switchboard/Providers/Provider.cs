@@ -15,6 +15,9 @@ public abstract class Provider(string name, CircuitBreaker breaker) : IDisposabl
     /// <summary>The breaker that guards requests for <paramref name="model"/> here: the provider's own, unless its models fail apart.</summary>
     public virtual CircuitBreaker BreakerFor(string model) => Breaker;
 
+    /// <summary>Every breaker here and what it guards: the provider (by its name), or each local model.</summary>
+    public virtual IEnumerable<(string Guarding, CircuitBreaker Breaker)> Breakers => [(Name, Breaker)];
+
     public void Dispose()
     {
         Dispose(disposing: true);

@@ -4,6 +4,9 @@ namespace Switchboard.Resilience;
 
 public enum CircuitState { Closed, Open, HalfOpen }
 
+/// <summary>Why a breaker last counted a failure, and when: what an operator reads in <c>/readyz</c>.</summary>
+public sealed record BreakerFailure(string Reason, DateTimeOffset At);
+
 /// <summary>
 /// Per-provider breaker: opens after <see cref="CircuitBreakerOptions.FailureThreshold"/> failures within a
 /// rolling window (never on one), stays open for the break duration, then lets one probe through (half-open);
@@ -17,10 +20,15 @@ public sealed class CircuitBreaker(CircuitBreakerOptions options, TimeProvider t
     private long _openUntil;
     private long _probeStarted;
 
+    private BreakerFailure? _lastFailure;
+
     public CircuitState State
     {
         get { lock (_lock) return _state; }
     }
+
+    /// <summary>The last failure counted (null: none since start); kept after the breaker closes again.</summary>
+    public BreakerFailure? LastFailure => Volatile.Read(ref _lastFailure);
 
     /// <summary>Whether a request may go to the provider now; in half-open, only the single probe may.</summary>
     public bool TryAcquire()
@@ -72,8 +80,10 @@ public sealed class CircuitBreaker(CircuitBreakerOptions options, TimeProvider t
         }
     }
 
-    public void RecordFailure()
+    /// <param name="reason">What failed, in the gateway's words (a status, a timeout): no upstream text, no URL.</param>
+    public void RecordFailure(string reason)
     {
+        Volatile.Write(ref _lastFailure, new BreakerFailure(reason, time.GetUtcNow()));
         lock (_lock)
         {
             var now = time.GetTimestamp();

@@ -10,7 +10,7 @@ public sealed class HelpTests
         var (exit, output, _) = await cli.RunAsync("--help");
         Assert.Equal(0, exit);
         var commands = output.ReplaceLineEndings("\n").Split("Commands:\n")[1].TrimEnd().Split('\n');
-        Assert.Equal(["serve", "chat", "api", "projects", "keys", "usage", "credit", "models"], commands.Select(c => c.Trim().Split(' ')[0]));
+        Assert.Equal(["serve", "chat", "api", "projects", "keys", "usage", "credit", "models", "status"], commands.Select(c => c.Trim().Split(' ')[0]));
 
         // Every command that does something (not the groups) shows examples under its own --help.
         var root = Switchboard.Cli.CommandLine.Build(new Switchboard.Cli.CliContext(TextReader.Null, TextWriter.Null, TextWriter.Null, false,

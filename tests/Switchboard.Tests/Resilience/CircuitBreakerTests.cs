@@ -17,7 +17,7 @@ public sealed class CircuitBreakerTests
     public void One_failure_never_opens_it()
     {
         var breaker = new CircuitBreaker(Options with { FailureThreshold = 2 }, new ManualTime());
-        breaker.RecordFailure();
+        breaker.RecordFailure("test");
         Assert.Equal(CircuitState.Closed, breaker.State);
         Assert.True(breaker.TryAcquire());
     }
@@ -27,13 +27,13 @@ public sealed class CircuitBreakerTests
     {
         var time = new ManualTime();
         var breaker = new CircuitBreaker(Options, time);
-        breaker.RecordFailure();
-        breaker.RecordFailure();
+        breaker.RecordFailure("test");
+        breaker.RecordFailure("test");
         time.Advance(TimeSpan.FromSeconds(11));
-        breaker.RecordFailure();
+        breaker.RecordFailure("test");
         Assert.Equal(CircuitState.Closed, breaker.State);
-        breaker.RecordFailure();
-        breaker.RecordFailure();
+        breaker.RecordFailure("test");
+        breaker.RecordFailure("test");
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.False(breaker.TryAcquire());
         Assert.Equal(TimeSpan.FromSeconds(30), breaker.RetryAfter);
@@ -44,7 +44,7 @@ public sealed class CircuitBreakerTests
     {
         var time = new ManualTime();
         var breaker = new CircuitBreaker(Options, time);
-        for (var i = 0; i < 3; i++) breaker.RecordFailure();
+        for (var i = 0; i < 3; i++) breaker.RecordFailure("test");
         time.Advance(TimeSpan.FromSeconds(30));
 
         Assert.True(breaker.TryAcquire());
@@ -60,10 +60,10 @@ public sealed class CircuitBreakerTests
     {
         var time = new ManualTime();
         var breaker = new CircuitBreaker(Options, time);
-        for (var i = 0; i < 3; i++) breaker.RecordFailure();
+        for (var i = 0; i < 3; i++) breaker.RecordFailure("test");
         time.Advance(TimeSpan.FromSeconds(31));
         Assert.True(breaker.TryAcquire());
-        breaker.RecordFailure();
+        breaker.RecordFailure("test");
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.False(breaker.TryAcquire());
     }
@@ -73,7 +73,7 @@ public sealed class CircuitBreakerTests
     {
         var time = new ManualTime();
         var breaker = new CircuitBreaker(Options, time);
-        for (var i = 0; i < 3; i++) breaker.RecordFailure();
+        for (var i = 0; i < 3; i++) breaker.RecordFailure("test");
         time.Advance(TimeSpan.FromSeconds(30));
         Assert.True(breaker.TryAcquire());
         time.Advance(TimeSpan.FromSeconds(30));
