@@ -47,7 +47,13 @@ internal static class KeyAuthentication
         {
             var endpoint = context.GetEndpoint();
             if (endpoint?.Metadata.GetMetadata<IAllowAnonymous>() is not null) return next(context);
+            // Ended before the next stage runs, so that stage's spans are the request's children, not this one's.
+            var span = Telemetry.GatewayTracing.StartChild("authenticate");
             var caller = Identify(context.Request, master, keys, time);
+            span?.SetTag("switchboard.caller", caller.Kind.ToString().ToLowerInvariant());
+            span?.SetTag("switchboard.project", caller.ProjectId);
+            span?.SetTag("switchboard.api_key", caller.KeyId);
+            span?.Dispose();
             var admin = endpoint?.Metadata.GetMetadata<AdminEndpointAttribute>() is not null;
             OpenAiError? refusal;
             if (admin)

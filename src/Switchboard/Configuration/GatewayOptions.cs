@@ -22,6 +22,7 @@ public sealed record GatewayOptions
     public LedgerOptions Ledger { get; init; } = new();
     public AdmissionOptions Admission { get; init; } = new();
     public MetricsOptions Metrics { get; init; } = new();
+    public TracingOptions Tracing { get; init; } = new();
     /// <summary>Prices per model (<c>Switchboard:Prices:MODEL:Input|CachedInput|Output</c>, dollars per million tokens), over the built-in table.</summary>
     public IReadOnlyDictionary<string, Ledger.Price> Prices { get; init; } = new Dictionary<string, Ledger.Price>();
 }
@@ -31,6 +32,15 @@ public sealed record MetricsOptions
 {
     /// <summary>Serves <c>/metrics</c> (Prometheus text format); off, the instruments have no listener and cost a flag check.</summary>
     public bool Enabled { get; init; } = true;
+}
+
+/// <summary>Where request spans go (<c>Switchboard:Tracing</c>); off unless an endpoint is set.</summary>
+public sealed record TracingOptions
+{
+    /// <summary>The OpenTelemetry collector's OTLP endpoint (http://collector:4318 for HTTP, :4317 for gRPC).</summary>
+    public Uri? OtlpEndpoint { get; init; }
+    /// <summary>OTLP over gRPC (<c>Protocol: grpc</c>) rather than HTTP with protobuf (the default).</summary>
+    public bool Grpc { get; init; }
 }
 
 /// <summary>How requests reach the ledger (<c>Switchboard:Ledger</c>).</summary>

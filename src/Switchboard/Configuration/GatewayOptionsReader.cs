@@ -57,6 +57,7 @@ public static partial class GatewayOptionsReader
             },
             Prices = ReadPrices(settings, root.GetSection("Prices")),
             Metrics = new MetricsOptions { Enabled = settings.Bool(root.GetSection("Metrics"), "Enabled", true) },
+            Tracing = ReadTracing(settings, root.GetSection("Tracing")),
             Admission = new AdmissionOptions
             {
                 DefaultMaxOutputTokens = settings.Int(root.GetSection("Admission"), "DefaultMaxOutputTokens", 4096, min: 1, max: 10_000_000),
@@ -121,6 +122,21 @@ public static partial class GatewayOptionsReader
             settings.Problem($"{S}:Limits:MaxBufferedBytes", "must be at least MaxRequestBodyBytes and MaxEventBytes, or no such request or event could ever be held.");
         settings.ThrowIfInvalid(root);
         return options;
+    }
+
+    private static TracingOptions ReadTracing(SettingsReader settings, IConfigurationSection section)
+    {
+        var endpoint = settings.String(section, "OtlpEndpoint");
+        var protocol = settings.String(section, "Protocol") ?? "http/protobuf";
+        if (protocol is not ("grpc" or "http/protobuf"))
+            settings.Problem($"{S}:Tracing:Protocol", $"'{protocol}' is not an OTLP protocol: use grpc or http/protobuf.");
+        if (endpoint is null) return new TracingOptions();
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            settings.Problem($"{S}:Tracing:OtlpEndpoint", $"'{endpoint}' is not an http(s) URL such as http://collector:4318.");
+            return new TracingOptions();
+        }
+        return new TracingOptions { OtlpEndpoint = uri, Grpc = protocol == "grpc" };
     }
 
     private static bool IsLoopback(string url)

@@ -70,7 +70,8 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                     await ErrorResult.WriteAsync(response, error);
                     return;
                 }
-                (ticket, error) = await admission.AdmitAsync(context.Features.Get<Caller>(), request, clientAborted);
+                using (Telemetry.GatewayTracing.StartChild("admission"))
+                    (ticket, error) = await admission.AdmitAsync(context.Features.Get<Caller>(), request, clientAborted);
                 if (ticket is not null) admission.WriteHeaders(ticket, response.Headers);
                 if (error is not null)
                 {
@@ -96,6 +97,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                 using var outcome = await forwarder.ForwardAsync(request, route, clientAborted);
                 provider = outcome.Provider?.Name;
                 servedModel = outcome.ServedModel;
+                using var relaySpan = Telemetry.GatewayTracing.StartChild("relay");
                 switch (outcome)
                 {
                     case BufferedResponse buffered:

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -12,6 +13,7 @@ using Switchboard.Requests;
 using Switchboard.Resilience;
 using Switchboard.Routing;
 using Switchboard.Streaming;
+using Switchboard.Telemetry;
 
 namespace Switchboard.Forwarding;
 
@@ -58,7 +60,13 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
             if (candidate.Provider is LocalProvider localProvider)
             {
                 // No retries: a model that could not load now will not load a moment later; the next provider is tried.
-                var (outcome, tryNext) = await local.ForwardAsync(localProvider, candidate.UpstreamModel, request, clientAborted);
+                ForwardOutcome outcome;
+                bool tryNext;
+                using (var span = GatewayTracing.StartChild($"local {candidate.UpstreamModel}"))
+                {
+                    (outcome, tryNext) = await local.ForwardAsync(localProvider, candidate.UpstreamModel, request, clientAborted);
+                    Traced(span, localProvider.Name, candidate.UpstreamModel, 0, outcome);
+                }
                 last?.Dispose();
                 last = outcome;
                 outcome.ServedModel = candidate.UpstreamModel;
@@ -77,7 +85,12 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
             var retry = provider.Options.Retry;
             for (var attempt = 0; ; attempt++)
             {
-                var result = await AttemptAsync(provider, candidate.UpstreamModel, request, edits, clientAborted);
+                Attempt result;
+                using (var span = GatewayTracing.StartChild($"upstream {provider.Name}", ActivityKind.Client))
+                {
+                    result = await AttemptAsync(provider, candidate.UpstreamModel, request, edits, clientAborted);
+                    Traced(span, provider.Name, candidate.UpstreamModel, attempt, result.Outcome);
+                }
                 last?.Dispose();
                 last = result.Outcome;
                 last.ServedModel = candidate.UpstreamModel;
@@ -96,6 +109,29 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         // Every provider tried left its last outcome; none tried means every circuit was open.
         return last ?? new FailedResponse(null, GatewayErrors.AllProvidersOpen(route.Model,
             (int)Math.Ceiling(Math.Max(1, soonestProbe == TimeSpan.MaxValue ? 1 : soonestProbe.TotalSeconds))));
+    }
+
+    /// <summary>An attempt's span: which provider and model, which try, and how it ended (a status; an error's code).</summary>
+    private static void Traced(Activity? span, string provider, string upstreamModel, int attempt, ForwardOutcome outcome)
+    {
+        if (span is null) return;
+        span.SetTag("gen_ai.provider.name", provider);
+        span.SetTag("gen_ai.request.model", upstreamModel);
+        span.SetTag("switchboard.attempt", attempt + 1);
+        switch (outcome)
+        {
+            case FailedResponse failed:
+                span.SetTag("http.response.status_code", failed.Error.Status);
+                span.SetTag("error.type", failed.Error.Code ?? failed.Error.Type);
+                span.SetStatus(ActivityStatusCode.Error);
+                break;
+            case BufferedResponse buffered:
+                span.SetTag("http.response.status_code", buffered.Status);
+                break;
+            default:
+                span.SetTag("http.response.status_code", 200);
+                break;
+        }
     }
 
     private async Task<Attempt> AttemptAsync(UpstreamProvider provider, string upstreamModel, ProxyRequest request, JsonEdit[] edits, CancellationToken clientAborted)

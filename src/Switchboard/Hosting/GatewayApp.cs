@@ -93,6 +93,7 @@ public static class GatewayApp
         services.AddSingleton<LedgerRetention>();
         services.AddHostedService(provider => provider.GetRequiredService<LedgerRetention>());
         services.AddGatewayMetrics(options);
+        services.AddGatewayTracing(options);
         services.AddSingleton<RequestRecorder>();
         services.AddSingleton<LimitCache>();
         services.AddSingleton<AdmissionGate>();
@@ -115,6 +116,7 @@ public static class GatewayApp
         app.UseRequestId();
         app.UseErrorGuard(options);
         app.UseRouting();
+        app.UseRequestTracing(options);
         app.UseCrossSiteGuard(options);
         app.UseKeyAuthentication(options, app.Services.GetRequiredService<KeyCache>(), app.Services.GetRequiredService<RequestRecorder>(),
             app.Services.GetRequiredService<TimeProvider>());

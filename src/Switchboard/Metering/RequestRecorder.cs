@@ -61,6 +61,7 @@ internal sealed class RequestRecorder(LedgerWriter ledger, Prices prices, Teleme
             Estimated = estimated ? 1 : 0,
         };
         metrics.RequestFinished(record, caller, usage, row.CostMicros);
+        Telemetry.GatewayTracing.Settled(record, usage, row.CostMicros);
         await ledger.AppendAsync(row);
         return row;
     }

@@ -110,13 +110,5 @@ internal sealed class GatewayMetrics
         }
     }
 
-    // The conventions' operation names for the endpoints that have one; the path for the rest.
-    private static string Operation(string endpoint) => endpoint switch
-    {
-        "chat/completions" => "chat",
-        "completions" => "text_completion",
-        "embeddings" => "embeddings",
-        "images/generations" => "generate_content",
-        _ => endpoint,
-    };
+    private static string Operation(string endpoint) => GatewayTracing.Operation(endpoint);
 }
