@@ -145,7 +145,7 @@ internal static class ForwardPass
         else if (wanted > 1) model.Output.MultiplyMatrix(normed, logits, wanted);
     }
 
-    private static (int Rows, int Wanted, int Longest) Validate(LlamaModel model, ReadOnlySpan<SequenceStep> steps)
+    internal static (int Rows, int Wanted, int Longest) Validate(LlamaModel model, ReadOnlySpan<SequenceStep> steps)
     {
         if (steps.IsEmpty) throw new ArgumentException("Nothing to evaluate.", nameof(steps));
         int rows = 0, wanted = 0, longest = 0;

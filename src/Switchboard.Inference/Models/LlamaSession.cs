@@ -227,8 +227,8 @@ public sealed class LlamaSession
     }
 
     /// <summary>
-    /// Evaluates a whole prompt at once and returns the logits after its last token. Each weight matrix is
-    /// streamed once for the batch rather than once per token; the arithmetic per token is the same as
+    /// Evaluates a whole prompt and returns the logits after its last token. Each weight matrix is streamed once per
+    /// pass of <see cref="ForwardPass.RowsPerPass"/> tokens rather than once per token; the arithmetic per token is the same as
     /// <see cref="Evaluate"/>'s, so the results are too.
     /// </summary>
     /// <param name="tokens">The prompt.</param>
@@ -239,6 +239,8 @@ public sealed class LlamaSession
     {
         if (tokens.IsEmpty) throw new ArgumentException("Nothing to prefill.", nameof(tokens));
         var all = tokens.ToArray();
+        // The whole prompt is checked before its first pass, so a prompt that cannot run leaves the session as it was.
+        ForwardPass.Validate(_model, [new SequenceStep(this, all)]);
         for (var start = 0; start < all.Length; start += ForwardPass.RowsPerPass)
         {
             var take = Math.Min(ForwardPass.RowsPerPass, all.Length - start);

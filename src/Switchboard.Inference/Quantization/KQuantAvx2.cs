@@ -9,8 +9,8 @@ namespace Switchboard.Inference.Quantization;
 /// <summary>
 /// AVX2 dot products of Q4_K / Q6_K rows with Q8_K activations. Each block's integer sums are built exactly as the
 /// scalar path builds them (16-bit pair products from <c>vpmaddubsw</c>, widened against the sub-block scales by
-/// <c>vpmaddwd</c>), and the float arithmetic is the scalar path's operation for operation (for Q4_K, eight lanes of
-/// fused multiply-adds across blocks), so the results are bit-identical to it.
+/// <c>vpmaddwd</c>), and the float arithmetic is the scalar path's operation for operation (eight lanes of fused
+/// multiply-adds across blocks, summed once per row), so the results are bit-identical to it.
 /// </summary>
 internal static unsafe class KQuantAvx2
 {
@@ -88,7 +88,9 @@ internal static unsafe class KQuantAvx2
 
     /// <summary>
     /// Adds a Q6_K block to the eight float lanes: its integer sums less what the stored +32 added
-    /// (<see cref="Q6Offset"/>, lane by lane: exact), at d·d8, in one fused multiply-add.
+    /// (<see cref="Q6Offset"/>, subtracted lane by lane), at d·d8, in one fused multiply-add. The lanes' integer total is
+    /// the block's exactly; a single lane is not its elements' own share (the offset lanes group by scale, the sums by
+    /// position), which costs a little float precision in the lanes, the same in the scalar path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Q6Block(float d, byte* w, byte* x, Vector256<int> sums, Vector256<float> acc) =>
@@ -271,7 +273,7 @@ internal static unsafe class KQuantAvx2
 
     /// <summary>
     /// What the stored +32 adds to a block's eight integer lanes, 32 · (scale_2j · sum_2j + scale_2j+1 · sum_2j+1) in
-    /// lane j with sum_g the Q8_K sum of group g's 16 activations: taken off lane by lane, the block's total is
+    /// lane j with sum_g the Q8_K sum of group g's 16 activations: taken off the eight lanes, their total is
     /// Σ scale·(q − 32)·q8 exactly.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -348,7 +348,8 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
 
     private long MaxCostMicros(ProxyRequest request)
     {
-        if (prices.For(request.Model) is not { } price) return 1;
+        // The price quoted on arrival, which the ledger will charge; a request not quoted (none today) reads it now.
+        var price = request.Price ?? prices.Quote(request.Model);
         // Micro-dollar-millionths, rounded up: the reservation is never below the cost the ledger will record.
         var exact = (Int128)request.Body.Count * price.Input + (Int128)MaxOutput(request) * price.Output;
         return (long)Int128.Clamp((exact + 999_999) / 1_000_000, 1, long.MaxValue);

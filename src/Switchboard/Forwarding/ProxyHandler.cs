@@ -54,7 +54,7 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
             using (request)
             {
                 model = request!.Model;
-                price = recorder.Quote(model);
+                price = request.Price = recorder.Quote(model);
                 requestBytes = request.Body.Count;
                 stream = request.Stream;
                 if (options.Logging.LogContent)
@@ -155,7 +155,15 @@ internal sealed class ProxyHandler(GatewayOptions options, BufferBudget budget, 
                         if (generated.Fault is { } generationFault) Log.UnhandledError(logger, generationFault, context.TraceIdentifier);
                         break;
                     case RawStreamResponse raw:
-                        status = StatusFor(await StreamRelay.RelayRawAsync(response, raw, clientAborted));
+                        metrics.StreamOpened(provider);
+                        try
+                        {
+                            status = StatusFor(await StreamRelay.RelayRawAsync(response, raw, clientAborted));
+                        }
+                        finally
+                        {
+                            metrics.StreamClosed(provider);
+                        }
                         break;
                     case FailedResponse failed:
                         status = failed.Error.Status;

@@ -111,7 +111,7 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
             (int)Math.Ceiling(Math.Max(1, soonestProbe == TimeSpan.MaxValue ? 1 : soonestProbe.TotalSeconds))));
     }
 
-    /// <summary>An attempt's span: which provider and model, which try, and how it ended (a status; an error's code).</summary>
+    /// <summary>An attempt's span: which provider and model, which try, and how it ended.</summary>
     private static void Traced(Activity? span, string provider, string upstreamModel, int attempt, ForwardOutcome outcome)
     {
         if (span is null) return;
@@ -122,7 +122,8 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         {
             case FailedResponse failed:
                 span.SetTag("http.response.status_code", failed.Error.Status);
-                span.SetTag("error.type", failed.Error.Code ?? failed.Error.Type);
+                // The status, not the error's code: an upstream's code is its own text, of any number of values.
+                span.SetTag("error.type", failed.Error.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 span.SetStatus(ActivityStatusCode.Error);
                 break;
             case BufferedResponse buffered:
@@ -226,7 +227,7 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
                 var upstreamError = UpstreamError.FromEvent(provider.Name, provider.Options.ApiKey, events.Data.Span);
                 response.Dispose();
                 events.Dispose();
-                return TransportFailure(provider, upstreamError);
+                return TransportFailure(provider, upstreamError, "the stream began with an error event");
             }
             if (first == SseReadStatus.OverBudget)
             {
@@ -350,12 +351,12 @@ internal sealed class UpstreamForwarder(GatewayOptions options, BufferBudget bud
         return false;
     }
 
-    private static Attempt TransportFailure(UpstreamProvider provider, OpenAiError error)
+    // The breaker's reason is shown by the public /readyz: given where the error is the upstream's own text, else the
+    // first sentence of the gateway's own message (a timeout, a refused connection, a malformed answer).
+    private static Attempt TransportFailure(UpstreamProvider provider, OpenAiError error, string? reason = null)
     {
-        // The gateway's own message (a timeout, a refused connection, a malformed answer), never the upstream's text;
-        // its first sentence says what happened, the rest is advice for the client.
         var end = error.Message.IndexOf(". ", StringComparison.Ordinal);
-        provider.Breaker.RecordFailure(end < 0 ? error.Message : error.Message[..(end + 1)]);
+        provider.Breaker.RecordFailure(reason ?? (end < 0 ? error.Message : error.Message[..(end + 1)]));
         return new Attempt(AttemptKind.Retryable, new FailedResponse(provider, error));
     }
 

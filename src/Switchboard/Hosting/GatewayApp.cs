@@ -108,6 +108,9 @@ public static class GatewayApp
         services.AddSingleton(_ => store);
         services.AddSingleton<KeyCache>();
         services.AddSingleton<StoreSync>();
+        services.AddSingleton(inputs);
+        services.AddSingleton<ConfigurationReloader>();
+        services.AddHostedService(provider => provider.GetRequiredService<ConfigurationReloader>());
         services.AddHostedService(provider => provider.GetRequiredService<StoreSync>());
         configureServices?.Invoke(services);
 

@@ -34,11 +34,13 @@ public static class HealthApi
             b.Breaker.LastFailure is { } failure ? new LastFailure(failure.Reason, failure.At.ToUnixTimeSeconds()) : null))),
     ];
 
+    /// <summary>The answer of both endpoints: <c>ok</c>, <c>ready</c> or <c>not_ready</c>, and for readiness the breakers.</summary>
     public sealed record ReadyStatus(string Status, IReadOnlyList<ProviderHealth>? Providers = null);
 
     /// <summary>One breaker: the provider, what it guards (the provider, or one local model), its state, its last failure.</summary>
     public sealed record ProviderHealth(
         string Provider, string Guarding, string Circuit, [property: JsonPropertyName("last_failure")] LastFailure? LastFailure);
 
+    /// <summary>Why a breaker last counted a failure, in the gateway's words, and when (Unix seconds).</summary>
     public sealed record LastFailure(string Reason, long At);
 }

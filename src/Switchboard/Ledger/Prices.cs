@@ -65,28 +65,55 @@ public sealed class Prices
         public ConcurrentDictionary<string, Price?> Resolved { get; } = new(StringComparer.OrdinalIgnoreCase);
     }
 
-    private readonly Dictionary<string, (Price Price, PriceSource Source)> _base;
+    private readonly Lock _lock = new();
+    private Dictionary<string, (Price Price, PriceSource Source)> _base;
+    private IReadOnlyList<Storage.ModelPriceRow> _stored = [];
     private volatile Snapshot _current;
 
     public Prices(IReadOnlyDictionary<string, Price>? configured = null, IReadOnlyList<Configuration.ModelOptions>? models = null)
     {
-        _base = new(StringComparer.OrdinalIgnoreCase);
-        foreach (var (model, price) in BuiltIn) _base[model] = (price, PriceSource.BuiltIn);
-        foreach (var (model, price) in configured ?? new Dictionary<string, Price>()) _base[model] = (price, PriceSource.Configured);
+        _base = Base(configured, models);
+        _current = new Snapshot(_base);
+    }
+
+    private static Dictionary<string, (Price, PriceSource)> Base(IReadOnlyDictionary<string, Price>? configured, IReadOnlyList<Configuration.ModelOptions>? models)
+    {
+        var prices = new Dictionary<string, (Price, PriceSource)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (model, price) in BuiltIn) prices[model] = (price, PriceSource.BuiltIn);
+        foreach (var (model, price) in configured ?? new Dictionary<string, Price>()) prices[model] = (price, PriceSource.Configured);
         foreach (var model in models ?? [])
         {
             if (model.InputMicrosPerMillion is null && model.OutputMicrosPerMillion is null) continue;
             var input = model.InputMicrosPerMillion ?? 0;
-            foreach (var name in model.Aliases.Prepend(model.Name)) _base[name] = (new Price(input, input, model.OutputMicrosPerMillion ?? 0), PriceSource.Configured);
+            foreach (var name in model.Aliases.Prepend(model.Name)) prices[name] = (new Price(input, input, model.OutputMicrosPerMillion ?? 0), PriceSource.Configured);
         }
-        _current = new Snapshot(_base);
+        return prices;
     }
 
     /// <summary>Replaces the prices set through the admin API (a new snapshot: a request being priced keeps the one it read).</summary>
     internal void Load(IEnumerable<Storage.ModelPriceRow> stored)
     {
+        lock (_lock)
+        {
+            _stored = [.. stored];
+            Publish();
+        }
+    }
+
+    /// <summary>Replaces the configured prices (a configuration reload); those set through the admin API still win.</summary>
+    internal void Configure(IReadOnlyDictionary<string, Price> configured, IReadOnlyList<Configuration.ModelOptions> models)
+    {
+        lock (_lock)
+        {
+            _base = Base(configured, models);
+            Publish();
+        }
+    }
+
+    private void Publish()
+    {
         var current = new Dictionary<string, (Price, PriceSource)>(_base, StringComparer.OrdinalIgnoreCase);
-        foreach (var row in stored) current[row.Model] = (new Price(row.InputMicros, row.CachedInputMicros, row.OutputMicros), PriceSource.Admin);
+        foreach (var row in _stored) current[row.Model] = (new Price(row.InputMicros, row.CachedInputMicros, row.OutputMicros), PriceSource.Admin);
         _current = new Snapshot(current);
     }
 

@@ -6,6 +6,17 @@ internal static partial class Log
     [LoggerMessage(LogEvents.Starting, LogLevel.Information, "Switchboard starting: {ProviderCount} provider(s), {ModelCount} configured model(s), data in {DataDirectory}")]
     public static partial void Starting(ILogger logger, int providerCount, int modelCount, string dataDirectory);
 
+    [LoggerMessage(LogEvents.ConfigurationReloaded, LogLevel.Information,
+        "Configuration reloaded ({Trigger}): {ProviderCount} provider(s), {ModelCount} configured model(s); providers added, changed or removed: {Changed}")]
+    public static partial void ConfigurationReloaded(ILogger logger, string trigger, int providerCount, int modelCount, string changed);
+
+    [LoggerMessage(LogEvents.ConfigurationRejected, LogLevel.Error, "Configuration change rejected ({Trigger}); the previous configuration stays in effect. {Problems}")]
+    public static partial void ConfigurationRejected(ILogger logger, string trigger, string problems);
+
+    [LoggerMessage(LogEvents.ConfigurationNeedsRestart, LogLevel.Warning,
+        "Configuration change needs a restart to take effect for: {Sections} (providers, models, aliases and prices apply now)")]
+    public static partial void ConfigurationNeedsRestart(ILogger logger, string sections);
+
     [LoggerMessage(LogEvents.Listening, LogLevel.Information, "Listening on {Urls}")]
     public static partial void Listening(ILogger logger, string urls);
 

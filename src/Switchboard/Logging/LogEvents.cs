@@ -32,4 +32,7 @@ internal static class LogEvents
     public const int StoreSyncFailed = 5001;
     public const int LedgerWriteFailed = 5002;
     public const int LedgerRowsLost = 5003;
+    public const int ConfigurationReloaded = 5100;
+    public const int ConfigurationRejected = 5101;
+    public const int ConfigurationNeedsRestart = 5102;
 }

@@ -14,6 +14,8 @@ internal sealed class ProxyRequest(ApiEndpoint endpoint, ByteBuffer body, string
     public ApiEndpoint Endpoint { get; } = endpoint;
     public ByteBuffer Body { get; } = body;
     public string Model { get; } = model;
+    /// <summary>The model's price when the request arrived: what admission reserves by and the ledger charges.</summary>
+    public Ledger.Price? Price { get; set; }
     /// <summary>Whether <see cref="Model"/> is the endpoint's default because the body's was absent, null or empty (so the body must be edited to name it).</summary>
     public bool ModelDefaulted { get; } = modelDefaulted;
     public bool Stream { get; } = stream;

@@ -16,24 +16,33 @@ public sealed record ModelRoute(string Model, IReadOnlyList<RouteCandidate> Cand
 /// </summary>
 public sealed class ModelRouter
 {
-    private readonly FrozenDictionary<string, ModelRoute> _configured;
+    private sealed record Snapshot(FrozenDictionary<string, ModelRoute> Configured, IReadOnlyList<ModelOptions> Models);
+
     private readonly ProviderRegistry _providers;
+    private volatile Snapshot _current;
 
     public ModelRouter(GatewayOptions options, ProviderRegistry providers)
     {
         _providers = providers;
+        _current = Build(options.Models, providers);
+    }
+
+    public IReadOnlyList<ModelOptions> ConfiguredModels => _current.Models;
+
+    /// <summary>Routes new requests by <paramref name="models"/>, over the registry's current providers (apply those first).</summary>
+    internal void Apply(IReadOnlyList<ModelOptions> models) => _current = Build(models, _providers);
+
+    private static Snapshot Build(IReadOnlyList<ModelOptions> models, ProviderRegistry providers)
+    {
         var routes = new Dictionary<string, ModelRoute>(StringComparer.Ordinal);
-        foreach (var model in options.Models)
+        foreach (var model in models)
         {
             var route = new ModelRoute(model.Name, model.Targets.Select(t => Candidate(providers.Get(t.Provider), t.UpstreamModel)).ToList(), model);
             routes[model.Name] = route;
             foreach (var alias in model.Aliases) routes[alias] = route;
         }
-        _configured = routes.ToFrozenDictionary(StringComparer.Ordinal);
-        ConfiguredModels = options.Models;
+        return new Snapshot(routes.ToFrozenDictionary(StringComparer.Ordinal), models);
     }
-
-    public IReadOnlyList<ModelOptions> ConfiguredModels { get; }
 
     private static RouteCandidate Candidate(Provider provider, string model) => provider switch
     {
@@ -44,7 +53,7 @@ public sealed class ModelRouter
 
     public ModelRoute? Resolve(string model)
     {
-        if (_configured.TryGetValue(model, out var route)) return route;
+        if (_current.Configured.TryGetValue(model, out var route)) return route;
         // local/NAME is the local provider's alone, and only while its file is there.
         if (model.StartsWith(LocalProvider.Prefix, StringComparison.Ordinal))
         {

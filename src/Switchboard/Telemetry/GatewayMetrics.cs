@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Switchboard.Authentication;
@@ -32,6 +33,11 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _fallbacks;
     private readonly UpDownCounter<long> _openStreams;
 
+    // A model name is a client's choice (a wildcard provider serves any): past this many distinct names, further
+    // ones share the label "other", so a client cannot grow the series without bound.
+    private const int MaxModelLabels = 500;
+    private readonly ConcurrentDictionary<string, byte> _modelLabels = new(StringComparer.Ordinal);
+
     public GatewayMetrics(IMeterFactory meters, ProviderRegistry providers, LedgerWriter ledger)
     {
         var meter = meters.Create(MeterName);
@@ -46,7 +52,7 @@ internal sealed class GatewayMetrics
         _fallbacks = meter.CreateCounter<long>("switchboard.upstream.fallbacks", "{fallback}", "Times a provider was left for the next one in a model's list.");
         _openStreams = meter.CreateUpDownCounter<long>("switchboard.streams.open", "{stream}", "Streams being relayed to clients now, by provider.");
         meter.CreateObservableGauge("switchboard.provider.circuit_state", () => CircuitStates(providers), "{state}",
-            "Each provider's circuit breaker: 0 closed, 1 half-open (probing), 2 open (skipped).");
+            "Each circuit breaker (a provider's, or a local model's): 0 closed, 1 half-open (probing), 2 open (skipped).");
         meter.CreateObservableGauge("switchboard.ledger.queue_depth", () => ledger.Pending, "{row}", "Ledger rows waiting to be written to the store.");
         meter.CreateObservableGauge("switchboard.local.sequences", () => providers.Local.Leased, "{sequence}", "Sequences the local models are generating now.");
     }
@@ -58,7 +64,7 @@ internal sealed class GatewayMetrics
         var tags = new TagList
         {
             { "gen_ai.operation.name", Operation(record.Endpoint) },
-            { "gen_ai.request.model", record.Model },
+            { "gen_ai.request.model", record.Provider is null ? "unrouted" : ModelLabel(record.Model) },
             { "gen_ai.provider.name", record.Provider ?? "none" },
             { "http.response.status_code", record.Status },
         };
@@ -69,7 +75,7 @@ internal sealed class GatewayMetrics
         var spend = new TagList
         {
             { "gen_ai.operation.name", Operation(record.Endpoint) },
-            { "gen_ai.request.model", record.Model },
+            { "gen_ai.request.model", record.Provider is null ? "unrouted" : ModelLabel(record.Model) },
             { "gen_ai.provider.name", record.Provider ?? "none" },
             { "switchboard.project", caller?.ProjectId ?? "none" },
             { "switchboard.api_key", caller?.KeyId ?? KindName(caller) },
@@ -92,10 +98,17 @@ internal sealed class GatewayMetrics
     };
 
     public void Retried(string provider, string model) =>
-        _retries.Add(1, new KeyValuePair<string, object?>("gen_ai.provider.name", provider), new KeyValuePair<string, object?>("gen_ai.request.model", model));
+        _retries.Add(1, new KeyValuePair<string, object?>("gen_ai.provider.name", provider), new KeyValuePair<string, object?>("gen_ai.request.model", ModelLabel(model)));
 
     public void FellBack(string provider, string model) =>
-        _fallbacks.Add(1, new KeyValuePair<string, object?>("gen_ai.provider.name", provider), new KeyValuePair<string, object?>("gen_ai.request.model", model));
+        _fallbacks.Add(1, new KeyValuePair<string, object?>("gen_ai.provider.name", provider), new KeyValuePair<string, object?>("gen_ai.request.model", ModelLabel(model)));
+
+    private string ModelLabel(string model)
+    {
+        if (_modelLabels.ContainsKey(model)) return model;
+        if (_modelLabels.Count < MaxModelLabels) _modelLabels.TryAdd(model, 0);
+        return _modelLabels.ContainsKey(model) ? model : "other";
+    }
 
     public void StreamOpened(string? provider) => _openStreams.Add(1, new KeyValuePair<string, object?>("gen_ai.provider.name", provider ?? "none"));
 
@@ -105,8 +118,12 @@ internal sealed class GatewayMetrics
     {
         foreach (var provider in providers.Upstreams.Cast<Provider>().Append(providers.Local))
         {
-            var state = provider.Breaker.State switch { CircuitState.Closed => 0, CircuitState.HalfOpen => 1, _ => 2 };
-            yield return new Measurement<int>(state, new KeyValuePair<string, object?>("gen_ai.provider.name", provider.Name));
+            foreach (var (guarding, breaker) in provider.Breakers)
+            {
+                var state = breaker.State switch { CircuitState.Closed => 0, CircuitState.HalfOpen => 1, _ => 2 };
+                yield return new Measurement<int>(state, new KeyValuePair<string, object?>("gen_ai.provider.name", provider.Name),
+                    new KeyValuePair<string, object?>("switchboard.guarding", guarding));
+            }
         }
     }
 

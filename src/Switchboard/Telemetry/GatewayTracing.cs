@@ -28,7 +28,10 @@ internal static class GatewayTracing
             .AddSource(SourceName)
             .AddOtlpExporter(otlp =>
             {
-                otlp.Endpoint = endpoint;
+                // Set in code, the endpoint is used as given: over HTTP the signal's path is ours to add.
+                otlp.Endpoint = options.Tracing.Grpc || endpoint.AbsolutePath.EndsWith("/v1/traces", StringComparison.Ordinal)
+                    ? endpoint
+                    : new Uri(endpoint, endpoint.AbsolutePath.TrimEnd('/') + "/v1/traces");
                 otlp.Protocol = options.Tracing.Grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
             }));
         return services;
@@ -62,6 +65,13 @@ internal static class GatewayTracing
                 if (span is null) return;
                 span.SetTag("http.response.status_code", context.Response.StatusCode);
                 if (context.Response.StatusCode >= 500) span.SetStatus(ActivityStatusCode.Error);
+            }
+            catch (Exception e) when (span is not null)
+            {
+                // The error guard answers it outside this span; the span says it failed and how.
+                span.SetStatus(ActivityStatusCode.Error);
+                span.SetTag("error.type", e.GetType().FullName);
+                throw;
             }
             finally
             {

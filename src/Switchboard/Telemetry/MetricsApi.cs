@@ -20,6 +20,12 @@ internal static class MetricsApi
             // Every scrape reads the instruments afresh: the exporter's default caches a scrape for 300 ms.
             services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("switchboard")).WithMetrics(metrics => metrics.AddMeter(GatewayMetrics.MeterName)
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
+            // OpenTelemetry listens to every meter of the name in the process: this host exports its own meter's only.
+            services.ConfigureOpenTelemetryMeterProvider((provider, metrics) =>
+            {
+                var own = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+                metrics.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, own) ? null : MetricStreamConfiguration.Drop);
+            });
         }
         return services;
     }

@@ -131,9 +131,11 @@ public sealed class LedgerTests
         };
         await store.AppendLedgerAsync([Row("old-1", today - 40 * 86_400 + 5), Row("old-2", today - 40 * 86_400 + 7), Row("recent", today - 86_400 + 1)]);
 
+        // The gateway's own first run (at startup) may get to the rows before this one: what counts is what is left.
         var deleted = await gateway.App.Services.GetRequiredService<LedgerRetention>().RunOnceAsync();
 
-        Assert.Equal(2, deleted);
+        Assert.InRange(deleted, 0, 2);
+        Assert.Equal(0, await gateway.App.Services.GetRequiredService<LedgerRetention>().RunOnceAsync());
         Assert.Equal(["recent"], (await store.LedgerAsync(0, today + 86_400, null)).Select(r => r.RequestId));
         var (_, usage) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get,
             $"/v1/organization/usage/completions?start_time={today - 41 * 86_400}&end_time={today}&bucket_width=1d&limit=31", Master);
