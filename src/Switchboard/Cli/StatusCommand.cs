@@ -23,9 +23,14 @@ internal static class StatusCommand
         connection.AddTo(command, admin: true);
         command.SetAction((parsed, cancellationToken) => Admin.AdminCommands.RunAsync(context, connection, parsed, async c =>
         {
-            // /readyz is at the server's root, beside the API's /v1.
-            var root = c with { BaseUrl = new Uri(c.BaseUrl, "/") };
-            var status = await RawRequest.SendAsync(root, true, "GET", "/readyz", null, cancellationToken);
+            // /readyz is at the server's root, beside the API's /v1. A plain GET, not the SDK's pipeline: a draining
+            // gateway's 503 is an answer to show, not an error to retry.
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            using var response = await http.GetAsync(new Uri(c.BaseUrl, "/readyz"), cancellationToken);
+            if (!response.IsSuccessStatusCode && response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable)
+                throw new HttpRequestException($"/readyz answered {(int)response.StatusCode}", null, response.StatusCode);
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            var status = document.RootElement;
             var console = Terminal.Console(context);
             var ready = status.GetProperty("status").GetString();
             console.MarkupLine(ready == "ready" ? $"[green]ready[/] {Markup.Escape(c.BaseUrl.ToString())}" : $"[red]{Markup.Escape(ready ?? "?")}[/]");

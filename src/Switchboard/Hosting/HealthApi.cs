@@ -30,7 +30,7 @@ public static class HealthApi
     private static List<ProviderHealth> Health(ProviderRegistry providers) =>
     [
         .. providers.Upstreams.Cast<Provider>().Append(providers.Local).SelectMany(provider => provider.Breakers.Select(b => new ProviderHealth(
-            provider.Name, b.Guarding, b.Breaker.State switch { CircuitState.Closed => "closed", CircuitState.HalfOpen => "half_open", _ => "open" },
+            provider.Name, b.Guarding, b.Breaker.Observed switch { CircuitState.Closed => "closed", CircuitState.HalfOpen => "half_open", _ => "open" },
             b.Breaker.LastFailure is { } failure ? new LastFailure(failure.Reason, failure.At.ToUnixTimeSeconds()) : null))),
     ];
 

@@ -27,6 +27,18 @@ public sealed class CircuitBreaker(CircuitBreakerOptions options, TimeProvider t
         get { lock (_lock) return _state; }
     }
 
+    /// <summary>
+    /// The state as an operator should read it: an open breaker whose break has ended lets the next request through
+    /// as a probe, so it shows half-open although no request has come to move it yet.
+    /// </summary>
+    public CircuitState Observed
+    {
+        get
+        {
+            lock (_lock) return _state == CircuitState.Open && time.GetTimestamp() >= _openUntil ? CircuitState.HalfOpen : _state;
+        }
+    }
+
     /// <summary>The last failure counted (null: none since start); kept after the breaker closes again.</summary>
     public BreakerFailure? LastFailure => Volatile.Read(ref _lastFailure);
 

@@ -120,7 +120,7 @@ internal sealed class GatewayMetrics
         {
             foreach (var (guarding, breaker) in provider.Breakers)
             {
-                var state = breaker.State switch { CircuitState.Closed => 0, CircuitState.HalfOpen => 1, _ => 2 };
+                var state = breaker.Observed switch { CircuitState.Closed => 0, CircuitState.HalfOpen => 1, _ => 2 };
                 yield return new Measurement<int>(state, new KeyValuePair<string, object?>("gen_ai.provider.name", provider.Name),
                     new KeyValuePair<string, object?>("switchboard.guarding", guarding));
             }
