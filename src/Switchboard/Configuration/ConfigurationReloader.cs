@@ -47,7 +47,17 @@ internal sealed class ConfigurationReloader(ConfigurationInputs inputs, GatewayO
             {
                 if (Watched(e.Name) || Watched(e.OldName)) _debounce?.Change(Quiet, Timeout.InfiniteTimeSpan);
             };
-            _watcher.EnableRaisingEvents = true;
+            try
+            {
+                _watcher.EnableRaisingEvents = true;
+            }
+            catch (IOException e)
+            {
+                // Out of inotify instances, typically: the gateway runs on, and SIGHUP still reloads.
+                Log.ConfigurationNotWatched(logger, e.Message);
+                _watcher.Dispose();
+                _watcher = null;
+            }
         }
         if (!OperatingSystem.IsWindows())
         {

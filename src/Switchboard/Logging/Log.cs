@@ -17,6 +17,9 @@ internal static partial class Log
         "Configuration change needs a restart to take effect for: {Sections} (providers, models, aliases and prices apply now)")]
     public static partial void ConfigurationNeedsRestart(ILogger logger, string sections);
 
+    [LoggerMessage(LogEvents.ConfigurationNotWatched, LogLevel.Warning, "Config file changes are not watched ({Reason}); SIGHUP still reloads the configuration")]
+    public static partial void ConfigurationNotWatched(ILogger logger, string reason);
+
     [LoggerMessage(LogEvents.Listening, LogLevel.Information, "Listening on {Urls}")]
     public static partial void Listening(ILogger logger, string urls);
 

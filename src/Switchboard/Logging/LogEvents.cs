@@ -35,4 +35,5 @@ internal static class LogEvents
     public const int ConfigurationReloaded = 5100;
     public const int ConfigurationRejected = 5101;
     public const int ConfigurationNeedsRestart = 5102;
+    public const int ConfigurationNotWatched = 5103;
 }
