@@ -2,6 +2,7 @@
 // while checking the event is one JSON object (member scan), the whole per-event filter (UTF-8 check,
 // scan, usage rewrite), and, as the floor, reading the same bytes token by token with Utf8JsonReader.
 //   dotnet run -c Release --project bench/Switchboard.Bench.Scan [seconds-per-case]
+//   dotnet run -c Release --project bench/Switchboard.Bench.Scan metrics [seconds-per-case]   (what metrics add per request)
 // Prints ns per event, best of 5 rounds (the machine's noise only ever adds time).
 using System.Diagnostics;
 using System.Globalization;
@@ -11,6 +12,12 @@ using Switchboard.Buffers;
 using Switchboard.Json;
 using Switchboard.Streaming;
 
+if (args.Length > 0 && args[0] == "metrics")
+{
+    // metrics [seconds-per-case]: the cost per request of the gateway's metrics, on and off.
+    MetricsBench.Run(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 2.0);
+    return 0;
+}
 var seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 1.0;
 const string Head = "\"id\":\"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT\",\"object\":\"chat.completion.chunk\",\"created\":1741569952,\"model\":\"gpt-4.1-2025-04-14\",\"service_tier\":\"default\",\"system_fingerprint\":\"fp_a1102cf978\"";
 var cases = new (string Name, byte[] Event)[]

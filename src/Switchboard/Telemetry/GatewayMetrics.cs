@@ -38,9 +38,11 @@ internal sealed class GatewayMetrics
     private const int MaxModelLabels = 500;
     private readonly ConcurrentDictionary<string, byte> _modelLabels = new(StringComparer.Ordinal);
 
-    public GatewayMetrics(IMeterFactory meters, ProviderRegistry providers, LedgerWriter ledger)
+    private readonly Meter _meter;
+
+    public GatewayMetrics(IMeterFactory meters)
     {
-        var meter = meters.Create(MeterName);
+        var meter = _meter = meters.Create(MeterName);
         _duration = meter.CreateHistogram("gen_ai.server.request.duration", "s", "Time from a request's arrival to its last byte, by operation, model, provider and status.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _firstToken = meter.CreateHistogram("gen_ai.server.time_to_first_token", "s", "Time from a streamed request's arrival to its first token.",
@@ -51,10 +53,15 @@ internal sealed class GatewayMetrics
         _retries = meter.CreateCounter<long>("switchboard.upstream.retries", "{retry}", "Upstream attempts repeated after a retryable failure.");
         _fallbacks = meter.CreateCounter<long>("switchboard.upstream.fallbacks", "{fallback}", "Times a provider was left for the next one in a model's list.");
         _openStreams = meter.CreateUpDownCounter<long>("switchboard.streams.open", "{stream}", "Streams being relayed to clients now, by provider.");
-        meter.CreateObservableGauge("switchboard.provider.circuit_state", () => CircuitStates(providers), "{state}",
+    }
+
+    /// <summary>The gauges read when scraped: breakers, the ledger's queue, local sequences.</summary>
+    public void Observe(ProviderRegistry providers, LedgerWriter ledger)
+    {
+        _meter.CreateObservableGauge("switchboard.provider.circuit_state", () => CircuitStates(providers), "{state}",
             "Each circuit breaker (a provider's, or a local model's): 0 closed, 1 half-open (probing), 2 open (skipped).");
-        meter.CreateObservableGauge("switchboard.ledger.queue_depth", () => ledger.Pending, "{row}", "Ledger rows waiting to be written to the store.");
-        meter.CreateObservableGauge("switchboard.local.sequences", () => providers.Local.Leased, "{sequence}", "Sequences the local models are generating now.");
+        _meter.CreateObservableGauge("switchboard.ledger.queue_depth", () => ledger.Pending, "{row}", "Ledger rows waiting to be written to the store.");
+        _meter.CreateObservableGauge("switchboard.local.sequences", () => providers.Local.Leased, "{sequence}", "Sequences the local models are generating now.");
     }
 
     /// <summary>A finished request: its duration, first token, tokens and cost.</summary>

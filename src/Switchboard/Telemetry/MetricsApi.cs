@@ -14,7 +14,12 @@ internal static class MetricsApi
     public static IServiceCollection AddGatewayMetrics(this IServiceCollection services, GatewayOptions options)
     {
         services.AddMetrics();
-        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton(provider =>
+        {
+            var metrics = new GatewayMetrics(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+            metrics.Observe(provider.GetRequiredService<Providers.ProviderRegistry>(), provider.GetRequiredService<Ledger.LedgerWriter>());
+            return metrics;
+        });
         if (options.Metrics.Enabled)
         {
             // Every scrape reads the instruments afresh: the exporter's default caches a scrape for 300 ms.
