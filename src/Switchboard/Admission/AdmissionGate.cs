@@ -49,6 +49,9 @@ internal sealed class AdmissionGate(LimitCache limits, Store store, Prices price
     // By limit kind, project and model (empty for the project-wide money limits): no string is built per request.
     private readonly ConcurrentDictionary<(char Kind, string Project, string Model), Allowance> _allowances = new();
     private readonly ConcurrentDictionary<string, ConcurrencySlots> _slots = new(StringComparer.Ordinal);
+
+    /// <summary>Requests waiting for one of their key's concurrency slots, on this instance.</summary>
+    public int Queued => _slots.Values.Sum(slots => slots.Waiting);
     // Swapped whole (a reference), so no request reads one month's start with another's end.
     private volatile MonthBounds _month = new(0, 0);
 

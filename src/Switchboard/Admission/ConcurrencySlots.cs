@@ -12,6 +12,9 @@ internal sealed class ConcurrencySlots(int slots) : IDisposable
 
     public int Slots { get; } = slots;
 
+    /// <summary>Requests waiting for a slot now.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     public async ValueTask<bool> TryEnterAsync(int queueLength, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (_free.Wait(0, CancellationToken.None)) return true;

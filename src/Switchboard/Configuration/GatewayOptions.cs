@@ -32,6 +32,11 @@ public sealed record MetricsOptions
 {
     /// <summary>Serves <c>/metrics</c> (Prometheus text format); off, the instruments have no listener and cost a flag check.</summary>
     public bool Enabled { get; init; } = true;
+    /// <summary>
+    /// A listen address of its own for <c>/metrics</c> (<c>http://0.0.0.0:9464</c>): served only there, and nothing
+    /// else is served there. Unset, <c>/metrics</c> is on the gateway's own addresses.
+    /// </summary>
+    public Uri? Url { get; init; }
 }
 
 /// <summary>Where request spans go (<c>Switchboard:Tracing</c>); off unless an endpoint is set.</summary>

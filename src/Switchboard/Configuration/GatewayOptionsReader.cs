@@ -56,7 +56,7 @@ public static partial class GatewayOptionsReader
                 Retention = TimeSpan.FromDays(settings.Int(root.GetSection("Ledger"), "RetentionDays", 30, min: 1, max: 3650)),
             },
             Prices = ReadPrices(settings, root.GetSection("Prices")),
-            Metrics = new MetricsOptions { Enabled = settings.Bool(root.GetSection("Metrics"), "Enabled", true) },
+            Metrics = ReadMetrics(settings, root.GetSection("Metrics"), urls),
             Tracing = ReadTracing(settings, root.GetSection("Tracing")),
             Admission = new AdmissionOptions
             {
@@ -122,6 +122,20 @@ public static partial class GatewayOptionsReader
             settings.Problem($"{S}:Limits:MaxBufferedBytes", "must be at least MaxRequestBodyBytes and MaxEventBytes, or no such request or event could ever be held.");
         settings.ThrowIfInvalid(root);
         return options;
+    }
+
+    private static MetricsOptions ReadMetrics(SettingsReader settings, IConfigurationSection section, IReadOnlyList<string> urls)
+    {
+        var enabled = settings.Bool(section, "Enabled", true);
+        if (settings.String(section, "Url") is not { } url) return new MetricsOptions { Enabled = enabled };
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "http" || uri.IsDefaultPort || uri.Port == 0 || uri.PathAndQuery != "/")
+        {
+            settings.Problem($"{S}:Metrics:Url", $"'{url}' is not a listen address such as http://0.0.0.0:9464 (http, an explicit port, no path).");
+            return new MetricsOptions { Enabled = enabled };
+        }
+        if (urls.Any(u => Uri.TryCreate(u.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var main) && main.Port == uri.Port))
+            settings.Problem($"{S}:Metrics:Url", $"port {uri.Port} is also one of Switchboard:Urls; give metrics a port of their own, or leave this unset to serve /metrics there.");
+        return new MetricsOptions { Enabled = enabled, Url = uri };
     }
 
     private static TracingOptions ReadTracing(SettingsReader settings, IConfigurationSection section)

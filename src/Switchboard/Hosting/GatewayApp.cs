@@ -49,7 +49,7 @@ public static class GatewayApp
             kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(limits.MinRequestBodyBytesPerSecond, limits.RequestBodyGracePeriod);
         });
-        builder.WebHost.UseUrls([.. options.Urls]);
+        builder.WebHost.UseUrls([.. options.Urls, .. options.Metrics is { Enabled: true, Url: { } metrics } ? [metrics.GetLeftPart(UriPartial.Authority)] : Array.Empty<string>()]);
         builder.Services.AddRouting();
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
@@ -117,6 +117,7 @@ public static class GatewayApp
         var app = builder.Build();
         app.Services.GetRequiredService<StoreSync>().ReloadAsync().GetAwaiter().GetResult();
         app.UseRequestId();
+        app.UseMetricsPort(options);
         app.UseErrorGuard(options);
         app.UseRouting();
         app.UseRequestTracing(options);

@@ -148,6 +148,9 @@ public sealed class LocalProvider : Provider
 
     internal void Leave() => _sequences.Release();
 
+    /// <summary>Requests waiting for a sequence slot now.</summary>
+    internal int Queued => Volatile.Read(ref _waiting);
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)

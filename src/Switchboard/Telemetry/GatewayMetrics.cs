@@ -55,13 +55,16 @@ internal sealed class GatewayMetrics
         _openStreams = meter.CreateUpDownCounter<long>("switchboard.streams.open", "{stream}", "Streams being relayed to clients now, by provider.");
     }
 
-    /// <summary>The gauges read when scraped: breakers, the ledger's queue, local sequences.</summary>
-    public void Observe(ProviderRegistry providers, LedgerWriter ledger)
+    /// <summary>The gauges read when scraped: breakers, queues, local sequences.</summary>
+    public void Observe(ProviderRegistry providers, LedgerWriter ledger, Admission.AdmissionGate admission)
     {
         _meter.CreateObservableGauge("switchboard.provider.circuit_state", () => CircuitStates(providers), "{state}",
             "Each circuit breaker (a provider's, or a local model's): 0 closed, 1 half-open (probing), 2 open (skipped).");
         _meter.CreateObservableGauge("switchboard.ledger.queue_depth", () => ledger.Pending, "{row}", "Ledger rows waiting to be written to the store.");
         _meter.CreateObservableGauge("switchboard.local.sequences", () => providers.Local.Leased, "{sequence}", "Sequences the local models are generating now.");
+        _meter.CreateObservableGauge("switchboard.admission.queue_depth", () => admission.Queued, "{request}",
+            "Requests waiting for one of their key's concurrency slots (max_concurrent_requests).");
+        _meter.CreateObservableGauge("switchboard.local.queue_depth", () => providers.Local.Queued, "{request}", "Requests waiting for a local model's sequence slot.");
     }
 
     /// <summary>A finished request: its duration, first token, tokens and cost.</summary>

@@ -17,7 +17,8 @@ internal static class MetricsApi
         services.AddSingleton(provider =>
         {
             var metrics = new GatewayMetrics(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-            metrics.Observe(provider.GetRequiredService<Providers.ProviderRegistry>(), provider.GetRequiredService<Ledger.LedgerWriter>());
+            metrics.Observe(provider.GetRequiredService<Providers.ProviderRegistry>(), provider.GetRequiredService<Ledger.LedgerWriter>(),
+                provider.GetRequiredService<Admission.AdmissionGate>());
             return metrics;
         });
         if (options.Metrics.Enabled)
@@ -37,7 +38,22 @@ internal static class MetricsApi
 
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder app, GatewayOptions options)
     {
-        if (options.Metrics.Enabled) app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new AdminEndpointAttribute());
+        if (!options.Metrics.Enabled) return app;
+        var endpoint = app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new AdminEndpointAttribute());
+        if (options.Metrics.Url is { } url) endpoint.RequireHost($"*:{url.Port}");
         return app;
+    }
+
+    /// <summary>With a metrics address of its own, that port answers <c>/metrics</c> and nothing else (404, before routing).</summary>
+    public static IApplicationBuilder UseMetricsPort(this IApplicationBuilder app, GatewayOptions options)
+    {
+        if (!options.Metrics.Enabled || options.Metrics.Url is not { } url) return app;
+        var port = url.Port;
+        return app.Use((context, next) =>
+        {
+            if (context.Connection.LocalPort != port || context.Request.Path.Equals("/metrics", StringComparison.OrdinalIgnoreCase)) return next(context);
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        });
     }
 }

@@ -243,7 +243,7 @@ public sealed class AdmissionTests
             await x.Json(200, Completion("done"));
         });
         await using var gateway = await GatewayHost.StartAsync(upstream.GatewaySettings(("MasterKey", Master),
-            ("Admission:QueueLength", "1"), ("Admission:QueueTimeout", "300ms")));
+            ("Admission:QueueLength", "1"), ("Admission:QueueTimeout", "2s")));
         var (created, account) = await AdminApiTests.SendAsync(gateway, HttpMethod.Post, "/v1/organization/projects/proj_default/service_accounts", Master,
             new { name = "one-at-a-time", limits = new { max_concurrent_requests = 1 } });
         Assert.Equal(HttpStatusCode.OK, created);
@@ -258,12 +258,16 @@ public sealed class AdmissionTests
         var (status, error, _) = await refused;
         Assert.Equal(HttpStatusCode.TooManyRequests, status);
         Assert.Equal("rate_limit_exceeded", error.GetProperty("error").GetProperty("code").GetString());
+        // The one waiting is in the admission queue's gauge.
+        using (var scrape = new HttpRequestMessage(HttpMethod.Get, "/metrics") { Headers = { Authorization = new("Bearer", Master) } })
+        using (var metrics = await gateway.Http.SendAsync(scrape))
+            Assert.Contains("\nswitchboard_admission_queue_depth{otel_scope_name=\"Switchboard\"} 1\n", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         release.SetResult();
         Assert.Equal(HttpStatusCode.OK, (await first).Status);
         Assert.Equal(HttpStatusCode.OK, (await (refused == second ? third : second)).Status);   // ran once the slot was free
         Assert.Equal(2, upstream.CallsFor("held").Count);
 
-        // Queued past the timeout (300 ms here) while the slot stays taken: refused.
+        // Queued past the timeout (2 s here) while the slot stays taken: refused.
         var blocker = new TaskCompletionSource();
         var holds = new SemaphoreSlim(0);
         upstream.On("held", async x =>

@@ -119,6 +119,38 @@ public sealed partial class MetricsTests
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
 
+    [Fact]
+    public async Task A_metrics_address_of_its_own_serves_metrics_only_and_the_api_port_serves_none()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("mx-port", x => x.Json(200, Completion("api")));
+        var port = FreePort();
+        await using var gateway = await GatewayHost.StartAsync(Settings(upstream, ("Metrics:Url", $"http://127.0.0.1:{port}")));
+        Assert.Equal("api", (await gateway.Sdk().GetChatClient("mx-port").CompleteChatAsync("hi")).Value.Content[0].Text);
+        using (var onApiPort = await gateway.Http.GetAsync("/metrics"))
+            Assert.Equal(HttpStatusCode.NotFound, onApiPort.StatusCode);
+
+        using var metricsPort = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using (var scrape = await metricsPort.GetAsync("/metrics"))
+        {
+            Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+            Assert.Contains("gen_ai_request_model=\"mx-port\"", await scrape.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var api = await metricsPort.PostAsync("/v1/chat/completions", new StringContent("""{"model":"mx-port","messages":[]}""", MediaTypeHeaderValue.Parse("application/json"))))
+            Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
+        Assert.Single(upstream.CallsFor("mx-port"));
+
+        var refused = await Assert.ThrowsAsync<Switchboard.Configuration.ConfigurationException>(() => GatewayHost.StartAsync(Settings(upstream, ("Metrics:Url", "http://127.0.0.1/metrics"))));
+        Assert.Contains("Switchboard:Metrics:Url", refused.Message, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static async Task<string> ScrapeAsync(GatewayHost gateway)
     {
         using var response = await gateway.Http.GetAsync("/metrics");
