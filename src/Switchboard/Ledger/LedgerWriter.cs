@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Switchboard.Configuration;
 using Switchboard.Logging;
@@ -45,10 +46,28 @@ internal sealed class LedgerWriter : IAsyncDisposable
     /// <summary>Rows queued and not yet stored.</summary>
     public int Pending => _queue.Reader.Count;
 
+    // When the oldest row not yet taken for writing was queued, and when the oldest of those being written was
+    // (Stopwatch timestamps, 0: none): what WriteLag reads. Approximate at the edges of a batch, exact enough for a gauge.
+    private long _queuedSince;
+    private long _writingSince;
+
+    /// <summary>How long the oldest row not yet stored has waited (zero when every row is stored).</summary>
+    public TimeSpan WriteLag
+    {
+        get
+        {
+            long writing = Volatile.Read(ref _writingSince), queued = Volatile.Read(ref _queuedSince);
+            var oldest = writing != 0 ? writing : queued;
+            return oldest == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest);
+        }
+    }
+
     /// <summary>Queues a row; waits only when the queue is full.</summary>
     public ValueTask AppendAsync(LedgerRow row)
     {
-        if (Interlocked.Increment(ref _unwritten) == _wakeAt) _wake.Release();
+        var unwritten = Interlocked.Increment(ref _unwritten);
+        if (unwritten == 1) Interlocked.CompareExchange(ref _queuedSince, Stopwatch.GetTimestamp(), 0);
+        if (unwritten == _wakeAt) _wake.Release();
         return _queue.Writer.TryWrite(row) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(row, CancellationToken.None);
     }
 
@@ -77,12 +96,14 @@ internal sealed class LedgerWriter : IAsyncDisposable
                 // Let rows gather for one flush interval from the first (disposal or a long queue cuts it short).
                 if (!reader.Completion.IsCompleted) _wake.Wait(_options.Ledger.FlushInterval);
                 Interlocked.Exchange(ref _unwritten, 0);
+                Volatile.Write(ref _writingSince, Interlocked.Exchange(ref _queuedSince, 0));
                 while (reader.TryRead(out var row))
                 {
                     batch.Add(row);
                     if (batch.Count == BatchSize) Write(batch);
                 }
                 Write(batch);
+                Volatile.Write(ref _writingSince, 0);
             }
         }
         finally

@@ -61,6 +61,8 @@ internal sealed class GatewayMetrics
         _meter.CreateObservableGauge("switchboard.provider.circuit_state", () => CircuitStates(providers), "{state}",
             "Each circuit breaker (a provider's, or a local model's): 0 closed, 1 half-open (probing), 2 open (skipped).");
         _meter.CreateObservableGauge("switchboard.ledger.queue_depth", () => ledger.Pending, "{row}", "Ledger rows waiting to be written to the store.");
+        _meter.CreateObservableGauge("switchboard.ledger.write_lag", () => ledger.WriteLag.TotalSeconds, "s",
+            "How long the oldest ledger row not yet in the store has waited (0 when all are stored).");
         _meter.CreateObservableGauge("switchboard.local.sequences", () => providers.Local.Leased, "{sequence}", "Sequences the local models are generating now.");
         _meter.CreateObservableGauge("switchboard.admission.queue_depth", () => admission.Queued, "{request}",
             "Requests waiting for one of their key's concurrency slots (max_concurrent_requests).");

@@ -95,6 +95,7 @@ public sealed partial class MetricsTests
             scrape = await ScrapeAsync(gateway);
         Assert.Equal(0, Value(scrape, "switchboard_streams_open", ("gen_ai_provider_name", "mx-up")));
         Assert.NotNull(Value(scrape, "switchboard_ledger_queue_depth"));
+        Assert.InRange(Value(scrape, "switchboard_ledger_write_lag_seconds")!.Value, 0, 60);
         // A histogram's buckets are cumulative and end at +Inf with the count.
         Assert.Equal(2, Value(scrape, "gen_ai_server_request_duration_seconds_bucket", [.. chat, ("http_response_status_code", "200"), ("le", "+Inf")]));
         // Nothing a client sent is in it: no prompt text, no key.
