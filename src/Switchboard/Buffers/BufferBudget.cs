@@ -9,7 +9,12 @@ public sealed class BufferBudget(long limit)
 {
     private long _used;
 
-    public long Limit { get; } = limit;
+    private long _limit = limit;
+
+    public long Limit => Volatile.Read(ref _limit);
+
+    /// <summary>A new bound (a configuration reload); buffers already held past it stay, and new ones wait for room.</summary>
+    internal void Resize(long limit) => Volatile.Write(ref _limit, limit);
 
     /// <summary>Bytes reserved by buffers alive now.</summary>
     public long Used => Volatile.Read(ref _used);

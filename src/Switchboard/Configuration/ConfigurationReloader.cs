@@ -13,12 +13,13 @@ internal sealed record ReloadOutcome(string Trigger, bool Applied, string? Probl
 /// <summary>
 /// Applies configuration changes without a restart. The config file and <c>.env</c> are watched (and <c>SIGHUP</c> asks
 /// too); a change is read and validated from all sources as at startup. An invalid one is rejected with every reason
-/// logged, and the running configuration stays. A valid one replaces providers, models, aliases and prices for new
-/// requests at once; requests already routed finish on the providers they were given. Sections read only at startup
-/// (listen addresses, storage, keys, limits, logging, local models, telemetry) are named in a warning instead.
+/// logged, and the running configuration stays. A valid one replaces providers, models, aliases, prices, limits and
+/// admission settings for new requests at once; requests already routed finish on the providers they were given. What
+/// is read only at startup (listen addresses, storage, keys, the connection limit and Kestrel's timeouts, logging, local
+/// models, telemetry) is named in a warning instead.
 /// </summary>
 internal sealed class ConfigurationReloader(ConfigurationInputs inputs, GatewayOptions startup, ProviderRegistry providers, ModelRouter router, Prices prices,
-    ILogger<ConfigurationReloader> logger) : IHostedService, IDisposable
+    Buffers.BufferBudget budget, ILogger<ConfigurationReloader> logger) : IHostedService, IDisposable
 {
     // Editors save in bursts (truncate, write, rename): one reload after the file has been quiet this long.
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(200);
@@ -123,6 +124,8 @@ internal sealed class ConfigurationReloader(ConfigurationInputs inputs, GatewayO
         var changed = providers.Apply(next.Providers);
         router.Apply(next.Models);
         prices.Configure(next.Prices, next.Models);
+        startup.Relimit(next.Limits, next.Admission);
+        budget.Resize(next.Limits.MaxBufferedBytes);
         var restartOnly = RestartOnly(next);
         if (restartOnly != _applied)
         {
@@ -137,8 +140,10 @@ internal sealed class ConfigurationReloader(ConfigurationInputs inputs, GatewayO
     private static string RestartOnly(GatewayOptions o) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
         ["Urls"] = o.Urls, ["DataDirectory"] = o.DataDirectory, ["Database"] = o.Storage.PostgresConnectionString,
-        ["MasterKey"] = o.MasterKey?.GetHashCode(StringComparison.Ordinal), ["Limits"] = o.Limits, ["Cors"] = o.CrossSite, ["Logging"] = o.Logging,
-        ["Local"] = o.Local, ["Keys"] = o.Keys, ["Ledger"] = o.Ledger, ["Admission"] = o.Admission, ["Metrics"] = o.Metrics, ["Tracing"] = o.Tracing,
+        ["MasterKey"] = o.MasterKey?.GetHashCode(StringComparison.Ordinal), ["Limits:MaxConnections"] = o.Limits.MaxConnections,
+        ["Limits:RequestHeadersTimeout"] = o.Limits.RequestHeadersTimeout, ["Limits:MinRequestBodyBytesPerSecond"] = o.Limits.MinRequestBodyBytesPerSecond,
+        ["Limits:RequestBodyGracePeriod"] = o.Limits.RequestBodyGracePeriod, ["Cors"] = o.CrossSite, ["Logging"] = o.Logging,
+        ["Local"] = o.Local, ["Keys"] = o.Keys, ["Ledger"] = o.Ledger, ["Metrics"] = o.Metrics, ["Tracing"] = o.Tracing,
     });
 
     private static IEnumerable<string> Differences(string before, string after)

@@ -10,7 +10,8 @@ public sealed record GatewayOptions
     /// <summary>Without a master key the gateway is open to whoever reaches it; <see cref="CrossSite"/> then also guards Host and Content-Type.</summary>
     public bool IsKeyless => MasterKey is null;
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
-    public required LimitOptions Limits { get; init; }
+    /// <summary>Read per request; a configuration reload replaces them (<see cref="Relimit"/>), except where noted.</summary>
+    public required LimitOptions Limits { get => _limits; init => _limits = value; }
     public required CrossSiteOptions CrossSite { get; init; }
     public required LogOptions Logging { get; init; }
     public required IReadOnlyList<ProviderOptions> Providers { get; init; }
@@ -20,7 +21,19 @@ public sealed record GatewayOptions
     public required Storage.StorageOptions Storage { get; init; }
     public KeyOptions Keys { get; init; } = new();
     public LedgerOptions Ledger { get; init; } = new();
-    public AdmissionOptions Admission { get; init; } = new();
+    /// <summary>Read per request; a configuration reload replaces them.</summary>
+    public AdmissionOptions Admission { get => _admission; init => _admission = value; }
+
+    // The two sections a reload changes in place: every consumer reads them from this one object per request.
+    private volatile LimitOptions _limits = null!;
+    private volatile AdmissionOptions _admission = new();
+
+    /// <summary>New requests see these limits and admission settings from now on (a configuration reload).</summary>
+    internal void Relimit(LimitOptions limits, AdmissionOptions admission)
+    {
+        _limits = limits;
+        _admission = admission;
+    }
     public MetricsOptions Metrics { get; init; } = new();
     public TracingOptions Tracing { get; init; } = new();
     /// <summary>Prices per model (<c>Switchboard:Prices:MODEL:Input|CachedInput|Output</c>, dollars per million tokens), over the built-in table.</summary>

@@ -14,7 +14,7 @@ internal static partial class Log
     public static partial void ConfigurationRejected(ILogger logger, string trigger, string problems);
 
     [LoggerMessage(LogEvents.ConfigurationNeedsRestart, LogLevel.Warning,
-        "Configuration change needs a restart to take effect for: {Sections} (providers, models, aliases and prices apply now)")]
+        "Configuration change needs a restart to take effect for: {Sections} (providers, models, aliases, prices, limits and admission apply now)")]
     public static partial void ConfigurationNeedsRestart(ILogger logger, string sections);
 
     [LoggerMessage(LogEvents.ConfigurationNotWatched, LogLevel.Warning, "Config file changes are not watched ({Reason}); SIGHUP still reloads the configuration")]

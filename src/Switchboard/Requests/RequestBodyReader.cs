@@ -15,6 +15,9 @@ internal static class RequestBodyReader
     public static async Task<(ByteBuffer? Body, OpenAiError? Error)> ReadAsync(HttpRequest request, LimitOptions limits, BufferBudget budget, CancellationToken cancellationToken)
     {
         var max = limits.MaxRequestBodyBytes;
+        // Kestrel's own cut is set at startup; the limit in effect now (it may have been reloaded) is this request's.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = max;
         var (encoding, encodingError) = ContentEncoding(request);
         if (encodingError is not null) return (null, encodingError);
         if (encoding is null && request.ContentLength > max) return (null, GatewayErrors.BodyTooLarge(max));

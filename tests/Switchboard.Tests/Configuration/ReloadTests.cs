@@ -9,8 +9,9 @@ namespace Switchboard.Tests.Configuration;
 /// <summary>Editing the config file (or sending SIGHUP) reconfigures a running gateway; a bad edit changes nothing.</summary>
 public sealed class ReloadTests
 {
-    private static string Config(string upstream, decimal inputPrice) => $$"""
-        { "Providers": { "main": { "BaseUrl": "{{upstream}}/v1", "Models": ["rl-*"] } },
+    private static string Config(string upstream, decimal inputPrice, int maxBody = 1 << 20) => $$"""
+        { "Limits": { "MaxRequestBodyBytes": {{maxBody}} },
+          "Providers": { "main": { "BaseUrl": "{{upstream}}/v1", "Models": ["rl-*"] } },
           "Models": { "rl-alias-target": { "Providers": ["main:rl-model"], "Aliases": ["rl-alias"] } },
           "Prices": { "rl-model": { "Input": {{inputPrice}}, "Output": 1 } } }
         """;
@@ -51,6 +52,9 @@ public sealed class ReloadTests
         Assert.Equal("from second", (await sdk.GetChatClient("rl-model").CompleteChatAsync("next")).Value.Content[0].Text);
         Assert.Equal("from second", (await sdk.GetChatClient("rl-alias").CompleteChatAsync("by alias")).Value.Content[0].Text);
         Assert.Equal(2_000_000, prices.For("rl-model")!.Value.Input);
+        var large = $$"""{"model":"rl-model","messages":[{"role":"user","content":"{{new string('x', 8000)}}"}]}""";
+        using (var fits = await Sse.PostAsync(gateway.Http, "/v1/chat/completions", large))
+            Assert.Equal(System.Net.HttpStatusCode.OK, fits.StatusCode);
 
         // The stream that began before the edit ends on the provider it began on.
         release.SetResult();
@@ -67,9 +71,9 @@ public sealed class ReloadTests
         Assert.Equal("from second", (await sdk.GetChatClient("rl-model").CompleteChatAsync("still")).Value.Content[0].Text);
         Assert.Equal(2_000_000, prices.For("rl-model")!.Value.Input);
 
-        // SIGHUP reads the sources again too.
+        // SIGHUP reads the sources again too. (This edit also lowers the request size limit, checked below.)
         var fixedUp = WaitForAsync(reloader, applied: true);
-        await File.WriteAllTextAsync(config + ".tmp", Config(second.BaseUrl, 3));
+        await File.WriteAllTextAsync(config + ".tmp", Config(second.BaseUrl, 3, maxBody: 4096));
         File.Move(config + ".tmp", config, overwrite: true);
         await fixedUp;
         var hangup = WaitForAsync(reloader, applied: true, trigger: "SIGHUP");
@@ -77,6 +81,11 @@ public sealed class ReloadTests
             await kill.WaitForExitAsync();
         await hangup;
         Assert.Equal(3_000_000, prices.For("rl-model")!.Value.Input);
+
+        // Limits apply to new requests too: a body that was fine before the edit is now too large.
+        using (var tooLarge = await Sse.PostAsync(gateway.Http, "/v1/chat/completions", large))
+            Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Equal("from second", (await sdk.GetChatClient("rl-model").CompleteChatAsync("small")).Value.Content[0].Text);
 
         var logs = GatewayHost.ReadLogs(gateway.DataDirectory);
         Assert.Contains("Configuration change rejected", logs, StringComparison.Ordinal);
