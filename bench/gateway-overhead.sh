@@ -17,6 +17,8 @@
 # serves the same key about 20 requests a second all along, so the two lease from the same counters and ledger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/nginx-proxy.sh
+source bench/nginx-proxy.sh
 DURATION="${1:-10}"
 UP_PORT=9100 GW_PORT=9101 NGINX_PORT=9102 BASE_PORT=9103
 BASELINE_DLL="${BASELINE_DLL:-}"
@@ -84,21 +86,7 @@ fi
 GW_PID="$(pgrep -nf "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT")"
 
 if command -v nginx >/dev/null 2>&1; then
-  cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream up { server 127.0.0.1:$UP_PORT; keepalive 256; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
-  }
-}
-NGINX
-  taskset -c 1 nginx -c "$WORK/nginx.conf"
+  start_nginx "$WORK" "$UP_PORT" "$NGINX_PORT"
 fi
 
 # Warm the gateway(s) until the JIT has settled on optimised code (tier-1 after PGO): 20 s of load.

@@ -11,6 +11,8 @@
 # GW_ENV="VAR=value …": extra gateway configuration (e.g. SWITCHBOARD__METRICS__ENABLED=false).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/nginx-proxy.sh
+source bench/nginx-proxy.sh
 ROUNDS="${1:-3}" RUN="${2:-8}"
 UP_PORT=9130 GW_PORT=9131 NGINX_PORT=9132
 WORK="$(mktemp -d)"
@@ -25,21 +27,7 @@ taskset -c 0 node bench/nginx-compare/upstream.js "$UP_PORT" &
 # shellcheck disable=SC2086 # GW_ENV is a list of VAR=value words
 ( cd "$WORK" && exec env SWITCHBOARD__PROVIDERS__BENCH__BASEURL="http://127.0.0.1:$UP_PORT/v1" SWITCHBOARD__PROVIDERS__BENCH__MODELS__0='*' ${GW_ENV:-} \
     taskset -c 1 dotnet "$GW_DLL" serve --urls "http://127.0.0.1:$GW_PORT" --data "$WORK/data" >/dev/null 2>&1 ) &
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream up { server 127.0.0.1:$UP_PORT; keepalive 256; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
-  }
-}
-NGINX
-taskset -c 1 nginx -c "$WORK/nginx.conf"
+start_nginx "$WORK" "$UP_PORT" "$NGINX_PORT"
 for port in $GW_PORT $UP_PORT; do
   for _ in $(seq 100); do curl -sf -o /dev/null -XPOST "http://127.0.0.1:$port/v1/chat/completions" -H 'Content-Type: application/json' \
     -d '{"model":"bench-model","messages":[]}' && break || sleep 0.1; done
