@@ -136,7 +136,10 @@ public sealed class KeysAndUsageTests
         await page.Locator("#rate-form button[type=submit]").ClickAsync();
         var rate = page.Locator("#rate-table tr[data-model=metered]");
         await rate.Locator("input[name=max_tokens_per_1_minute]").FillAsync("100000");
-        await rate.Locator("button").ClickAsync();
+        // The spend limit's "Saved." may still be showing: wait for this save's own response, not for the toast.
+        var saved = await page.RunAndWaitForResponseAsync(() => rate.Locator("button").ClickAsync(),
+            r => r.Request.Method == "POST" && r.Url.Contains("/rate_limits/rl-metered", StringComparison.Ordinal));
+        Assert.Equal(200, saved.Status);
         await Assertions.Expect(page.Locator("#toast")).ToHaveTextAsync("Saved.");
         var (_, limits) = await AdminApiTests.SendAsync(gateway, HttpMethod.Get, $"/v1/organization/projects/{project}/rate_limits", Master);
         Assert.Equal(100_000, limits.GetProperty("data")[0].GetProperty("max_tokens_per_1_minute").GetInt64());
