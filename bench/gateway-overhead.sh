@@ -19,6 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/nginx-proxy.sh
 source bench/nginx-proxy.sh
+# shellcheck source=bench/bench-key.sh
+source bench/bench-key.sh
 DURATION="${1:-10}"
 UP_PORT=9100 GW_PORT=9101 NGINX_PORT=9102 BASE_PORT=9103
 BASELINE_DLL="${BASELINE_DLL:-}"
@@ -59,23 +61,8 @@ start_gateway
 [ -n "$BASELINE_DLL" ] && start_gateway "$BASELINE_DLL" "$BASE_PORT" 1 "$BASELINE_ENV"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$UP_PORT/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
 if [ "${WITH_KEY:-0}" = 1 ]; then
-  # The admin API answers loopback clients while no master or admin key exists: create the benchmark's key.
-  WRK_KEY="$(curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/organization/projects/proj_default/service_accounts" \
-    -H 'Content-Type: application/json' -d '{"name":"bench"}' | sed -E 's/.*"value":"([^"]+)".*/\1/')"
-  export WRK_KEY
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/v1/models" -H "Authorization: Bearer $WRK_KEY")" = 200 ]
-  echo "Keys on: every request carries a project key and is metered to it."
-  if [ "${WITH_LIMITS:-0}" = 1 ]; then
-    # Admission on for that key's project: requests and tokens per minute and a monthly spend limit, all far above
-    # what the run sends (so every request takes and settles each allowance, and none is refused).
-    curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/organization/projects/proj_default/rate_limits/rl-bench-model" -H 'Content-Type: application/json' \
-      -d '{"max_requests_per_1_minute":100000000,"max_tokens_per_1_minute":1000000000000,"max_requests_per_1_day":1000000000}' >/dev/null
-    curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/organization/projects/proj_default/spend_limit" -H 'Content-Type: application/json' \
-      -d '{"threshold_amount":100000000,"currency":"USD","interval":"month"}' >/dev/null
-    curl -sf -XPOST "http://127.0.0.1:$GW_PORT/v1/organization/prices/bench-model" -H 'Content-Type: application/json' \
-      -d '{"input":0.15,"output":0.6}' >/dev/null
-    echo "Limits on: rate limits, tokens per minute and a spend limit apply to every request."
-  fi
+  bench_key "$GW_PORT"
+  if [ "${WITH_LIMITS:-0}" = 1 ]; then bench_limits "$GW_PORT" bench-model; fi
   if [ -n "$DATABASE" ]; then
     start_gateway "$PWD/$GW_DLL" 9104 0
     ( while :; do curl -s -o /dev/null -XPOST "http://127.0.0.1:9104/v1/chat/completions" -H "Authorization: Bearer $WRK_KEY" \

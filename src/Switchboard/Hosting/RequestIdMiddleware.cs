@@ -6,12 +6,17 @@ namespace Switchboard.Hosting;
 /// </summary>
 internal static class RequestIdMiddleware
 {
+    // 128 bits from Random.Shared: per thread, seeded once from the OS, safe from any thread. Not the injected
+    // generator: a test's seeded one would repeat ids across instances sharing a ledger. An id names a request and
+    // guards nothing; Guid.NewGuid read the kernel's random source, a system call on every request.
     public static IApplicationBuilder UseRequestId(this IApplicationBuilder app) => app.Use((context, next) =>
     {
-        var id = string.Create(36, Guid.NewGuid(), static (span, guid) =>
+        var id = string.Create(36, 0, static (span, _) =>
         {
             "req_".CopyTo(span);
-            guid.TryFormat(span[4..], out _, "N");
+            Span<byte> bits = stackalloc byte[16];
+            Random.Shared.NextBytes(bits);
+            Convert.TryToHexStringLower(bits, span[4..], out _);
         });
         context.TraceIdentifier = id;
         var headers = context.Response.Headers;

@@ -11,6 +11,8 @@ namespace Switchboard.Telemetry;
 /// </summary>
 internal static class MetricsApi
 {
+    private const string RuntimeMeter = "System.Runtime";
+
     public static IServiceCollection AddGatewayMetrics(this IServiceCollection services, GatewayOptions options)
     {
         services.AddMetrics();
@@ -24,13 +26,17 @@ internal static class MetricsApi
         if (options.Metrics.Enabled)
         {
             // Every scrape reads the instruments afresh: the exporter's default caches a scrape for 300 ms.
-            services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("switchboard")).WithMetrics(metrics => metrics.AddMeter(GatewayMetrics.MeterName)
+            // The runtime's own meter too (GC, allocation, thread pool, CPU): observable instruments, read only when scraped.
+            services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("switchboard")).WithMetrics(metrics => metrics
+                .AddMeter(GatewayMetrics.MeterName, RuntimeMeter)
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
-            // OpenTelemetry listens to every meter of the name in the process: this host exports its own meter's only.
+            // OpenTelemetry listens to every meter of the name in the process: this host exports its own meter's only,
+            // and the runtime's, which is the process's.
             services.ConfigureOpenTelemetryMeterProvider((provider, metrics) =>
             {
                 var own = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-                metrics.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, own) ? null : MetricStreamConfiguration.Drop);
+                metrics.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, own) || instrument.Meter.Name == RuntimeMeter
+                    ? null : MetricStreamConfiguration.Drop);
             });
         }
         return services;

@@ -22,6 +22,21 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task Every_response_has_its_own_request_id_in_OpenAI_s_form()
+    {
+        await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>());
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await Parallel.ForAsync(0, 200, async (_, cancel) =>
+        {
+            using var response = await gateway.Http.GetAsync("/healthz", cancel);
+            var id = Assert.Single(response.Headers.GetValues("x-request-id"));
+            Assert.Matches("^req_[0-9a-f]{32}$", id);
+            lock (ids) Assert.True(ids.Add(id), $"{id} was given twice");
+        });
+        Assert.Equal(200, ids.Count);
+    }
+
+    [Fact]
     public async Task Readiness_fails_while_shutting_down_so_load_balancers_stop_sending()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();

@@ -103,6 +103,22 @@ public sealed partial class MetricsTests
     }
 
     [Fact]
+    public async Task The_runtime_s_own_measures_are_in_the_scrape_and_allocation_grows_with_requests()
+    {
+        await using var upstream = await ScriptedUpstream.StartAsync();
+        upstream.On("mx-runtime", x => x.Json(200, Completion("hi")));
+        await using var gateway = await GatewayHost.StartAsync(Settings(upstream));
+        var before = Value(await ScrapeAsync(gateway), "dotnet_gc_heap_total_allocated_bytes_total");
+        Assert.NotNull(before);
+        for (var i = 0; i < 3; i++) await gateway.Sdk().GetChatClient("mx-runtime").CompleteChatAsync("hi");
+        var scrape = await ScrapeAsync(gateway);
+        // What the benchmarks divide by requests served: bytes allocated per request.
+        Assert.True(Value(scrape, "dotnet_gc_heap_total_allocated_bytes_total") > before);
+        Assert.NotNull(Value(scrape, "dotnet_thread_pool_thread_count_total"));
+        Assert.Contains("dotnet_gc_collections_total{", scrape, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task With_a_master_key_only_admin_callers_may_scrape_and_metrics_can_be_turned_off()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
