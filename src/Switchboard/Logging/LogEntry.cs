@@ -23,12 +23,16 @@ public sealed class LogEntry(DateTimeOffset timestamp, LogLevel level, string ca
     public string? Exception { get; } = exception;
 
     /// <summary>The template with its <c>{Name}</c> holes filled in (values cleaned by <see cref="LogValue"/>); <c>{{</c> and <c>}}</c> are literal braces.</summary>
-    public string Message => _message ??= Format(Template, Properties);
+    public string Message => _message ??= Template.AsSpan().IndexOfAny('{', '}') < 0
+        ? Template : AppendMessage(new StringBuilder(Template.Length + 64)).ToString();
 
-    private static string Format(string template, IReadOnlyList<KeyValuePair<string, object?>> values)
+    /// <summary>Appends <see cref="Message"/> to <paramref name="text"/> without building it as a string of its own.</summary>
+    public StringBuilder AppendMessage(StringBuilder text)
     {
-        if (values.Count == 0 || !template.Contains('{', StringComparison.Ordinal)) return template;
-        var text = new StringBuilder(template.Length + 64);
+        if (_message is not null) return text.Append(_message);
+        var template = Template;
+        var values = Properties;
+        Span<char> formatted = stackalloc char[64];
         for (var i = 0; i < template.Length; i++)
         {
             var c = template[i];
@@ -38,7 +42,7 @@ public sealed class LogEntry(DateTimeOffset timestamp, LogLevel level, string ca
                 i++;
                 continue;
             }
-            var close = c == '{' ? template.IndexOf('}', i + 1) : -1;
+            var close = c == '{' && values.Count > 0 ? template.IndexOf('}', i + 1) : -1;
             if (close < 0)
             {
                 text.Append(c);
@@ -52,14 +56,24 @@ public sealed class LogEntry(DateTimeOffset timestamp, LogLevel level, string ca
             {
                 if (name.SequenceEqual(key)) { value = v; break; }
             }
-            LogValue.AppendClean(text, value switch
+            var format = colon < 0 ? default : hole[(colon + 1)..];
+            // Numbers and other span-formattable values are formatted in place: no string per value per line.
+            if (value is ISpanFormattable spanFormattable && spanFormattable.TryFormat(formatted, out var written, format, CultureInfo.InvariantCulture))
             {
-                null => "(null)",
-                IFormattable formattable => formattable.ToString(colon < 0 ? null : hole[(colon + 1)..].ToString(), CultureInfo.InvariantCulture),
-                _ => value.ToString(),
-            }, LogValue.LimitFor(value));
+                LogValue.AppendClean(text, formatted[..written], LogValue.MaxLength);
+            }
+            else
+            {
+                var shown = value switch
+                {
+                    null => "(null)",
+                    IFormattable formattable => formattable.ToString(colon < 0 ? null : format.ToString(), CultureInfo.InvariantCulture),
+                    _ => value.ToString(),
+                };
+                LogValue.AppendClean(text, shown, LogValue.LimitFor(value));
+            }
             i = close;
         }
-        return text.ToString();
+        return text;
     }
 }

@@ -30,8 +30,12 @@ public static class LogValue
 
     public static void AppendClean(StringBuilder text, string? value, int limit = MaxLength)
     {
-        if (value is null) return;
-        var shown = value.AsSpan(0, Math.Min(value.Length, limit));
+        if (value is not null) AppendClean(text, value.AsSpan(), limit);
+    }
+
+    public static void AppendClean(StringBuilder text, ReadOnlySpan<char> value, int limit = MaxLength)
+    {
+        var shown = value[..Math.Min(value.Length, limit)];
         if (shown.IndexOfAny(NeedEscaping) < 0)
         {
             text.Append(shown);    // the usual value: nothing to escape

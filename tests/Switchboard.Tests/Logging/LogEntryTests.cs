@@ -23,6 +23,14 @@ public sealed class LogEntryTests
     }
 
     [Fact]
+    public void Doubled_braces_are_single_in_the_message_with_or_without_values()
+    {
+        // A framework message captured without a template arrives with its braces doubled (BatchingLoggerProvider).
+        Assert.Equal("body {\"a\":1}", Entry("body {{\"a\":1}}").Message);
+        Assert.Equal("{x} 7", Entry("{{x}} {N}", ("N", 7)).Message);
+    }
+
+    [Fact]
     public void A_value_cannot_forge_a_line_of_its_own_or_flood_the_log()
     {
         var forged = "gpt\n2026-12-01T00:00:00.000Z info: Switchboard[2000] forged\r\u001b[31m";
