@@ -52,9 +52,10 @@ public sealed class LogEntry(DateTimeOffset timestamp, LogLevel level, string ca
             var colon = hole.IndexOf(':');
             var name = colon < 0 ? hole : hole[..colon];
             object? value = null;
-            foreach (var (key, v) in values)
+            // By index: a foreach over the interface would allocate an enumerator per hole.
+            for (var k = 0; k < values.Count; k++)
             {
-                if (name.SequenceEqual(key)) { value = v; break; }
+                if (name.SequenceEqual(values[k].Key)) { value = values[k].Value; break; }
             }
             var format = colon < 0 ? default : hole[(colon + 1)..];
             // Numbers and other span-formattable values are formatted in place: no string per value per line.
