@@ -43,8 +43,8 @@ wrk_run() { # port conns seconds -> "rps p50_us requests"
   if grep -q "Non-2xx" "$WORK/wrk.txt"; then echo "non-2xx responses from port $1:" >&2; cat "$WORK/wrk.txt" >&2; exit 1; fi
   awk '/Requests\/sec/ {rps=$2} /^percentiles_us/ {split($2, a, "="); p50=a[2]} / requests in / {n=$1} END {print rps, p50, n}' "$WORK/wrk.txt"
 }
-allocated() { # the gateway's bytes allocated so far, from the runtime's counter on /metrics
-  curl -sf "http://127.0.0.1:$GW_PORT/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ {print $2}'
+allocated() { # the gateway's bytes allocated so far, from the runtime's counter on /metrics (empty without one)
+  curl -sf "http://127.0.0.1:$GW_PORT/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ {print $2}' || true
 }
 if [ "${WITH_KEY:-0}" = 1 ]; then
   bench_key "$GW_PORT"

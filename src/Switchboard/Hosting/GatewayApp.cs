@@ -62,9 +62,10 @@ public static class GatewayApp
         builder.Logging.SetMinimumLevel(options.Logging.MinimumLevel);
         builder.Logging.AddFilter("Microsoft", (LogLevel)Math.Max((int)LogLevel.Warning, (int)options.Logging.MinimumLevel));
         builder.Logging.AddFilter("System", (LogLevel)Math.Max((int)LogLevel.Warning, (int)options.Logging.MinimumLevel));
-        // ASP.NET Core starts an Activity for every request while its hosting logger is on at any level (for log
-        // scopes, which our sinks do not write); it logs nothing above Information. Off, a request costs no Activity
-        // and its ids unless tracing is configured (Telemetry/GatewayTracing.cs).
+        // ASP.NET Core starts an Activity (and its ids) for every request while its hosting logger is on at any level,
+        // for log scopes our sinks do not write. Off, that costs nothing per request; our traces do not use that
+        // Activity (Telemetry/GatewayTracing.cs reads traceparent itself). The price: that category's few startup
+        // messages (a hosting-startup assembly failing, HTTP_PORTS overridden by URLs) are not logged.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // Registered by factory so the container owns it: disposing the app drains what is still queued.
         builder.Services.AddSingleton<ILoggerProvider>(_ =>

@@ -26,7 +26,8 @@ internal static class MetricsApi
         if (options.Metrics.Enabled)
         {
             // Every scrape reads the instruments afresh: the exporter's default caches a scrape for 300 ms.
-            // The runtime's own meter too (GC, allocation, thread pool, CPU): observable instruments, read only when scraped.
+            // The runtime's own meter too (GC, allocation, thread pool, CPU): observable instruments read when scraped,
+            // and one counter recorded per exception thrown.
             services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("switchboard")).WithMetrics(metrics => metrics
                 .AddMeter(GatewayMetrics.MeterName, RuntimeMeter)
                 .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
@@ -35,7 +36,7 @@ internal static class MetricsApi
             services.ConfigureOpenTelemetryMeterProvider((provider, metrics) =>
             {
                 var own = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-                metrics.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, own) || instrument.Meter.Name == RuntimeMeter
+                metrics.AddView(instrument => ReferenceEquals(instrument.Meter.Scope, own) || instrument.Meter is { Name: RuntimeMeter, Scope: null }
                     ? null : MetricStreamConfiguration.Drop);
             });
         }
