@@ -25,7 +25,7 @@ source bench/bench-key.sh
 DURATION="${1:-8}" ROUNDS="${2:-2}"
 UP_PORT=9140 GW_PORT=9141 NGINX_PORT=9142 BARE_GW_PORT=9143 FLOOR_PORT=9144
 WORK="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; wait; rm -rf "$WORK"' EXIT
 command -v nginx >/dev/null || { echo "needs nginx (apt-get install nginx-light)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 
@@ -46,13 +46,19 @@ for port in $GW_PORT $BARE_GW_PORT $UP_PORT; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break || sleep 0.1; done
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null
 done
+answers() { curl -s -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$1/v1/chat/completions" -H 'Content-Type: application/json' \
+  -d '{"model":"bench-model","messages":[]}'; }
+for _ in $(seq 100); do [ "$(answers "$FLOOR_PORT")" = 200 ] && break || sleep 0.1; done
+[ "$(answers "$FLOOR_PORT")" = 200 ] || { echo "the bare proxy did not answer on $FLOOR_PORT" >&2; exit 1; }
 bench_key "$GW_PORT"
 bench_limits "$GW_PORT" bench-model
 start_nginx "$WORK" "$UP_PORT" "$NGINX_PORT"
 GW_PID="$(pgrep -nf "switchboard.dll serve --urls http://127.0.0.1:$GW_PORT")"
 BARE_GW_PID="$(pgrep -nf "switchboard.dll serve --urls http://127.0.0.1:$BARE_GW_PORT")"
 FLOOR_PID="$(pgrep -nf "BareProxy.dll --urls http://127.0.0.1:$FLOOR_PORT")"
-NGINX_PID="$(pgrep -f 'nginx: worker' | head -1)"
+# This run's worker, not a system nginx's: the child of the master whose pid file is ours.
+for _ in $(seq 100); do [ -s "$WORK/nginx.pid" ] && pgrep -P "$(cat "$WORK/nginx.pid")" >/dev/null && break || sleep 0.1; done
+NGINX_PID="$(pgrep -P "$(cat "$WORK/nginx.pid")")" || { echo "nginx did not start (see $WORK/nginx-error.log)" >&2; exit 1; }
 
 wrk_load() { # port conns seconds
   WRK_STREAM=0 taskset -c 0 wrk -t1 -c"$2" -d"$3s" -s bench/wrk/chat.lua "http://127.0.0.1:$1/v1/chat/completions"
@@ -60,7 +66,7 @@ wrk_load() { # port conns seconds
 # Until the JIT has settled on optimised code. The bare gateway has no keys (its own store), so it takes the key unchecked.
 for port in $GW_PORT $BARE_GW_PORT $FLOOR_PORT; do wrk_load "$port" 16 20 >/dev/null; done
 
-cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }        # utime stime, in clock ticks
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }   # utime stime in clock ticks (after "(comm) ")
 resched_core0() { awk '/^ *RES:/ {print $2}' /proc/interrupts; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
@@ -70,7 +76,7 @@ measure() { # name pid port conns
   read -r u0 s0 < <(cpu_ticks "$2"); r0="$(resched_core0)"
   wrk_load "$3" "$4" "$DURATION" > "$WORK/wrk.txt"
   read -r u1 s1 < <(cpu_ticks "$2"); r1="$(resched_core0)"
-  if grep -q "Non-2xx" "$WORK/wrk.txt"; then echo "non-2xx responses:" >&2; cat "$WORK/wrk.txt" >&2; exit 1; fi
+  if grep -qE "Non-2xx|Socket errors" "$WORK/wrk.txt"; then echo "failed requests:" >&2; cat "$WORK/wrk.txt" >&2; exit 1; fi
   # wrk's count of completed requests over the process's CPU time across the same window (wrk's start-up and the
   # connections' close fall inside it too, a few milliseconds against seconds).
   awk -v name="$1" -v c="$4" -v u=$(((u1 - u0) * TICK_US)) -v s=$(((s1 - s0) * TICK_US)) -v r=$((r1 - r0)) \
